@@ -1,0 +1,1 @@
+"""Readiness: production-readiness sign-off in Slack."""

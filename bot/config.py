@@ -1,0 +1,345 @@
+"""app.yaml + environment -> one validated Settings object.
+
+Every problem is reported as `file: path.to.field: what is wrong`, all at once.
+Nothing else in the code base reads os.environ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from checks import CheckParams, Registry, default_registry
+from checks.base import UnvalidatedCheck
+from checks.durations import Duration
+from checks.registry import UnknownCheckType
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; `problems` lists every reason, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _id_list(value: Any) -> Any:
+    """Member and user-group lists may come from the environment as 'U1, U2'."""
+    if isinstance(value, str):
+        return [part for part in re.split(r"[,\s]+", value) if part]
+    return [] if value is None else value
+
+
+IdList = Annotated[list[str], BeforeValidator(_id_list)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Role(Strict):
+    title: str = Field(min_length=1, max_length=80)
+    members: IdList = Field(default_factory=list)
+    usergroups: IdList = Field(default_factory=list)
+    attestations: list[Annotated[str, Field(min_length=1, max_length=150)]] = Field(
+        default_factory=list
+    )
+    min_signers: int = Field(default=1, ge=1, le=10)
+    final: bool = False
+
+
+class Item(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=60)
+    title: str = Field(min_length=1, max_length=150)
+    group: str | None = None
+    check: CheckParams | None = None
+    blocking: bool = True
+    owner: str | None = None
+    weight: int = Field(default=1, ge=0, le=100)
+
+    @field_validator("check", mode="before")
+    @classmethod
+    def _keep_raw(cls, value: Any) -> Any:
+        # A check's own parameters are validated by its type's model after this pass.
+        if isinstance(value, Mapping):
+            return UnvalidatedCheck.model_validate(value)
+        return value
+
+    @property
+    def automated(self) -> bool:
+        return self.check is not None
+
+
+class Section(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=60)
+    title: str = Field(min_length=1, max_length=100)
+    items: list[Item] = Field(min_length=1)
+
+
+class Phase(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$")
+    title: str
+    duration: Duration
+    every: Duration
+
+
+class PostDeploy(Strict):
+    items: list[Item] = Field(default_factory=list)
+    phases: list[Phase] = Field(default_factory=list)
+
+
+class Schedules(Strict):
+    recheck: str | None = None
+    reminder: str | None = None
+
+    @field_validator("recheck", "reminder")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(value)
+            except ValueError as exc:
+                raise ValueError(f"bad cron expression {value!r}: {exc}") from None
+        return value
+
+
+class ChecksSettings(Strict):
+    concurrency: int = Field(default=20, ge=1, le=500)
+
+
+class SlackSettings(Strict):
+    card_update_interval: Duration = timedelta(seconds=2)
+    post_interval: Duration = timedelta(seconds=1)
+
+
+class AppConfig(Strict):
+    product: str = Field(min_length=1, max_length=80)
+    channel: str | None = None
+    roles: dict[str, Role]
+    sections: list[Section] = Field(min_length=1)
+    post_deploy: PostDeploy = Field(default_factory=PostDeploy)
+    schedules: Schedules = Field(default_factory=Schedules)
+    checks: ChecksSettings = Field(default_factory=ChecksSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _blank_channel(cls, value: Any) -> Any:
+        return value or None
+
+    @property
+    def items(self) -> list[Item]:
+        return [item for section in self.sections for item in section.items]
+
+    @property
+    def final_role(self) -> str:
+        return next(role_id for role_id, role in self.roles.items() if role.final)
+
+    @property
+    def version(self) -> str:
+        """A fingerprint of the checklist and roles: what a signature was given on."""
+        shape = self.model_dump(mode="json", include={"roles", "sections", "post_deploy"})
+        canonical = json.dumps(shape, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+class Environment(BaseModel):
+    """The environment variables of SPEC 3.1 (field name = variable name, lower case)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    database_url: str = "sqlite+aiosqlite:///readiness.db"
+    readiness_config: str = "app.yaml"
+    readiness_api_token: str | None = None
+    port: int = Field(default=3000, ge=0, le=65535)
+    log_level: str = "INFO"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    env: Environment
+    app: AppConfig
+    config_path: Path
+    registry: Registry
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML loader that refuses a key written twice in one mapping (PyYAML keeps the last)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def _dotted(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def _substitute(node: Any, env: Mapping[str, str], path: tuple[Any, ...], problems: list[str]) -> Any:
+    """Replace ${VAR} and ${VAR:-default} in every string; an unset VAR without default is a problem."""
+    if isinstance(node, dict):
+        return {k: _substitute(v, env, (*path, k), problems) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_substitute(v, env, (*path, i), problems) for i, v in enumerate(node)]
+    if not isinstance(node, str):
+        return node
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        value = env.get(name)
+        if value:
+            return value
+        if default is not None:
+            return default
+        problems.append(f"{_dotted(path)}: ${{{name}}} is not set in the environment")
+        return ""
+
+    return _VAR.sub(replace, node)
+
+
+def _pydantic_problems(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> Iterator[str]:
+    for error in exc.errors(include_url=False):
+        loc = (*prefix, *error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        yield f"{_dotted(loc)}: {message}"
+
+
+def _semantic_problems(app: AppConfig, registry: Registry) -> list[str]:
+    problems: list[str] = []
+    finals = [role_id for role_id, role in app.roles.items() if role.final]
+    if not finals:
+        problems.append("roles: no role has `final: true` (the final approver)")
+    elif len(finals) > 1:
+        problems.append(f"roles: only one role may be final, found {', '.join(finals)}")
+    for role_id, role in app.roles.items():
+        if not role.members and not role.usergroups:
+            problems.append(f"roles.{role_id}.members: missing member list (give members or usergroups)")
+        elif not role.usergroups and len(role.members) < role.min_signers:
+            problems.append(
+                f"roles.{role_id}.min_signers: needs {role.min_signers} signers "
+                f"but the role has {len(role.members)} member(s)"
+            )
+    for where, ids in (("sections", [s.id for s in app.sections]),
+                       ("phases", [p.id for p in app.post_deploy.phases])):
+        for dup, n in Counter(ids).items():
+            if n > 1:
+                problems.append(f"{where}: duplicate id {dup!r} ({n} times)")
+    located = [
+        (f"sections.{si}.items.{ii}", item)
+        for si, section in enumerate(app.sections)
+        for ii, item in enumerate(section.items)
+    ] + [(f"post_deploy.items.{ii}", item) for ii, item in enumerate(app.post_deploy.items)]
+    counts = Counter(item.id for _, item in located)
+    for path, item in located:
+        if counts[item.id] > 1:
+            problems.append(f"{path}.id: duplicate item id {item.id!r}")
+        if item.owner is not None and item.owner not in app.roles:
+            problems.append(f"{path}.owner: no role {item.owner!r} (roles: {', '.join(app.roles)})")
+        if item.check is not None:
+            try:
+                item.check = registry.parse(item.check.model_dump())
+            except UnknownCheckType as exc:
+                problems.append(f"{path}.check.type: {exc}")
+            except ValidationError as exc:
+                problems.extend(_pydantic_problems(exc, (*path.split("."), "check")))
+    return problems
+
+
+def parse_app_config(
+    text: str, env: Mapping[str, str], registry: Registry, source: str = "app.yaml"
+) -> AppConfig:
+    """Validate app.yaml's text; raises ConfigError with every problem prefixed by `source`."""
+    try:
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(top level)"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([f"{source}: {where}: not valid YAML: {problem}"]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError([f"{source}: (top level): expected a mapping of settings"])
+    problems: list[str] = []
+    raw = _substitute(raw, env, (), problems)
+    try:
+        app = AppConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(_pydantic_problems(exc))
+        raise ConfigError([f"{source}: {p}" for p in problems]) from None
+    problems.extend(_semantic_problems(app, registry))
+    if problems:
+        raise ConfigError([f"{source}: {p}" for p in problems])
+    return app
+
+
+def load_app_config(path: str | Path, env: Mapping[str, str] | None = None,
+                    registry: Registry | None = None) -> AppConfig:
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{source}: (file): cannot read: {exc.strerror or exc}"]) from None
+    return parse_app_config(
+        text, os.environ if env is None else env, registry or default_registry(), source
+    )
+
+
+def load_environment(env: Mapping[str, str] | None = None) -> Environment:
+    """SPEC 3.1's variables from the environment; raises ConfigError naming a bad one."""
+    env = os.environ if env is None else env
+    try:
+        return Environment.model_validate(
+            {k.lower(): v for k, v in env.items() if k.lower() in Environment.model_fields}
+        )
+    except ValidationError as exc:
+        problems = [f"environment: {p.upper().split(':')[0]}:{p.split(':', 1)[1]}"
+                    for p in _pydantic_problems(exc)]
+        raise ConfigError(problems) from None
+
+
+def load_settings(config_path: str | Path | None = None,
+                  env: Mapping[str, str] | None = None) -> Settings:
+    """The environment and app.yaml, validated together; raises ConfigError."""
+    env = dict(os.environ if env is None else env)
+    environment = load_environment(env)
+    path = Path(config_path or environment.readiness_config)
+    registry = default_registry()
+    app = load_app_config(path, env, registry)
+    return Settings(env=environment, app=app, config_path=path, registry=registry)

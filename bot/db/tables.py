@@ -1,0 +1,173 @@
+"""The schema. Alembic migrations (migrations/) are the only way it is created."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC, always returned timezone-aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class ReleaseRow(Base):
+    __tablename__ = "releases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    channel: Mapped[str] = mapped_column(String(40))
+    ref: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    created_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    config_version: Mapped[str] = mapped_column(String(20))
+    approved_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(40))
+    card_ts: Mapped[str | None] = mapped_column(String(40))
+    card_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    card_sent_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+    __table_args__ = (
+        # A name is taken until its release is cancelled.
+        Index("ux_releases_live_name", "name", unique=True,
+              sqlite_where=text("state != 'cancelled'")),
+    )
+
+
+class TickRow(Base):
+    __tablename__ = "item_ticks"
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(40))
+    ticked_at: Mapped[datetime]
+
+
+class CheckRunRow(Base):
+    __tablename__ = "check_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
+    trigger: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str | None] = mapped_column(String(40))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CheckResultRow(Base):
+    __tablename__ = "check_results"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("check_runs.id"))
+    item_id: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+    values: Mapped[dict[str, Any]]
+    duration_ms: Mapped[float] = mapped_column(Float)
+    finished_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_check_results_release_item", "release_id", "item_id", "id"),)
+
+
+class SignatureRow(Base):
+    __tablename__ = "signatures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"))
+    role_id: Mapped[str] = mapped_column(String(60))
+    user_id: Mapped[str] = mapped_column(String(40))
+    attestations: Mapped[list[str]]
+    comment: Mapped[str | None] = mapped_column(Text)
+    signed_at: Mapped[datetime]
+    evidence: Mapped[dict[str, Any]]
+    evidence_hash: Mapped[str] = mapped_column(String(64))
+    withdrawn_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        # One person holds at most one live slot per release.
+        Index("ux_signatures_live_user", "release_id", "user_id", unique=True,
+              sqlite_where=text("withdrawn_at IS NULL")),
+    )
+
+
+class RejectionRow(Base):
+    __tablename__ = "rejections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"))
+    user_id: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ux_rejections_live_user", "release_id", "user_id", unique=True,
+              sqlite_where=text("withdrawn_at IS NULL")),
+    )
+
+
+class OutboxRow(Base):
+    """A message that must reach Slack; deleted from the queue only by being sent."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    blocks: Mapped[list[str] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditRow(Base):
+    """Append-only (triggers refuse UPDATE and DELETE); each row hashes its predecessor."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id"), index=True)
+    actor: Mapped[str | None] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

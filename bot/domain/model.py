@@ -1,0 +1,99 @@
+"""The sign-off's records as plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class ReleaseState(StrEnum):
+    OPEN = "open"
+    BLOCKED = "blocked"
+    APPROVED = "approved"
+    SUSPENDED = "suspended"
+    DEPLOYED = "deployed"
+    MONITORING = "monitoring"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+    @property
+    def active(self) -> bool:
+        """Before deployment and not cancelled: the sign-off is still in play."""
+        return self in PRE_DEPLOY
+
+
+PRE_DEPLOY = frozenset(
+    {ReleaseState.OPEN, ReleaseState.BLOCKED, ReleaseState.APPROVED, ReleaseState.SUSPENDED}
+)
+SETTLED = frozenset(
+    {ReleaseState.DEPLOYED, ReleaseState.MONITORING, ReleaseState.DONE, ReleaseState.CANCELLED}
+)
+
+
+class ItemStatus(StrEnum):
+    PASS = "pass"  # noqa: S105 - a status, not a password
+    FAIL = "fail"
+    ERROR = "error"
+    PENDING = "pending"  # automated: no result yet; manual: not ticked
+
+
+@dataclass(frozen=True)
+class Release:
+    id: int
+    name: str
+    channel: str
+    state: ReleaseState
+    created_by: str
+    created_at: datetime
+    ref: str | None = None
+    card_ts: str | None = None
+    approved_at: datetime | None = None
+    closed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Signature:
+    id: int
+    role_id: str
+    user_id: str
+    signed_at: datetime
+    attestations: tuple[str, ...] = ()
+    comment: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    id: int
+    user_id: str
+    reason: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class LatestResult:
+    """The newest check result of an automated item."""
+
+    item_id: str
+    status: ItemStatus
+    reason: str
+    at: datetime
+    duration_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class Tick:
+    """A manual item ticked by a person."""
+
+    item_id: str
+    user_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CheckRunProgress:
+    total: int
+    done: int
+    finished: bool

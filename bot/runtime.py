@@ -1,0 +1,92 @@
+"""Wiring: settings -> database, HTTP client, services, Bolt app, sender, web server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import httpx
+from aiohttp import web
+from slack_sdk.errors import SlackApiError
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.db import Database
+from bot.db.migrate import upgrade
+from bot.services.deps import Deps
+from bot.services.outbox import OutboxService
+from bot.services.tasks import TaskRunner
+from bot.slack.app import build_app, make_client
+from bot.slack.directory import SlackDirectory
+from bot.slack.outbound import Outbound
+from bot.slack.services import Services
+from bot.web import build_web
+
+log = logging.getLogger(__name__)
+
+
+def check_http_client(concurrency: int) -> httpx.AsyncClient:
+    """The one client every check shares; its pool is sized to the check concurrency."""
+    limits = httpx.Limits(max_connections=max(concurrency, 10),
+                          max_keepalive_connections=max(concurrency, 10))
+    return httpx.AsyncClient(limits=limits, follow_redirects=True, max_redirects=5,
+                             timeout=httpx.Timeout(30.0, pool=None),
+                             headers={"User-Agent": "readiness-checks"})
+
+
+class Runtime:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        env = settings.env
+        self.settings = settings
+        self.db = Database(env.database_url)
+        self.http = check_http_client(settings.app.checks.concurrency)
+        self.client = make_client(env.slack_bot_token or "", env.slack_api_url)
+        self.deps = Deps(settings=settings, db=self.db, clock=clock or SystemClock(),
+                         directory=SlackDirectory(self.client), http=self.http,
+                         tasks=TaskRunner())
+        self.services = Services.build(self.deps)
+        self.bolt = build_app(self.services, self.client)
+        slack = settings.app.slack
+        self.outbound = Outbound(self.client, self.services.releases, OutboxService(self.deps),
+                                 self.deps.outbox_ready,
+                                 slack.card_update_interval.total_seconds(),
+                                 slack.post_interval.total_seconds())
+        self._runner: web.AppRunner | None = None
+        self._sender: asyncio.Task[None] | None = None
+
+    async def start(self, host: str, port: int) -> int:
+        """Migrate, then serve; returns the bound port."""
+        await upgrade(self.db)
+        async with self.db.write() as repo:
+            abandoned = await repo.finish_abandoned_runs(self.deps.clock.now())
+        if abandoned:
+            log.warning("closed %d check run(s) left unfinished by a previous process", abandoned)
+        try:
+            identity = await self.client.auth_test()
+            log.info("connected to Slack as %s in %s", identity.get("user"), identity.get("team"))
+        except SlackApiError as exc:
+            log.error("Slack refused the bot token (%s); requests will fail until it is fixed",
+                      exc.response.get("error"))
+        except Exception as exc:
+            log.error("Slack is unreachable (%s); will keep trying as work arrives", exc)
+        self._sender = asyncio.create_task(self.outbound.run(), name="outbound")
+        self._runner = web.AppRunner(build_web(self.bolt, self.db), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+        bound = sockets[0].getsockname()[1] if sockets else port
+        log.info("listening on http://%s:%s", host, bound)
+        return int(bound)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.deps.tasks.drain()
+        if self._sender is not None:
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender
+        await self.http.aclose()
+        await self.db.close()

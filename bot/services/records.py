@@ -1,0 +1,67 @@
+"""Helpers every use-case shares inside its transaction: load a release's view, settle its state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.config import AppConfig
+from bot.db import Repo
+from bot.domain.errors import NotFound
+from bot.domain.model import Release, ReleaseState
+from bot.domain.signoff import derive_state
+from bot.domain.view import ReleaseView, build_view
+from bot.text import escape
+
+
+async def load_release(repo: Repo, release_id: int) -> Release:
+    release = await repo.release(release_id)
+    if release is None:
+        raise NotFound("That release no longer exists.")
+    return release
+
+
+async def load_view(repo: Repo, app: AppConfig, release: Release) -> ReleaseView:
+    return build_view(
+        app, release,
+        await repo.signatures(release.id),
+        await repo.rejections(release.id),
+        await repo.latest_results(release.id),
+        await repo.ticks(release.id),
+        await repo.latest_run(release.id),
+    )
+
+
+async def settle(repo: Repo, app: AppConfig, release: Release, now: datetime,
+                 actor: str | None) -> ReleaseView:
+    """Re-derive the release's state from the facts; record and announce any change.
+
+    Always marks the card for an update: the caller changed something it shows.
+    """
+    view = await load_view(repo, app, release)
+    state = derive_state(app, release.state, view.signatures, view.rejections, view.readiness)
+    await repo.touch_card(release.id)
+    if state is release.state:
+        return view
+    await repo.set_state(release.id, state, now)
+    await repo.audit("release.state", now, release.id, actor, old=release.state.value,
+                     new=state.value)
+    name = f"*{escape(release.name)}*"
+    announcement = {
+        ReleaseState.APPROVED: (
+            f":white_check_mark: {name} is *approved for production deployment*."
+            if release.state is not ReleaseState.SUSPENDED
+            else f":white_check_mark: {name}: every blocking item passes again, "
+                 "the approval is restored."
+        ),
+        ReleaseState.SUSPENDED: (
+            f":warning: {name}'s approval is *suspended*: "
+            + ", ".join(f"“{escape(v.item.title)}”" for v in view.readiness.blocking_not_passing[:5])
+            + " no longer passing."
+        ),
+        ReleaseState.BLOCKED: f":no_entry: {name} is *blocked* until the rejection is withdrawn.",
+        ReleaseState.OPEN: f"{name} is open for sign-off again.",
+    }.get(state)
+    if announcement:
+        await repo.enqueue(release.id, announcement, now)
+    refreshed = await load_release(repo, release.id)
+    return await load_view(repo, app, refreshed)

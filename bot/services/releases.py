@@ -1,0 +1,137 @@
+"""Opening, finding, listing and cancelling releases."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.db.repo import PendingCard
+from bot.domain.errors import InvalidInput, InvalidState, NotFound
+from bot.domain.model import PRE_DEPLOY, Release, ReleaseState
+from bot.domain.signoff import check_can_cancel
+from bot.domain.view import ReleaseView
+from bot.services.deps import Deps
+from bot.services.membership import memberships
+from bot.services.records import load_release, load_view, settle
+from bot.text import clean, escape
+
+MAX_NAME = 80
+MAX_REF = 200
+_NAME = re.compile(r"^[\w .:/+@#-]+$")
+
+
+@dataclass(frozen=True)
+class Opened:
+    release: Release
+    created: bool
+
+
+def check_name(raw: str) -> str:
+    name = re.sub(r"\s+", " ", clean(raw))
+    if not name:
+        raise InvalidInput("Give the release a name, e.g. `/readiness new LUMINES 1.0.0`.")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"Release names are at most {MAX_NAME} characters.")
+    if not _NAME.match(name):
+        raise InvalidInput(
+            "Release names may use letters, digits, spaces and . : / + @ # - _ only."
+        )
+    return name
+
+
+class ReleaseService:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    @property
+    def app(self):  # noqa: ANN201 - the AppConfig
+        return self.deps.settings.app
+
+    async def open(self, name: str, ref: str | None, user: str, channel: str) -> Opened:
+        """Open a release in the release channel (or this one when none is configured)."""
+        name = check_name(name)
+        ref = clean(ref)[:MAX_REF] or None if ref else None
+        home = self.app.channel or channel
+        now = self.deps.clock.now()
+        try:
+            async with self.deps.db.write() as repo:
+                existing = await repo.release_by_name(name)
+                if existing is not None and existing.state is not ReleaseState.CANCELLED:
+                    return Opened(existing, created=False)
+                release = await repo.add_release(name, home, ref, user, now, self.app.version)
+                await repo.audit("release.opened", now, release.id, user, name=name, ref=ref,
+                                 channel=home, config_version=self.app.version)
+        except IntegrityError:  # opened by someone else a moment ago
+            async with self.deps.db.read() as repo:
+                existing = await repo.release_by_name(name)
+            if existing is None:
+                raise
+            return Opened(existing, created=False)
+        self.deps.outbox_ready.set()
+        return Opened(release, created=True)
+
+    async def resolve(self, name: str | None, channel: str | None) -> Release:
+        """A release by name, or the newest open one of this channel (then of any channel)."""
+        async with self.deps.db.read() as repo:
+            if name:
+                release = await repo.release_by_name(clean(name))
+                if release is None:
+                    raise NotFound(
+                        f"There is no release named “{escape(clean(name))}”. "
+                        "`/readiness list` shows the open ones."
+                    )
+                return release
+            release = await repo.newest_active(channel) or await repo.newest_active(None)
+            if release is None:
+                raise NotFound("No release is open. Open one with `/readiness new NAME`.")
+            return release
+
+    async def view(self, release_id: int) -> ReleaseView:
+        async with self.deps.db.read() as repo:
+            return await load_view(repo, self.app, await load_release(repo, release_id))
+
+    async def card(self, release_id: int) -> tuple[ReleaseView, int]:
+        """The view and the card version it reflects, read together."""
+        async with self.deps.db.read() as repo:
+            release = await load_release(repo, release_id)
+            pending = {p.release_id: p.version for p in await repo.pending_cards()}
+            view = await load_view(repo, self.app, release)
+        return view, pending.get(release_id, 0)
+
+    async def pending_cards(self) -> list[PendingCard]:
+        async with self.deps.db.read() as repo:
+            return await repo.pending_cards()
+
+    async def active(self) -> list[ReleaseView]:
+        async with self.deps.db.read() as repo:
+            releases = await repo.releases(sorted(PRE_DEPLOY), limit=20)
+            return [await load_view(repo, self.app, release) for release in releases]
+
+    async def cancel(self, release_id: int, user: str) -> ReleaseView:
+        held = await memberships(self.app, user, self.deps.directory)
+        now = self.deps.clock.now()
+        async with self.deps.db.write() as repo:
+            release = await load_release(repo, release_id)
+            check_can_cancel(self.app, release, user, held)
+            await repo.set_state(release.id, ReleaseState.CANCELLED, now, closed_by=user)
+            await repo.audit("release.cancelled", now, release.id, user)
+            await repo.touch_card(release.id)
+            await repo.enqueue(release.id, f":x: <@{user}> cancelled *{escape(release.name)}*.",
+                               now)
+            view = await load_view(repo, self.app, await load_release(repo, release.id))
+        self.deps.outbox_ready.set()
+        return view
+
+    async def ensure_open(self, release: Release) -> None:
+        if release.state not in PRE_DEPLOY:
+            raise InvalidState(f"{escape(release.name)} is {release.state.value}.")
+
+    async def settle(self, release_id: int, actor: str | None) -> ReleaseView:
+        """Re-derive state after new facts (check results) arrived."""
+        now = self.deps.clock.now()
+        async with self.deps.db.write() as repo:
+            view = await settle(repo, self.app, await load_release(repo, release_id), now, actor)
+        self.deps.outbox_ready.set()
+        return view

@@ -1,0 +1,131 @@
+"""The modals: sign, reject, and the checklist where owners tick manual items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain.model import ItemStatus
+from bot.domain.readiness import ItemView
+from bot.domain.signoff import MAX_COMMENT, MAX_REASON
+from bot.domain.view import ReleaseView
+from bot.services.signoff import SignIntent
+from bot.slack import ids
+from bot.slack.blocks.common import (
+    STATUS_ICON,
+    Block,
+    chunk_lines,
+    context,
+    header,
+    option,
+    plain,
+    section,
+    when,
+)
+from bot.text import escape
+
+CHECKBOXES_PER_BLOCK = 10  # Block Kit's limit for one checkboxes element
+
+
+def _modal(callback_id: str, title: str, blocks: list[Block], metadata: ids.Ref,
+           submit: str | None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "type": "modal", "callback_id": callback_id, "title": plain(title, 24),
+        "close": plain("Cancel" if submit else "Close", 24), "blocks": blocks[:100],
+        "private_metadata": metadata.encode(),
+    }
+    if submit:
+        view["submit"] = plain(submit, 24)
+    return view
+
+
+def _text_input(block_id: str, label: str, limit: int, optional: bool,
+                placeholder: str) -> Block:
+    return {
+        "type": "input", "block_id": block_id, "optional": optional, "label": plain(label),
+        "element": {"type": "plain_text_input", "action_id": ids.VALUE, "multiline": True,
+                    "max_length": limit, "placeholder": plain(placeholder)},
+    }
+
+
+def sign_modal(intent: SignIntent) -> dict[str, Any]:
+    release, role = intent.view.release, intent.role
+    blocks: list[Block] = [section(
+        f"You are signing *{escape(release.name)}* as *{escape(role.title)}*.\n"
+        f"Readiness is *{intent.view.readiness.percent}%*."
+        + (" This is the *final approval*: it authorizes the deployment." if role.final else "")
+    )]
+    if role.attestations:
+        blocks.append({
+            "type": "input", "block_id": ids.ATTESTATIONS, "label": plain("I confirm that"),
+            "element": {"type": "checkboxes", "action_id": ids.VALUE, "options": [
+                option(text, str(index)) for index, text in enumerate(role.attestations)]},
+        })
+    blocks.append(_text_input(ids.COMMENT, "Comment", MAX_COMMENT, True,
+                              "Anything the other approvers should know"))
+    return _modal(ids.SIGN_VIEW, "Sign off", blocks,
+                  ids.Ref(r=release.id, role=intent.role_id), "Sign")
+
+
+def reject_modal(view: ReleaseView) -> dict[str, Any]:
+    blocks = [
+        section(f"Rejecting *{escape(view.release.name)}* blocks it until you withdraw "
+                "the rejection. Say what must change."),
+        _text_input(ids.REASON, "Reason", MAX_REASON, False, "What is wrong"),
+    ]
+    return _modal(ids.REJECT_VIEW, "Reject release", blocks, ids.Ref(r=view.release.id),
+                  "Reject")
+
+
+def _automated_line(item: ItemView) -> str:
+    line = f"{STATUS_ICON[item.status]} *{escape(item.item.title)}*"
+    if not item.item.blocking:
+        line += " _(non-blocking)_"
+    if item.reason:
+        line += f"\n      {escape(item.reason)}"
+    if item.at:
+        line += f" · {when(item.at)}"
+    return line
+
+
+def checklist_modal(view: ReleaseView, owners: dict[str, str]) -> dict[str, Any]:
+    """Every item with its state; manual items as checkboxes when the release is still active.
+
+    `owners` maps role id -> role title for the "who may tick" hint.
+    """
+    editable = view.release.state.active
+    blocks: list[Block] = [context(
+        f"*{escape(view.release.name)}* · readiness {view.readiness.percent}% · "
+        ":white_check_mark: pass  :x: fail  :warning: error  :white_circle: pending")]
+    for progress in view.readiness.sections:
+        blocks.append(header(f"{progress.section.title}  {progress.passed}/{progress.total}"))
+        automated = [i for i in progress.items if i.item.automated]
+        manual = [i for i in progress.items if not i.item.automated]
+        for text in chunk_lines([_automated_line(i) for i in automated]):
+            blocks.append(section(text))
+        if not manual:
+            continue
+        if not editable:
+            lines = [f"{STATUS_ICON[i.status]} {escape(i.item.title)}"
+                     + (f" · <@{i.by}>" if i.by else "") for i in manual]
+            blocks += [section(text) for text in chunk_lines(lines)]
+            continue
+        for start in range(0, len(manual), CHECKBOXES_PER_BLOCK):
+            chunk = manual[start:start + CHECKBOXES_PER_BLOCK]
+            options = [option(i.item.title, i.item.id,
+                              f"Ticked by {owners.get(i.item.owner or '', 'an approver')}"
+                              if i.item.owner else "Any approver may tick")
+                       for i in chunk]
+            element: dict[str, Any] = {"type": "checkboxes", "action_id": ids.VALUE,
+                                       "options": options}
+            ticked = [opt for opt, i in zip(options, chunk, strict=True)
+                      if i.status is ItemStatus.PASS]
+            if ticked:
+                element["initial_options"] = ticked
+            blocks.append({
+                "type": "input", "optional": True,
+                "block_id": f"{ids.MANUAL_PREFIX}{progress.section.id}:{start // 10}",
+                "label": plain("Manual items" if start == 0 else "More manual items"),
+                "element": element,
+            })
+    return _modal(ids.CHECKLIST_VIEW, "Checklist", blocks, ids.Ref(r=view.release.id),
+                  "Save" if editable else None)

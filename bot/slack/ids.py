@@ -1,0 +1,51 @@
+"""Every action_id, callback_id and block_id, and what buttons and modals carry."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bot.domain.errors import InvalidInput
+
+COMMAND = "/readiness"
+
+SIGN_PREFIX = "sign:"  # + role id: one Sign button per role (action ids are unique per message)
+SIGN = re.compile(r"^sign:[a-z0-9_]+$")
+RUN_CHECKS = "run_checks"
+CHECKLIST = "checklist"
+MORE = "more"  # the overflow menu: withdraw, reject, withdraw rejection
+
+OP_WITHDRAW = "withdraw"
+OP_REJECT = "reject"
+OP_UNREJECT = "unreject"
+
+SIGN_VIEW = "sign_view"
+CHECKLIST_VIEW = "checklist_view"
+REJECT_VIEW = "reject_view"
+
+ATTESTATIONS = "attestations"
+COMMENT = "comment"
+REASON = "reason"
+MANUAL_PREFIX = "manual:"  # + section id + ":" + chunk number, in the Checklist modal
+VALUE = "value"  # the action_id of every input element
+
+
+class Ref(BaseModel):
+    """What a button or modal carries: the release, and the role or operation when it matters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    r: int
+    role: str | None = None
+    op: str | None = None
+
+    def encode(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+    @classmethod
+    def decode(cls, raw: str | None) -> Ref:
+        try:
+            return cls.model_validate_json(raw or "")
+        except ValidationError:
+            raise InvalidInput("That button or form is out of date; open the release again.") from None

@@ -1,0 +1,111 @@
+"""/readiness: ack at once, then do the sub-command in the background."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack import ids
+from bot.slack.blocks.messages import help_blocks, list_blocks, status_blocks
+from bot.slack.replies import Replier, Respond
+from bot.slack.services import Services
+from bot.text import escape
+
+_OPTION = re.compile(r"^([a-z]+)=(\S+)$")
+LATER = {"deployed", "export"}
+
+
+@dataclass(frozen=True)
+class Command:
+    user: str
+    channel: str
+    verb: str
+    words: list[str] = field(default_factory=list)
+    options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str | None:
+        return " ".join(self.words) or None
+
+
+def parse(body: dict[str, Any]) -> Command:
+    tokens = str(body.get("text") or "").split()
+    verb = tokens[0].lower() if tokens else "help"
+    words, options = [], {}
+    for token in tokens[1:]:
+        match = _OPTION.match(token)
+        if match:
+            options[match.group(1)] = match.group(2)
+        else:
+            words.append(token)
+    return Command(str(body.get("user_id", "")), str(body.get("channel_id", "")), verb,
+                   words, options)
+
+
+async def run_command(services: Services, command: Command, reply: Replier) -> None:
+    releases = services.releases
+    if command.verb == "new":
+        if not command.name:
+            await reply.say("Name the release: `/readiness new LUMINES 1.0.0 [ref=SHA]`.")
+            return
+        opened = await releases.open(command.name, command.options.get("ref"), command.user,
+                                     command.channel)
+        release = opened.release
+        if not opened.created:
+            await reply.say(f"*{escape(release.name)}* is already {release.state.value}; "
+                            f"its card is in <#{release.channel}>.")
+            return
+        total = await services.checks.start(release.id, "opened", command.user)
+        await reply.say(f"Opened *{escape(release.name)}* in <#{release.channel}>; "
+                        f"running {total or 0} automated checks.")
+    elif command.verb == "status":
+        release = await releases.resolve(command.name, command.channel)
+        view = await releases.view(release.id)
+        await reply.say(f"{release.name}: {view.readiness.percent}% ready", status_blocks(view))
+    elif command.verb == "list":
+        await reply.say("Open releases", list_blocks(await releases.active()))
+    elif command.verb == "check":
+        await run_check(services, command, reply)
+    elif command.verb == "cancel":
+        if not command.name:
+            await reply.say("Name the release to cancel: `/readiness cancel NAME`.")
+            return
+        release = await releases.resolve(command.name, command.channel)
+        await releases.cancel(release.id, command.user)
+        await reply.say(f"Cancelled *{escape(release.name)}*.")
+    elif command.verb in LATER:
+        await reply.say(f"`/readiness {command.verb}` is not available in this version yet.")
+    else:
+        note = None if command.verb == "help" else f"I don't know `{escape(command.verb)}`."
+        await reply.say("Readiness help", help_blocks(note))
+
+
+async def run_check(services: Services, command: Command, reply: Replier) -> None:
+    words = list(command.words)
+    section = None
+    section_ids = {s.id for s in services.deps.settings.app.sections}
+    if words and words[-1] in section_ids:
+        section = words.pop()
+    release = await services.releases.resolve(" ".join(words) or None, command.channel)
+    total = await services.checks.start(release.id, "command", command.user, section)
+    if total is None:
+        await reply.say(f"Checks of *{escape(release.name)}* are already running.")
+    elif total:
+        await reply.say(f"Running {total} checks of *{escape(release.name)}*; "
+                        "the card fills in as results arrive.")
+    else:
+        await reply.say(f"*{escape(release.name)}* has no automated checks to run.")
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.command(ids.COMMAND)
+    async def readiness_command(ack: Any, body: dict[str, Any], respond: Respond,
+                                client: AsyncWebClient) -> None:
+        await ack()
+        command = parse(body)
+        reply = Replier(client, command.user, command.channel, respond)
+        services.deps.tasks.spawn(run_command(services, command, reply), on_error=reply.error)

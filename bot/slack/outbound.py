@@ -1,0 +1,146 @@
+"""The one path by which cards and thread messages reach Slack.
+
+Services record what must be sent in the same transaction as the change; this sender
+delivers it: the card is re-rendered from the database when sent (latest state wins, so
+bursts of changes coalesce into one chat.update), updates of one card are spaced by
+`slack.card_update_interval`, posts in one channel by `slack.post_interval`, a 429 pauses
+that method for its Retry-After, and 5xx or network errors back off and retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services.outbox import OutboxService
+from bot.services.releases import ReleaseService
+from bot.slack.blocks.card import card, card_text
+
+log = logging.getLogger(__name__)
+
+PERMANENT = {"channel_not_found", "not_in_channel", "is_archived", "invalid_blocks",
+             "msg_too_long", "no_text", "cant_update_message", "message_not_found",
+             "invalid_auth", "account_inactive", "token_revoked", "missing_scope"}
+
+
+class Retry(Exception):
+    def __init__(self, method: str, after: float) -> None:
+        super().__init__(f"{method}: retry in {after:.1f}s")
+        self.method, self.after = method, after
+
+
+class Outbound:
+    def __init__(self, client: AsyncWebClient, releases: ReleaseService, outbox: OutboxService,
+                 wake: asyncio.Event, card_interval: float, post_interval: float) -> None:
+        self.client, self.releases, self.outbox, self.wake = client, releases, outbox, wake
+        self.card_interval, self.post_interval = card_interval, post_interval
+        self._paused: dict[str, float] = {}  # method -> monotonic time it may be used again
+        self._card_sent_at: dict[int, float] = {}
+        self._posted_at: dict[str, float] = defaultdict(float)
+        self._backoff = 1.0
+
+    async def run(self) -> None:
+        """Deliver forever; wakes when something is queued, or to retry what is due."""
+        self.wake.set()  # on start, deliver whatever a previous process left
+        while True:
+            delay = 30.0
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+            self.wake.clear()
+            try:
+                next_due = await self.deliver()
+                self._backoff = 1.0
+            except Exception:
+                log.exception("outbound delivery failed; retrying in %.0fs", self._backoff)
+                next_due = self._backoff
+                self._backoff = min(self._backoff * 2, 60.0)
+            if next_due is not None:
+                asyncio.get_running_loop().call_later(max(next_due, 0.05), self.wake.set)
+
+    async def deliver(self) -> float | None:
+        """One pass. Returns the seconds until something held back falls due, if anything."""
+        waits: list[float] = []
+        for pending in await self.releases.pending_cards():
+            wait = await self._card(pending.release_id, pending.card_ts)
+            if wait:
+                waits.append(wait)
+        for message in await self.outbox.messages():
+            wait = self._wait("chat.postMessage", self._posted_at[message.channel],
+                              self.post_interval)
+            if wait:
+                waits.append(wait)
+                continue
+            try:
+                await self.client.chat_postMessage(channel=message.channel,
+                                                   thread_ts=message.thread_ts,
+                                                   text=message.text, blocks=message.blocks)
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+                waits.append(await self._failed("chat.postMessage", exc, message.id))
+                continue
+            finally:
+                self._posted_at[message.channel] = time.monotonic()
+            await self.outbox.message_sent(message.id)
+        return min(waits) if waits else None
+
+    def _wait(self, method: str, last: float, interval: float) -> float:
+        now = time.monotonic()
+        return max(self._paused.get(method, 0.0) - now, last + interval - now, 0.0)
+
+    async def _card(self, release_id: int, card_ts: str | None) -> float:
+        method = "chat.update" if card_ts else "chat.postMessage"
+        wait = self._wait(method, self._card_sent_at.get(release_id, 0.0) if card_ts else 0.0,
+                          self.card_interval)
+        if wait:
+            return wait
+        view, version = await self.releases.card(release_id)
+        blocks, text = card(view), card_text(view)
+        try:
+            if card_ts:
+                await self.client.chat_update(channel=view.release.channel, ts=card_ts,
+                                              text=text, blocks=blocks)
+                await self.outbox.card_sent(release_id, version)
+            else:
+                response = await self.client.chat_postMessage(channel=view.release.channel,
+                                                              text=text, blocks=blocks)
+                await self.outbox.card_sent(release_id, version, str(response["ts"]))
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            wait = await self._failed(method, exc, None)
+            if wait == 0.0:  # permanent: stop trying this version of the card
+                await self.outbox.card_sent(release_id, version)
+            return wait
+        self._card_sent_at[release_id] = time.monotonic()
+        return 0.0
+
+    async def _failed(self, method: str, exc: BaseException, message_id: int | None) -> float:
+        """Decide what a failure means; returns seconds to wait (0.0 = permanent, dropped)."""
+        if isinstance(exc, SlackApiError):
+            status = exc.response.status_code
+            error = str(exc.response.get("error", "")) if exc.response.data else ""
+            if status == 429:
+                after = float(exc.response.headers.get("Retry-After", 1) or 1)
+                self._paused[method] = time.monotonic() + after
+                log.warning("%s rate limited; pausing it %.0fs", method, after)
+                return after
+            if error in PERMANENT:
+                log.error("%s refused permanently: %s", method, error)
+                if message_id is not None:
+                    await self.outbox.message_failed(message_id, error, give_up=True)
+                return 0.0
+            reason = f"HTTP {status} {error}".strip()
+        else:
+            reason = f"{type(exc).__name__}: {exc}"
+        after = self._backoff
+        self._backoff = min(self._backoff * 2, 60.0)
+        self._paused[method] = time.monotonic() + after
+        log.warning("%s failed (%s); retrying in %.0fs", method, reason, after)
+        if message_id is not None:
+            await self.outbox.message_failed(message_id, reason, give_up=False)
+        return after

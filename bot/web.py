@@ -1,0 +1,38 @@
+"""The HTTP server: /slack/events (through Bolt's request verification) and /healthz."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bot.db import Database
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is refused (413)
+
+
+def build_web(bolt: AsyncApp, db: Database) -> web.Application:
+    async def slack_events(request: web.Request) -> web.Response:
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if not timestamp.isdigit():
+            # Bolt answers 500 for a non-numeric timestamp; it is simply unauthenticated.
+            return web.Response(status=401, text="invalid request")
+        bolt_request = await to_bolt_request(request)
+        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+
+    async def healthz(_: web.Request) -> web.Response:
+        try:
+            await db.ping()
+        except Exception as exc:
+            log.error("health check: database unavailable: %s", exc)
+            return web.json_response({"ok": False, "database": "unavailable"}, status=503)
+        return web.json_response({"ok": True})
+
+    app = web.Application(client_max_size=MAX_BODY)
+    app.router.add_post("/slack/events", slack_events)
+    app.router.add_get("/healthz", healthz)
+    return app
