@@ -29,7 +29,7 @@ async def run(params: AlertmanagerParams, ctx: CheckContext) -> Outcome:
     try:
         got = await fetch(ctx, "GET", url)
     except httpx.HTTPError as exc:
-        return Outcome.errored(describe_error("GET", "/api/v2/alerts", exc))
+        return Outcome.errored(describe_error("GET", url, exc))
     if got.status != 200:
         return Outcome.errored(f"Alertmanager answered {got.status_text}")
     try:

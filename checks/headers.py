@@ -46,7 +46,7 @@ async def run(params: HeadersParams, ctx: CheckContext) -> Outcome:
     try:
         got = await fetch(ctx, "GET", params.url, read_body=False)
     except httpx.HTTPError as exc:
-        return Outcome.errored(describe_error("GET", short_url(params.url), exc))
+        return Outcome.errored(describe_error("GET", params.url, exc))
     problems: list[str] = []
     for name, expected in params.require.items():
         actual = got.headers.get(name)

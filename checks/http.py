@@ -62,7 +62,7 @@ async def run(params: HttpParams, ctx: CheckContext) -> Outcome:
             ctx, params.method, params.url, params.headers, read_body=params.method != "HEAD"
         )
     except httpx.HTTPError as exc:
-        return Outcome.errored(describe_error(params.method, short_url(params.url), exc))
+        return Outcome.errored(describe_error(params.method, params.url, exc))
     values: dict[str, Any] = {"status": got.status}
     if got.status not in params.statuses:
         expected = " or ".join(str(s) for s in params.statuses)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -56,10 +57,23 @@ async def fetch(
         return Fetched(response.status_code, response.headers, body, truncated)
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        if isinstance(current, BaseExceptionGroup):
+            seen.extend(current.exceptions)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
 def describe_error(method: str, url: str, exc: Exception) -> str:
     """Why a request produced no answer, in words: refused, DNS, TLS, redirects, timeout."""
-    target = f"{method} {url}"
+    target = f"{method} {short_url(url)}"
     host = urlsplit(url).netloc
+    causes = _causes(exc)
+    text = " ".join(str(c) for c in causes)
     if isinstance(exc, httpx.TooManyRedirects):
         return f"{target} redirected too many times"
     if isinstance(exc, httpx.ConnectTimeout):
@@ -67,15 +81,13 @@ def describe_error(method: str, url: str, exc: Exception) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"{target}: no answer in time"
     if isinstance(exc, httpx.ConnectError):
-        cause = exc.__cause__ or exc.__context__
-        text = str(exc) or repr(cause)
-        if isinstance(cause, ssl.SSLError) or "SSL" in text or "CERTIFICATE" in text:
-            return f"{target}: TLS failed ({text})"
-        if "Name or service not known" in text or "nodename nor servname" in text:
-            return f"{target}: host {host.split(':')[0]} not found (DNS)"
-        if "refused" in text.lower():
+        if any(isinstance(c, ssl.SSLError) for c in causes) or "CERTIFICATE" in text:
+            return f"{target}: TLS failed ({exc})"
+        if any(isinstance(c, ConnectionRefusedError) for c in causes) or "refused" in text:
             return f"{target}: connection refused by {host}"
-        return f"{target}: could not connect to {host} ({text})"
+        if any(isinstance(c, socket.gaierror) for c in causes) or "not known" in text:
+            return f"{target}: host {urlsplit(url).hostname} not found (DNS)"
+        return f"{target}: could not connect to {host} ({exc})"
     if isinstance(exc, httpx.RemoteProtocolError):
         return f"{target}: the server broke the connection ({exc})"
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):

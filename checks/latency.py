@@ -10,7 +10,7 @@ import httpx
 from pydantic import Field, model_validator
 
 from checks.base import CheckContext, CheckParams, CheckType, Outcome
-from checks.httpfetch import describe_error, short_url
+from checks.httpfetch import describe_error
 
 
 class LatencyParams(CheckParams):
@@ -46,7 +46,7 @@ async def run(params: LatencyParams, ctx: CheckContext) -> Outcome:
             try:
                 response = await ctx.http.get(params.url)
             except httpx.HTTPError as exc:
-                errors.append(describe_error("GET", short_url(params.url), exc))
+                errors.append(describe_error("GET", params.url, exc))
                 continue
             timings.append((time.perf_counter() - started) * 1000)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1

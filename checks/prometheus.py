@@ -49,7 +49,7 @@ async def run(params: PrometheusParams, ctx: CheckContext) -> Outcome:
     try:
         got = await fetch(ctx, "GET", url)
     except httpx.HTTPError as exc:
-        return Outcome.errored(describe_error("GET", "/api/v1/query", exc))
+        return Outcome.errored(describe_error("GET", url, exc))
     try:
         body = json.loads(got.body)
     except ValueError:

@@ -1,0 +1,32 @@
+"""A local stand-in for Slack: its Web API (FakeSlack), Slack's requests (payloads) and a
+person clicking around (SlackDriver). Used by the scenario tests and the browser demo."""
+
+from bot.fake_slack.driver import SlackDriver
+from bot.fake_slack.model import (
+    Call,
+    Ephemeral,
+    Message,
+    Response,
+    SlackError,
+    Team,
+    UploadedFile,
+    User,
+    View,
+)
+from bot.fake_slack.server import FakeSlack
+from bot.fake_slack.thread import FakeSlackThread
+
+__all__ = [
+    "Call",
+    "Ephemeral",
+    "FakeSlack",
+    "FakeSlackThread",
+    "Message",
+    "Response",
+    "SlackDriver",
+    "SlackError",
+    "Team",
+    "UploadedFile",
+    "User",
+    "View",
+]

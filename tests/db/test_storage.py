@@ -1,0 +1,144 @@
+"""Storage on a real, migrated SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.exc import IntegrityError
+
+from bot.db import Database
+from bot.db.migrate import upgrade
+from bot.db.repo import GENESIS, audit_hash
+from bot.db.tables import Base
+from bot.domain.model import ReleaseState
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(tmp_path: Path):
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
+    await upgrade(database)
+    yield database
+    await database.close()
+
+
+async def test_migrations_produce_exactly_the_models_schema(db: Database) -> None:
+    def diff(connection):  # type: ignore[no-untyped-def]
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)
+
+    async with db.engine.connect() as connection:
+        assert await connection.run_sync(diff) == []
+
+
+async def test_pragmas_are_set(db: Database) -> None:
+    async with db.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        cursor = await raw.driver_connection.execute("PRAGMA journal_mode")  # type: ignore[union-attr]
+        assert (await cursor.fetchone())[0] == "wal"
+        cursor = await raw.driver_connection.execute("PRAGMA foreign_keys")  # type: ignore[union-attr]
+        assert (await cursor.fetchone())[0] == 1
+        cursor = await raw.driver_connection.execute("PRAGMA synchronous")  # type: ignore[union-attr]
+        assert (await cursor.fetchone())[0] == 2  # FULL
+
+
+async def test_release_round_trip_and_live_name_is_unique(db: Database) -> None:
+    async with db.write() as repo:
+        release = await repo.add_release("LUMINES 1.0.0", "C1", "abc", "U1", NOW, "v1")
+    async with db.read() as repo:
+        again = await repo.release_by_name("lumines 1.0.0")
+    assert again == release
+    assert again.created_at == NOW and again.state is ReleaseState.OPEN
+    with pytest.raises(IntegrityError):
+        async with db.write() as repo:
+            await repo.add_release("LUMINES 1.0.0", "C1", None, "U2", NOW, "v1")
+    async with db.write() as repo:
+        await repo.set_state(release.id, ReleaseState.CANCELLED, NOW, closed_by="U1")
+        await repo.add_release("LUMINES 1.0.0", "C1", None, "U2", NOW, "v1")  # name is free
+
+
+async def test_one_live_signature_per_person(db: Database) -> None:
+    async with db.write() as repo:
+        release = await repo.add_release("R", "C1", None, "U1", NOW, "v1")
+        first = await repo.add_signature(release.id, "eng", "U2", ["a"], None, {"x": 1}, NOW)
+    with pytest.raises(IntegrityError):
+        async with db.write() as repo:
+            await repo.add_signature(release.id, "ops", "U2", [], None, {}, NOW)
+    async with db.write() as repo:
+        await repo.withdraw_signature(first.id, NOW)
+        await repo.add_signature(release.id, "ops", "U2", [], "again", {}, NOW)
+    async with db.read() as repo:
+        live = await repo.signatures(release.id)
+    assert [(s.role_id, s.comment) for s in live] == [("ops", "again")]
+
+
+async def test_a_failed_transaction_writes_nothing(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.write() as repo:
+            release = await repo.add_release("R", "C1", None, "U1", NOW, "v1")
+            await repo.audit("release.opened", NOW, release.id, "U1")
+            raise RuntimeError("crash mid-transaction")
+    async with db.read() as repo:
+        assert await repo.release_by_name("R") is None
+        assert await repo.audit_events() == []
+
+
+async def test_latest_results_keep_history(db: Database) -> None:
+    async with db.write() as repo:
+        release = await repo.add_release("R", "C1", None, "U1", NOW, "v1")
+        run = await repo.start_run(release.id, "test", None, 2, NOW)
+        await repo.add_result(release.id, run, "health", "fail", "503", {}, 1.0, NOW)
+        await repo.add_result(release.id, run, "health", "pass", "200", {}, 1.0, NOW)
+        await repo.add_result(release.id, run, "headers", "error", "refused", {}, 1.0, NOW)
+    async with db.read() as repo:
+        latest = await repo.latest_results(release.id)
+        progress = await repo.latest_run(release.id)
+    assert {k: v.reason for k, v in latest.items()} == {"health": "200", "headers": "refused"}
+    assert progress is not None and (progress.done, progress.total) == (3, 2)
+
+
+async def test_audit_log_is_a_hash_chain_and_append_only(db: Database, tmp_path: Path) -> None:
+    async with db.write() as repo:
+        release = await repo.add_release("R", "C1", None, "U1", NOW, "v1")
+        first = await repo.audit("release.opened", NOW, release.id, "U1", name="R")
+        second = await repo.audit("signature.added", NOW, release.id, "U2", role="eng")
+    async with db.read() as repo:
+        events = await repo.audit_events(release.id)
+    assert [e.hash for e in events] == [first, second]
+    assert events[0].prev_hash == GENESIS and events[1].prev_hash == first
+    assert audit_hash(first, events[1].at, release.id, "U2", "signature.added",
+                      events[1].data) == second
+    raw = sqlite3.connect(tmp_path / "r.db")
+    for statement in ("UPDATE audit_events SET actor = 'U9'", "DELETE FROM audit_events"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            raw.execute(statement)
+    raw.close()
+
+
+async def test_concurrent_read_then_write_transactions_never_lock(tmp_path: Path) -> None:
+    """Two Database objects (as two processes would) on one file, 40 writers at once."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"
+    one, two = Database(url), Database(url)
+    await upgrade(one)
+    async with one.write() as repo:
+        release = await repo.add_release("R", "C1", None, "U1", NOW, "v1")
+
+    async def sign(database: Database, n: int) -> None:
+        async with database.write() as repo:
+            await repo.signatures(release.id)  # read, then write: the deadlock-prone shape
+            await repo.add_signature(release.id, "eng", f"U{n}", [], None, {}, NOW)
+            await repo.audit("signature.added", NOW, release.id, f"U{n}")
+
+    await asyncio.gather(*(sign(one if n % 2 else two, n) for n in range(40)))
+    async with one.read() as repo:
+        assert len(await repo.signatures(release.id)) == 40
+        assert len(await repo.audit_events(release.id)) == 40
+    await one.close()
+    await two.close()

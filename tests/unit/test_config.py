@@ -1,0 +1,150 @@
+"""app.yaml validation: every problem named with file and field; the shipped file is valid."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_app_config, load_environment, parse_app_config
+from checks import default_registry
+from checks.durations import format_duration, parse_duration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+MINIMAL = """
+product: P
+roles:
+  eng: {title: Engineering Lead, members: [U1], attestations: [Code reviewed]}
+  cto: {title: CTO, members: "U9, U8", final: true}
+sections:
+  - id: infra
+    title: Infrastructure
+    items:
+      - {id: health, title: Health, check: {type: http, url: "${TARGET_URL:-http://x}/h"}}
+      - {id: cluster, title: Cluster, owner: eng}
+"""
+
+
+def parse(text: str, env: dict[str, str] | None = None):
+    return parse_app_config(textwrap.dedent(text), env or {}, default_registry(), "app.yaml")
+
+
+def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse(text, env)
+    return caught.value.problems
+
+
+def test_shipped_app_yaml_holds_the_seed_checklist() -> None:
+    app = load_app_config(ROOT / "app.yaml", env={})
+    titles = [s.title for s in app.sections]
+    assert titles[:7] == ["Infrastructure Readiness", "Application Readiness",
+                          "Security Readiness", "Monitoring Readiness", "Testing Readiness",
+                          "CI/CD Readiness", "Documentation Readiness"]
+    assert len(app.items) >= 100
+    assert [r.title for r in app.roles.values()] == [
+        "Engineering Lead", "DevOps Lead", "Security Lead", "Product Owner",
+        "CTO/Engineering Manager"]
+    assert app.roles[app.final_role].attestations == [
+        "All approvals received", "Final review completed", "Production deployment approved"]
+    assert [p.duration for p in app.post_deploy.phases] == [
+        timedelta(hours=1), timedelta(hours=24), timedelta(days=7)]
+    assert any(i.check and i.check.type == "headers" for i in app.items)
+
+
+def test_minimal_config_parses_with_env_and_lists() -> None:
+    app = parse(MINIMAL, {"TARGET_URL": "http://t:1"})
+    assert app.roles["cto"].members == ["U9", "U8"]
+    assert app.items[0].check is not None
+    assert app.items[0].check.url == "http://t:1/h"  # type: ignore[attr-defined]
+    assert app.items[0].check.timeout == timedelta(seconds=10)
+    assert app.final_role == "cto"
+
+
+def test_every_problem_is_reported_with_its_field() -> None:
+    found = problems("""
+        product: P
+        roles:
+          eng: {title: Eng, attestations: []}
+          cto: {title: CTO, members: [U9], final: true}
+          cfo: {title: CFO, members: [U7], final: true}
+        sections:
+          - id: infra
+            title: Infra
+            items:
+              - {id: a, title: A, check: {type: carrier_pigeon}}
+              - {id: a, title: A again, owner: nobody}
+              - {id: b, title: B, check: {type: http, url: "${UNSET_VAR}", timeout: 5 minutes}}
+    """)
+    text = "\n".join(found)
+    assert all(p.startswith("app.yaml: ") for p in found)
+    assert "app.yaml: sections.0.items.2.check.url: ${UNSET_VAR} is not set" in text
+    assert "app.yaml: sections.0.items.2.check.timeout: bad duration '5 minutes'" in text
+
+
+def test_semantic_problems_once_the_shape_is_right() -> None:
+    found = problems("""
+        product: P
+        roles:
+          eng: {title: Eng, attestations: []}
+          cto: {title: CTO, members: [U9], final: true}
+          cfo: {title: CFO, members: [U7], final: true}
+        sections:
+          - id: infra
+            title: Infra
+            items:
+              - {id: a, title: A, check: {type: carrier_pigeon}}
+              - {id: a, title: A again, owner: nobody}
+              - {id: c, title: C, check: {type: http, url: "ftp://x"}}
+    """)
+    text = "\n".join(found)
+    assert "app.yaml: roles: only one role may be final, found cto, cfo" in text
+    assert "app.yaml: roles.eng.members: missing member list" in text
+    assert "app.yaml: sections.0.items.0.check.type: unknown check type 'carrier_pigeon'" in text
+    assert "app.yaml: sections.0.items.1.id: duplicate item id 'a'" in text
+    assert "app.yaml: sections.0.items.1.owner: no role 'nobody'" in text
+    assert "app.yaml: sections.0.items.2.check.url: String should match pattern" in text
+
+
+def test_no_final_role_and_unknown_field_and_duplicate_key() -> None:
+    assert problems(MINIMAL.replace("final: true", "final: false")) == [
+        "app.yaml: roles: no role has `final: true` (the final approver)"]
+    assert problems(MINIMAL.replace("product: P", "product: P\ncolour: blue")) == [
+        "app.yaml: colour: unknown field"]
+    dup = problems(MINIMAL.replace("product: P", "product: P\nproduct: Q"))
+    assert dup[0].startswith("app.yaml: line 3: not valid YAML: duplicate key 'product'")
+
+
+def test_missing_file_is_named() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_app_config("/nonexistent/app.yaml", env={})
+    assert caught.value.problems[0].startswith("/nonexistent/app.yaml: (file): cannot read")
+
+
+def test_bad_environment_variable_is_named() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_environment({"PORT": "eighty"})
+    assert caught.value.problems[0].startswith("environment: PORT:")
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("500ms", 0.5), ("30s", 30), ("10m", 600), ("1h", 3600), ("7d", 604800), ("1h30m", 5400)])
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text).total_seconds() == seconds
+    assert parse_duration(format_duration(parse_duration(text))) == parse_duration(text)
+
+
+@pytest.mark.parametrize("bad", ["", "10", "ten minutes", "5 minutes", "-1s", "0s", 10])
+def test_bad_durations(bad: object) -> None:
+    with pytest.raises(ValueError, match="bad duration"):
+        parse_duration(bad)
+
+
+def test_version_changes_with_the_checklist() -> None:
+    one = parse(MINIMAL)
+    two = parse(MINIMAL.replace("title: Cluster", "title: Cluster ok"))
+    assert one.version != two.version
+    assert one.version == parse(MINIMAL).version

@@ -1,0 +1,205 @@
+"""The sign-off rules, each with its refusals."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.config import AppConfig, parse_app_config
+from bot.domain.errors import InvalidInput, InvalidState, NotAuthorized, NotFound
+from bot.domain.model import ItemStatus, LatestResult, Rejection, Release, ReleaseState, Signature, Tick
+from bot.domain.readiness import assess
+from bot.domain.signoff import (
+    authorize,
+    check_can_cancel,
+    check_can_reject,
+    check_can_sign,
+    check_can_tick,
+    check_can_withdraw,
+    check_can_withdraw_rejection,
+    derive_state,
+)
+from checks import default_registry
+
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+CONFIG = """
+product: P
+roles:
+  eng: {title: Engineering Lead, members: [UENG, UENG2], attestations: [Reviewed]}
+  ops: {title: DevOps Lead, members: [UOPS, UOPS2], min_signers: 2}
+  cto: {title: CTO, members: [UCTO, UCTO2], final: true}
+sections:
+  - id: infra
+    title: Infrastructure
+    items:
+      - {id: health, title: Health, check: {type: http, url: "http://x/h"}}
+      - {id: cluster, title: Cluster, owner: ops, weight: 3}
+      - {id: docs, title: Docs, blocking: false}
+"""
+
+
+@pytest.fixture
+def app() -> AppConfig:
+    return parse_app_config(textwrap.dedent(CONFIG), {}, default_registry())
+
+
+def release(state: ReleaseState = ReleaseState.OPEN, creator: str = "UCREATOR") -> Release:
+    return Release(1, "LUMINES 1.0.0", "C1", state, creator, T0)
+
+
+def sig(role: str, user: str, n: int = 1) -> Signature:
+    return Signature(n, role, user, T0)
+
+
+def result(item: str, status: ItemStatus) -> LatestResult:
+    return LatestResult(item, status, "r", T0)
+
+
+ALL_PASS = {"health": result("health", ItemStatus.PASS)}
+TICKED = {"cluster": Tick("cluster", "UOPS", T0)}
+OTHERS_SIGNED = [sig("eng", "UENG"), sig("ops", "UOPS", 2), sig("ops", "UOPS2", 3)]
+
+
+def test_readiness_percent_is_weighted_and_rounded_down(app: AppConfig) -> None:
+    assert assess(app, {}, {}).percent == 0
+    assert assess(app, ALL_PASS, {}).percent == 20  # 1 of 5
+    assert assess(app, ALL_PASS, TICKED).percent == 80  # 4 of 5
+    failing = {"health": result("health", ItemStatus.FAIL)}
+    readiness = assess(app, failing, TICKED)
+    assert readiness.percent == 60
+    assert [v.item.id for v in readiness.blocking_not_passing] == ["health"]
+    assert assess(app, ALL_PASS, TICKED).blocking_pass  # docs is non-blocking
+
+
+def test_member_may_sign_an_open_slot(app: AppConfig) -> None:
+    check_can_sign(app, release(), "eng", "UENG", frozenset({"eng"}), [], assess(app, {}, {}))
+
+
+def test_non_member_is_refused(app: AppConfig) -> None:
+    with pytest.raises(NotAuthorized, match="not an approver for Engineering Lead"):
+        check_can_sign(app, release(), "eng", "UX", frozenset(), [], assess(app, {}, {}))
+
+
+def test_unknown_role(app: AppConfig) -> None:
+    with pytest.raises(NotFound):
+        check_can_sign(app, release(), "cfo", "UX", frozenset(), [], assess(app, {}, {}))
+
+
+def test_one_person_one_role(app: AppConfig) -> None:
+    with pytest.raises(NotAuthorized, match="one person holds one role"):
+        check_can_sign(app, release(), "ops", "UENG", frozenset({"eng", "ops"}),
+                       [sig("eng", "UENG")], assess(app, {}, {}))
+    with pytest.raises(InvalidState, match="already signed as Engineering Lead"):
+        check_can_sign(app, release(), "eng", "UENG", frozenset({"eng"}),
+                       [sig("eng", "UENG")], assess(app, {}, {}))
+
+
+def test_taken_slot_is_refused_but_min_signers_leaves_room(app: AppConfig) -> None:
+    with pytest.raises(InvalidState, match="already signed"):
+        check_can_sign(app, release(), "eng", "UENG2", frozenset({"eng"}),
+                       [sig("eng", "UENG")], assess(app, {}, {}))
+    check_can_sign(app, release(), "ops", "UOPS2", frozenset({"ops"}),
+                   [sig("ops", "UOPS")], assess(app, {}, {}))
+
+
+def test_final_role_signs_last(app: AppConfig) -> None:
+    readiness = assess(app, ALL_PASS, TICKED)
+    with pytest.raises(InvalidState, match="waiting for Engineering Lead, DevOps Lead"):
+        check_can_sign(app, release(), "cto", "UCTO", frozenset({"cto"}), [], readiness)
+    with pytest.raises(InvalidState, match="waiting for DevOps Lead"):
+        check_can_sign(app, release(), "cto", "UCTO", frozenset({"cto"}),
+                       [sig("eng", "UENG"), sig("ops", "UOPS", 2)], readiness)
+    check_can_sign(app, release(), "cto", "UCTO", frozenset({"cto"}), OTHERS_SIGNED, readiness)
+
+
+def test_final_role_needs_every_blocking_item_passing(app: AppConfig) -> None:
+    failing = assess(app, {"health": result("health", ItemStatus.ERROR)}, TICKED)
+    with pytest.raises(InvalidState, match="1 blocking item.*Health"):
+        check_can_sign(app, release(), "cto", "UCTO", frozenset({"cto"}), OTHERS_SIGNED, failing)
+
+
+def test_creator_cannot_give_final_approval(app: AppConfig) -> None:
+    with pytest.raises(NotAuthorized, match="You opened LUMINES 1.0.0"):
+        check_can_sign(app, release(creator="UCTO"), "cto", "UCTO", frozenset({"cto"}),
+                       OTHERS_SIGNED, assess(app, ALL_PASS, TICKED))
+
+
+@pytest.mark.parametrize("state", [ReleaseState.BLOCKED, ReleaseState.APPROVED,
+                                   ReleaseState.CANCELLED, ReleaseState.DEPLOYED])
+def test_signing_needs_an_open_release(app: AppConfig, state: ReleaseState) -> None:
+    with pytest.raises(InvalidState, match="can't sign"):
+        check_can_sign(app, release(state), "eng", "UENG", frozenset({"eng"}), [],
+                       assess(app, {}, {}))
+
+
+def test_withdraw_own_signature_until_approved(app: AppConfig) -> None:
+    mine = sig("eng", "UENG")
+    assert check_can_withdraw(release(), "UENG", [mine]) == mine
+    with pytest.raises(NotFound):
+        check_can_withdraw(release(), "UOPS", [mine])
+    with pytest.raises(InvalidState, match="already approved"):
+        check_can_withdraw(release(ReleaseState.APPROVED), "UENG", [mine])
+
+
+def test_reject_and_withdraw_rejection(app: AppConfig) -> None:
+    assert check_can_reject(app, release(), "UENG", frozenset({"eng"}), [], " no ") == "no"
+    with pytest.raises(NotAuthorized, match="Only approvers"):
+        check_can_reject(app, release(), "UX", frozenset(), [], "no")
+    with pytest.raises(InvalidInput, match="give a reason"):
+        check_can_reject(app, release(), "UENG", frozenset({"eng"}), [], "  ")
+    with pytest.raises(InvalidInput, match="too long"):
+        check_can_reject(app, release(), "UENG", frozenset({"eng"}), [], "x" * 501)
+    mine = Rejection(1, "UENG", "no", T0)
+    with pytest.raises(InvalidState, match="already rejected"):
+        check_can_reject(app, release(), "UENG", frozenset({"eng"}), [mine], "again")
+    assert check_can_withdraw_rejection(release(ReleaseState.BLOCKED), "UENG", [mine]) == mine
+    with pytest.raises(NotFound):
+        check_can_withdraw_rejection(release(ReleaseState.BLOCKED), "UOPS", [mine])
+
+
+def test_tick_rules(app: AppConfig) -> None:
+    items = {i.id: i for i in app.items}
+    check_can_tick(app, release(), items["cluster"], frozenset({"ops"}))
+    with pytest.raises(NotAuthorized, match="Only DevOps Lead"):
+        check_can_tick(app, release(), items["cluster"], frozenset({"eng"}))
+    check_can_tick(app, release(), items["docs"], frozenset({"eng"}))  # no owner: any approver
+    with pytest.raises(NotAuthorized, match="Only approvers"):
+        check_can_tick(app, release(), items["docs"], frozenset())
+    with pytest.raises(InvalidState, match="checked automatically"):
+        check_can_tick(app, release(), items["health"], frozenset({"ops"}))
+
+
+def test_cancel_rules(app: AppConfig) -> None:
+    check_can_cancel(app, release(), "UCREATOR", frozenset())
+    check_can_cancel(app, release(), "UCTO", frozenset({"cto"}))
+    with pytest.raises(NotAuthorized):
+        check_can_cancel(app, release(), "UENG", frozenset({"eng"}))
+    with pytest.raises(InvalidState):
+        check_can_cancel(app, release(ReleaseState.CANCELLED), "UCREATOR", frozenset())
+
+
+def test_state_follows_the_facts(app: AppConfig) -> None:
+    ok, bad = assess(app, ALL_PASS, TICKED), assess(app, {}, TICKED)
+    final = [*OTHERS_SIGNED, sig("cto", "UCTO", 9)]
+    rejected = [Rejection(1, "UENG", "no", T0)]
+    assert derive_state(app, ReleaseState.OPEN, OTHERS_SIGNED, [], ok) is ReleaseState.OPEN
+    assert derive_state(app, ReleaseState.OPEN, final, [], ok) is ReleaseState.APPROVED
+    assert derive_state(app, ReleaseState.APPROVED, final, [], bad) is ReleaseState.SUSPENDED
+    assert derive_state(app, ReleaseState.SUSPENDED, final, [], ok) is ReleaseState.APPROVED
+    assert derive_state(app, ReleaseState.OPEN, [], rejected, ok) is ReleaseState.BLOCKED
+    assert derive_state(app, ReleaseState.CANCELLED, final, [], ok) is ReleaseState.CANCELLED
+
+
+def test_authorization_lists_what_is_missing(app: AppConfig) -> None:
+    auth = authorize(app, release(), OTHERS_SIGNED[:1], [], assess(app, {}, {}))
+    assert not auth.approved
+    assert "waiting for DevOps Lead" in auth.reasons
+    assert any("blocking item(s) not passing: health, cluster" in r for r in auth.reasons)
+    assert "no final approval by CTO" in auth.reasons
+    final = [*OTHERS_SIGNED, sig("cto", "UCTO", 9)]
+    done = authorize(app, release(ReleaseState.APPROVED), final, [], assess(app, ALL_PASS, TICKED))
+    assert done.approved and not done.reasons
+    assert all(c.met for c in done.conditions)
