@@ -47,6 +47,7 @@ def serve(port: int | None, host: str, config: str | None) -> None:
         _fail(missing)
     logging.basicConfig(level=settings.env.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     asyncio.run(_serve(settings, host, settings.env.port if port is None else port))
 
 

@@ -1,0 +1,1 @@
+"""Local stand-ins for running Readiness without a real service: the LUMINES demo target."""

@@ -1,0 +1,189 @@
+"""Scenario fixtures: a fake Slack, a LUMINES target and the real bot over HTTP."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.fake_slack import FakeSlackThread, SlackDriver
+from tests.scenario.harness import CHANNEL, SECRET, USERS, Bot, ThreadedTarget, text_of
+
+_names = itertools.count(1)
+
+
+class Slack:
+    """A person's view of the workspace: type commands, click, submit; read what came back."""
+
+    def __init__(self, fake: FakeSlackThread, bot: Bot) -> None:
+        self.fake, self.bot = fake, bot
+        self.driver = SlackDriver(bot.events_url, SECRET, fake)
+
+    def rebind(self, bot: Bot) -> None:
+        self.driver.close()
+        self.bot = bot
+        self.driver = SlackDriver(bot.events_url, SECRET, self.fake)
+
+    def checks_done(self, name: str) -> None:
+        """Wait until the release's check runs have all finished (read from the database)."""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with sqlite3.connect(self.bot.db_path) as db:
+                running = db.execute(
+                    "SELECT count(*) FROM check_runs JOIN releases ON releases.id = release_id "
+                    "WHERE releases.name = ? AND finished_at IS NULL", (name,)).fetchone()[0]
+            if not running:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"checks of {name} still running")
+
+    def command(self, user: str, text: str) -> str:
+        """Run /readiness TEXT as USER; returns the private reply's text."""
+        before = len(self.fake.responses())
+        response = self.driver.command(user, text, channel=CHANNEL)
+        assert response.status_code == 200, response.text
+        reply = self.fake.wait_for(lambda s: s.responses()[before:] or None, timeout=15)
+        return "\n".join(r.text + "\n" + text_of(r.blocks) for r in reply)
+
+    def card(self, name: str) -> Any:
+        return self.fake.wait_for(lambda s: next(
+            (m for m in s.messages(CHANNEL) if m.text.startswith(f"{name}:")), None), timeout=15)
+
+    def card_text(self, name: str) -> str:
+        return text_of(self.card(name).blocks)
+
+    def wait_card(self, name: str, *needles: str, timeout: float = 20) -> str:
+        def ready(s: Any) -> str | None:
+            for m in s.messages(CHANNEL):
+                if m.text.startswith(f"{name}:"):
+                    text = text_of(m.blocks)
+                    if all(n in text for n in needles) and "Running checks" not in text:
+                        return text
+            return None
+
+        try:
+            return self.fake.wait_for(ready, timeout=timeout)
+        except TimeoutError:
+            raise AssertionError(f"card never showed {needles}:\n{self.card_text(name)}"
+                                 f"\n--- bot log ---\n{self.bot.log()[-3000:]}") from None
+
+    def thread(self, name: str) -> list[str]:
+        return [m.text for m in self.fake.thread(CHANNEL, self.card(name).ts)]
+
+    def wait_thread(self, name: str, needle: str) -> list[str]:
+        ts = self.card(name).ts
+
+        def found(s: Any) -> list[str] | None:
+            texts = [m.text for m in s.thread(CHANNEL, ts)]
+            return texts if any(needle in t for t in texts) else None
+
+        return self.fake.wait_for(found, timeout=15)
+
+    def click(self, user: str, name: str, action_id: str, value: str | None = None,
+              message: Any = None) -> httpx.Response:
+        response = self.driver.click(user, message or self.card(name), action_id, value=value,
+                                     channel=CHANNEL)
+        assert response.status_code == 200, response.text
+        return response
+
+    def open_modal(self, user: str, name: str, action_id: str, message: Any = None,
+                   value: str | None = None) -> Any:
+        before = len(self.fake.views(user))
+        self.click(user, name, action_id, value=value, message=message)
+        return self.fake.wait_for(lambda s: s.views(user)[before:] and s.views(user)[-1],
+                                  timeout=15)
+
+    def refusal(self, user: str, action: Any) -> str:
+        """Do ACTION; return the private message USER got back."""
+        before = len(self.fake.responses()) + len(self.fake.ephemerals(user))
+        action()
+        got = self.fake.wait_for(
+            lambda s: [r.text for r in s.responses()] + [e.text for e in s.ephemerals(user)]
+            if len(s.responses()) + len(s.ephemerals(user)) > before else None, timeout=15)
+        return got[-1] if len(self.fake.ephemerals(user)) <= 0 else "\n".join(got)
+
+    def sign(self, user: str, name: str, role: str, ticks: list[str] | None = None,
+             comment: str | None = None, message: Any = None) -> httpx.Response:
+        view = self.open_modal(user, name, f"sign:{role}", message=message)
+        assert view.callback_id == "sign_view", view.all_text()
+        options = [o["value"] for b in view.blocks if b.get("block_id") == "attestations"
+                   for o in b["element"]["options"]]
+        values: dict[str, Any] = {"attestations": options if ticks is None else ticks}
+        if comment:
+            values["comment"] = comment
+        return self.driver.submit(user, view, values, enforce_required=False)
+
+    def tick_own_items(self, user: str, name: str) -> httpx.Response:
+        """Open the Checklist and tick every manual item USER may tick (owned by their role)."""
+        view = self.open_modal(user, name, "checklist")
+        values: dict[str, list[str]] = {}
+        for block in view.blocks:
+            if str(block.get("block_id", "")).startswith("manual:"):
+                element = block["element"]
+                ticked = [o["value"] for o in element.get("initial_options", [])]
+                mine = [o["value"] for o in element["options"]
+                        if self.owner_of(o) in self.roles_of(user)]
+                values[block["block_id"]] = sorted(set(ticked) | set(mine))
+        return self.driver.submit(user, view, values, enforce_required=False)
+
+    @staticmethod
+    def owner_of(option: dict[str, Any]) -> str:
+        return str((option.get("description") or {}).get("text", ""))
+
+    def roles_of(self, user: str) -> set[str]:
+        titles = {"UENG": "Engineering Lead", "UOPS": "DevOps Lead", "USEC": "Security Lead",
+                  "UPRD": "Product Owner", "UCTO": "CTO/Engineering Manager"}
+        return {f"Ticked by {titles[user]}", "Any approver may tick"} if user in titles else set()
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeSlackThread]:
+    with FakeSlackThread() as thread:
+        thread.add_channel(CHANNEL, "releases")
+        for user_id, name in USERS.items():
+            thread.add_user(user_id, name)
+        yield thread
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[ThreadedTarget]:
+    served = ThreadedTarget().start()
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
+def bot(fake: FakeSlackThread, target: ThreadedTarget,
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
+    running = Bot(fake, target, tmp_path_factory.mktemp("bot")).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def slack(fake: FakeSlackThread, bot: Bot) -> Iterator[Slack]:
+    person = Slack(fake, bot)
+    yield person
+    person.driver.close()
+
+
+@pytest.fixture
+def name() -> str:
+    """A fresh release name per test (the bot is shared by the module)."""
+    return f"LUMINES 1.0.{next(_names)}"
+
+
+def approve_all_but_final(slack: Slack, name: str) -> None:
+    for user in ("UENG", "UOPS", "USEC", "UPRD", "UCTO"):
+        assert slack.tick_own_items(user, name).status_code == 200
+    slack.wait_card(name, "Readiness 100%")
+    for role, user in (("engineering_lead", "UENG"), ("devops_lead", "UOPS"),
+                       ("security_lead", "USEC"), ("product_owner", "UPRD")):
+        response = slack.sign(user, name, role)
+        assert response.status_code == 200 and not response.text, response.text

@@ -1,0 +1,154 @@
+"""The running bot as a subprocess, a LUMINES target, and helpers to read what Slack saw."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiohttp import web
+
+from bot.demo.target import TargetState, build_target
+from bot.fake_slack import FakeSlackThread
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "test-signing-secret"  # noqa: S105
+CHANNEL = "CRELEASE"
+USERS = {
+    "UREL": "release.manager", "UENG": "eng.lead", "UENG2": "eng.second", "UOPS": "devops.lead",
+    "USEC": "security.lead", "UPRD": "product.owner", "UCTO": "cto", "UCTO2": "vp.eng",
+    "UNOBODY": "visitor",
+}
+ROLES = {"engineering_lead": "UENG", "devops_lead": "UOPS", "security_lead": "USEC",
+         "product_owner": "UPRD", "cto": "UCTO"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ThreadedTarget:
+    """The demo target on its own event loop in a thread."""
+
+    def __init__(self) -> None:
+        self.state = TargetState()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        runner = web.AppRunner(build_target(self.state), access_log=None, shutdown_timeout=0.5)
+        self._loop.run_until_complete(runner.setup())
+        self._loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(runner.cleanup())
+        self._loop.close()
+
+    def start(self) -> ThreadedTarget:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+def test_config(tmp: Path) -> Path:
+    """The shipped app.yaml, with Slack pacing shortened so scenarios run quickly."""
+    path = tmp / "app.yaml"
+    path.write_text((ROOT / "app.yaml").read_text() + "\nslack:\n  card_update_interval: 200ms\n"
+                    "  post_interval: 20ms\n")
+    return path
+
+
+class Bot:
+    """`readiness serve` in a subprocess, as it runs in production."""
+
+    def __init__(self, fake: FakeSlackThread, target: ThreadedTarget, tmp: Path,
+                 **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.db_path = tmp / "readiness.db"
+        self.log_path = tmp / "bot.log"
+        self.env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": fake.bot_token, "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.api_url, "DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
+            "READINESS_CONFIG": str(test_config(tmp)), "PORT": str(self.port),
+            "TARGET_URL": target.url, "PROMETHEUS_URL": target.url,
+            "ALERTMANAGER_URL": target.url, "GRAFANA_URL": f"{target.url}/grafana",
+            "READINESS_ENGINEERING_LEAD": "UENG,UENG2", "READINESS_DEVOPS_LEAD": "UOPS",
+            "READINESS_SECURITY_LEAD": "USEC,UENG", "READINESS_PRODUCT_OWNER": "UPRD",
+            "READINESS_CTO": "UCTO,UCTO2,UREL", **env,
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Bot:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1"],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"bot exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("bot did not become healthy")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    @property
+    def events_url(self) -> str:
+        return f"{self.url}/slack/events"
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+
+def text_of(blocks: list[dict[str, Any]]) -> str:
+    """All the text a person reads in some blocks."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text") and "text" in node:
+                out.append(str(node["text"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(blocks)
+    return "\n".join(out)
