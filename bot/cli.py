@@ -39,14 +39,20 @@ def main() -> None:
 def serve(port: int | None, host: str, config: str | None) -> None:
     """Run the bot over HTTP: POST /slack/events, GET /healthz."""
     settings = _settings(config)
-    missing = [f"environment: {name}: required to serve"
-               for name, value in (("SLACK_BOT_TOKEN", settings.env.slack_bot_token),
-                                   ("SLACK_SIGNING_SECRET", settings.env.slack_signing_secret))
-               if not value]
+    missing = [
+        f"environment: {name}: required to serve"
+        for name, value in (
+            ("SLACK_BOT_TOKEN", settings.env.slack_bot_token),
+            ("SLACK_SIGNING_SECRET", settings.env.slack_signing_secret),
+        )
+        if not value
+    ]
     if missing:
         _fail(missing)
-    logging.basicConfig(level=settings.env.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.env.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     asyncio.run(_serve(settings, host, settings.env.port if port is None else port))
 
@@ -81,9 +87,11 @@ def config_validate(path: str | None) -> None:
     except ConfigError as exc:
         _fail(exc.problems)
     automated = sum(1 for item in app.items if item.automated)
-    click.echo(f"{target}: OK: {len(app.sections)} sections, {len(app.items)} items "
-               f"({automated} automated), {len(app.roles)} roles, "
-               f"{len(app.post_deploy.items)} post-deploy items; version {app.version}")
+    click.echo(
+        f"{target}: OK: {len(app.sections)} sections, {len(app.items)} items "
+        f"({automated} automated), {len(app.roles)} roles, "
+        f"{len(app.post_deploy.items)} post-deploy items; version {app.version}"
+    )
 
 
 @main.group()

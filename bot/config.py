@@ -211,8 +211,10 @@ def _dotted(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
 
-def _substitute(node: Any, env: Mapping[str, str], path: tuple[Any, ...], problems: list[str]) -> Any:
-    """Replace ${VAR} and ${VAR:-default} in every string; an unset VAR without default is a problem."""
+def _substitute(
+    node: Any, env: Mapping[str, str], path: tuple[Any, ...], problems: list[str]
+) -> Any:
+    """Replace ${VAR} and ${VAR:-default} in strings; an unset VAR without default is a problem."""
     if isinstance(node, dict):
         return {k: _substitute(v, env, (*path, k), problems) for k, v in node.items()}
     if isinstance(node, list):
@@ -251,14 +253,18 @@ def _semantic_problems(app: AppConfig, registry: Registry) -> list[str]:
         problems.append(f"roles: only one role may be final, found {', '.join(finals)}")
     for role_id, role in app.roles.items():
         if not role.members and not role.usergroups:
-            problems.append(f"roles.{role_id}.members: missing member list (give members or usergroups)")
+            problems.append(
+                f"roles.{role_id}.members: missing member list (give members or usergroups)"
+            )
         elif not role.usergroups and len(role.members) < role.min_signers:
             problems.append(
                 f"roles.{role_id}.min_signers: needs {role.min_signers} signers "
                 f"but the role has {len(role.members)} member(s)"
             )
-    for where, ids in (("sections", [s.id for s in app.sections]),
-                       ("phases", [p.id for p in app.post_deploy.phases])):
+    for where, ids in (
+        ("sections", [s.id for s in app.sections]),
+        ("phases", [p.id for p in app.post_deploy.phases]),
+    ):
         for dup, n in Counter(ids).items():
             if n > 1:
                 problems.append(f"{where}: duplicate id {dup!r} ({n} times)")
@@ -309,8 +315,9 @@ def parse_app_config(
     return app
 
 
-def load_app_config(path: str | Path, env: Mapping[str, str] | None = None,
-                    registry: Registry | None = None) -> AppConfig:
+def load_app_config(
+    path: str | Path, env: Mapping[str, str] | None = None, registry: Registry | None = None
+) -> AppConfig:
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -329,13 +336,16 @@ def load_environment(env: Mapping[str, str] | None = None) -> Environment:
             {k.lower(): v for k, v in env.items() if k.lower() in Environment.model_fields}
         )
     except ValidationError as exc:
-        problems = [f"environment: {p.upper().split(':')[0]}:{p.split(':', 1)[1]}"
-                    for p in _pydantic_problems(exc)]
+        problems = [
+            f"environment: {p.upper().split(':')[0]}:{p.split(':', 1)[1]}"
+            for p in _pydantic_problems(exc)
+        ]
         raise ConfigError(problems) from None
 
 
-def load_settings(config_path: str | Path | None = None,
-                  env: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    config_path: str | Path | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
     """The environment and app.yaml, validated together; raises ConfigError."""
     env = dict(os.environ if env is None else env)
     environment = load_environment(env)

@@ -28,11 +28,16 @@ log = logging.getLogger(__name__)
 
 def check_http_client(concurrency: int) -> httpx.AsyncClient:
     """The one client every check shares; its pool is sized to the check concurrency."""
-    limits = httpx.Limits(max_connections=max(concurrency, 10),
-                          max_keepalive_connections=max(concurrency, 10))
-    return httpx.AsyncClient(limits=limits, follow_redirects=True, max_redirects=5,
-                             timeout=httpx.Timeout(30.0, pool=None),
-                             headers={"User-Agent": "readiness-checks"})
+    limits = httpx.Limits(
+        max_connections=max(concurrency, 10), max_keepalive_connections=max(concurrency, 10)
+    )
+    return httpx.AsyncClient(
+        limits=limits,
+        follow_redirects=True,
+        max_redirects=5,
+        timeout=httpx.Timeout(30.0, pool=None),
+        headers={"User-Agent": "readiness-checks"},
+    )
 
 
 class Runtime:
@@ -42,16 +47,25 @@ class Runtime:
         self.db = Database(env.database_url)
         self.http = check_http_client(settings.app.checks.concurrency)
         self.client = make_client(env.slack_bot_token or "", env.slack_api_url)
-        self.deps = Deps(settings=settings, db=self.db, clock=clock or SystemClock(),
-                         directory=SlackDirectory(self.client), http=self.http,
-                         tasks=TaskRunner())
+        self.deps = Deps(
+            settings=settings,
+            db=self.db,
+            clock=clock or SystemClock(),
+            directory=SlackDirectory(self.client),
+            http=self.http,
+            tasks=TaskRunner(),
+        )
         self.services = Services.build(self.deps)
         self.bolt = build_app(self.services, self.client)
         slack = settings.app.slack
-        self.outbound = Outbound(self.client, self.services.releases, OutboxService(self.deps),
-                                 self.deps.outbox_ready,
-                                 slack.card_update_interval.total_seconds(),
-                                 slack.post_interval.total_seconds())
+        self.outbound = Outbound(
+            self.client,
+            self.services.releases,
+            OutboxService(self.deps),
+            self.deps.outbox_ready,
+            slack.card_update_interval.total_seconds(),
+            slack.post_interval.total_seconds(),
+        )
         self._runner: web.AppRunner | None = None
         self._sender: asyncio.Task[None] | None = None
 
@@ -66,8 +80,10 @@ class Runtime:
             identity = await self.client.auth_test()
             log.info("connected to Slack as %s in %s", identity.get("user"), identity.get("team"))
         except SlackApiError as exc:
-            log.error("Slack refused the bot token (%s); requests will fail until it is fixed",
-                      exc.response.get("error"))
+            log.error(
+                "Slack refused the bot token (%s); requests will fail until it is fixed",
+                exc.response.get("error"),
+            )
         except Exception as exc:
             log.error("Slack is unreachable (%s); will keep trying as work arrives", exc)
         self._sender = asyncio.create_task(self.outbound.run(), name="outbound")
@@ -75,8 +91,8 @@ class Runtime:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-        bound = sockets[0].getsockname()[1] if sockets else port
+        addresses = self._runner.addresses
+        bound = addresses[0][1] if addresses else port
         log.info("listening on http://%s:%s", host, bound)
         return int(bound)
 

@@ -23,7 +23,11 @@ async def run(params: AlertmanagerParams, ctx: CheckContext) -> Outcome:
     wanted = dict(params.matchers)
     if params.severity:
         wanted["severity"] = params.severity
-    filters = [("active", "true"), ("silenced", "false"), ("inhibited", "false")]
+    filters: list[tuple[str, str | int | float | bool | None]] = [
+        ("active", "true"),
+        ("silenced", "false"),
+        ("inhibited", "false"),
+    ]
     filters += [("filter", f'{k}="{v}"') for k, v in wanted.items()]
     url = params.url.rstrip("/") + "/api/v2/alerts?" + str(httpx.QueryParams(filters))
     try:
@@ -41,7 +45,8 @@ async def run(params: AlertmanagerParams, ctx: CheckContext) -> Outcome:
     if alerts:
         return Outcome.failed(
             f"{len(alerts)} {what}alert(s) firing: {', '.join(names)}",
-            firing=len(alerts), alerts=names,
+            firing=len(alerts),
+            alerts=names,
         )
     return Outcome.passed(f"no {what}alerts firing", firing=0)
 

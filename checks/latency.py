@@ -59,9 +59,15 @@ async def run(params: LatencyParams, ctx: CheckContext) -> Outcome:
     timings.sort()
     p50, p95, p99 = (percentile(timings, p) for p in (50, 95, 99))
     rps = len(timings) / wall if wall > 0 else float("inf")
-    values = {"p50_ms": round(p50, 1), "p95_ms": round(p95, 1), "p99_ms": round(p99, 1),
-              "rps": round(rps, 1), "requests": len(timings), "errors": len(errors),
-              "statuses": statuses}
+    values = {
+        "p50_ms": round(p50, 1),
+        "p95_ms": round(p95, 1),
+        "p99_ms": round(p99, 1),
+        "rps": round(rps, 1),
+        "requests": len(timings),
+        "errors": len(errors),
+        "statuses": statuses,
+    }
     problems = []
     if params.p95_ms is not None and p95 > params.p95_ms:
         problems.append(f"p95 {p95:.0f} ms > {params.p95_ms:g} ms")

@@ -16,8 +16,12 @@ from checks.httpfetch import describe_error, fetch
 
 Op = Literal["<", "<=", ">", ">=", "==", "!="]
 OPS: dict[str, Callable[[float, float], bool]] = {
-    "<": operator.lt, "<=": operator.le, ">": operator.gt,
-    ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
 }
 
 
@@ -36,7 +40,7 @@ def _label(metric: dict[str, str]) -> str:
 
 
 def _samples(data: dict[str, Any]) -> list[tuple[str, float]]:
-    kind, result = data.get("resultType"), data.get("result")
+    kind, result = data.get("resultType"), data.get("result") or []
     if kind == "scalar":
         return [("scalar", float(result[1]))]
     if kind == "vector":
@@ -45,7 +49,9 @@ def _samples(data: dict[str, Any]) -> list[tuple[str, float]]:
 
 
 async def run(params: PrometheusParams, ctx: CheckContext) -> Outcome:
-    url = params.url.rstrip("/") + "/api/v1/query?" + httpx.QueryParams(query=params.query).__str__()
+    url = (
+        params.url.rstrip("/") + "/api/v1/query?" + httpx.QueryParams(query=params.query).__str__()
+    )
     try:
         got = await fetch(ctx, "GET", url)
     except httpx.HTTPError as exc:
@@ -55,7 +61,9 @@ async def run(params: PrometheusParams, ctx: CheckContext) -> Outcome:
     except ValueError:
         return Outcome.errored(f"Prometheus answered {got.status_text} without JSON")
     if body.get("status") != "success":
-        return Outcome.errored(f"Prometheus refused the query: {body.get('error', got.status_text)}")
+        return Outcome.errored(
+            f"Prometheus refused the query: {body.get('error', got.status_text)}"
+        )
     try:
         samples = _samples(body.get("data", {}))
     except (ValueError, KeyError, TypeError, IndexError) as exc:
@@ -72,7 +80,8 @@ async def run(params: PrometheusParams, ctx: CheckContext) -> Outcome:
         more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
         return Outcome.failed(
             f"{len(bad)} of {len(samples)} sample(s) not {params.op} {params.threshold:g}: "
-            f"{shown}{more}", **values
+            f"{shown}{more}",
+            **values,
         )
     return Outcome.passed(
         f"{len(samples)} sample(s) {params.op} {params.threshold:g} (worst {worst:g})", **values

@@ -12,7 +12,11 @@ from checks import alertmanager, headers, http, latency, prometheus
 from checks.base import CheckParams, CheckType
 
 BUILTIN: tuple[CheckType[Any], ...] = (
-    http.CHECK, headers.CHECK, latency.CHECK, prometheus.CHECK, alertmanager.CHECK
+    http.CHECK,
+    headers.CHECK,
+    latency.CHECK,
+    prometheus.CHECK,
+    alertmanager.CHECK,
 )
 ENTRY_POINT_GROUP = "readiness.checks"
 

@@ -1,4 +1,4 @@
-"""Storage: SQLAlchemy tables on SQLite, the session factory, repositories returning domain values."""
+"""Storage: SQLAlchemy tables on SQLite, the session factory, and the repository."""
 
 from bot.db.engine import Database
 from bot.db.repo import Repo

@@ -39,26 +39,51 @@ GENESIS = "0" * 64
 
 def _release(row: ReleaseRow) -> Release:
     return Release(
-        id=row.id, name=row.name, channel=row.channel, state=ReleaseState(row.state),
-        created_by=row.created_by, created_at=row.created_at, ref=row.ref, card_ts=row.card_ts,
-        approved_at=row.approved_at, closed_by=row.closed_by,
+        id=row.id,
+        name=row.name,
+        channel=row.channel,
+        state=ReleaseState(row.state),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        ref=row.ref,
+        card_ts=row.card_ts,
+        approved_at=row.approved_at,
+        closed_by=row.closed_by,
     )
 
 
 def _signature(row: SignatureRow) -> Signature:
     return Signature(
-        id=row.id, role_id=row.role_id, user_id=row.user_id, signed_at=row.signed_at,
-        attestations=tuple(row.attestations), comment=row.comment, evidence=row.evidence,
+        id=row.id,
+        role_id=row.role_id,
+        user_id=row.user_id,
+        signed_at=row.signed_at,
+        attestations=tuple(row.attestations),
+        comment=row.comment,
+        evidence=row.evidence,
     )
 
 
-def audit_hash(prev_hash: str, at: datetime, release_id: int | None, actor: str | None,
-               kind: str, data: dict[str, Any]) -> str:
+def audit_hash(
+    prev_hash: str,
+    at: datetime,
+    release_id: int | None,
+    actor: str | None,
+    kind: str,
+    data: dict[str, Any],
+) -> str:
     """SHA-256 over the previous event's hash and this event's content."""
     content = json.dumps(
-        {"at": at.isoformat(), "release_id": release_id, "actor": actor, "kind": kind,
-         "data": data},
-        sort_keys=True, separators=(",", ":"), default=str,
+        {
+            "at": at.isoformat(),
+            "release_id": release_id,
+            "actor": actor,
+            "kind": kind,
+            "data": data,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
     )
     return hashlib.sha256(f"{prev_hash}\n{content}".encode()).hexdigest()
 
@@ -87,11 +112,25 @@ class Repo:
 
     # --- releases ---------------------------------------------------------------------------
 
-    async def add_release(self, name: str, channel: str, ref: str | None, created_by: str,
-                          now: datetime, config_version: str) -> Release:
-        row = ReleaseRow(name=name, channel=channel, ref=ref, state=ReleaseState.OPEN.value,
-                         created_by=created_by, created_at=now, updated_at=now,
-                         config_version=config_version)
+    async def add_release(
+        self,
+        name: str,
+        channel: str,
+        ref: str | None,
+        created_by: str,
+        now: datetime,
+        config_version: str,
+    ) -> Release:
+        row = ReleaseRow(
+            name=name,
+            channel=channel,
+            ref=ref,
+            state=ReleaseState.OPEN.value,
+            created_by=created_by,
+            created_at=now,
+            updated_at=now,
+            config_version=config_version,
+        )
         self.session.add(row)
         await self.session.flush()
         return _release(row)
@@ -102,15 +141,24 @@ class Repo:
 
     async def release_by_name(self, name: str) -> Release | None:
         """The live release of that name (case-insensitive), else the newest cancelled one."""
-        rows = (await self.session.scalars(
-            select(ReleaseRow).where(func.lower(ReleaseRow.name) == name.lower())
-            .order_by((ReleaseRow.state == ReleaseState.CANCELLED.value).asc(),
-                      ReleaseRow.id.desc()).limit(1)
-        )).all()
+        rows = (
+            await self.session.scalars(
+                select(ReleaseRow)
+                .where(func.lower(ReleaseRow.name) == name.lower())
+                .order_by(
+                    (ReleaseRow.state == ReleaseState.CANCELLED.value).asc(), ReleaseRow.id.desc()
+                )
+                .limit(1)
+            )
+        ).all()
         return _release(rows[0]) if rows else None
 
-    async def releases(self, states: Sequence[ReleaseState] | None = None,
-                       channel: str | None = None, limit: int = 50) -> list[Release]:
+    async def releases(
+        self,
+        states: Sequence[ReleaseState] | None = None,
+        channel: str | None = None,
+        limit: int = 50,
+    ) -> list[Release]:
         query = select(ReleaseRow).order_by(ReleaseRow.id.desc()).limit(limit)
         if states is not None:
             query = query.where(ReleaseRow.state.in_([s.value for s in states]))
@@ -122,8 +170,9 @@ class Repo:
         found = await self.releases(sorted(PRE_DEPLOY), channel=channel, limit=1)
         return found[0] if found else None
 
-    async def set_state(self, release_id: int, state: ReleaseState, now: datetime,
-                        closed_by: str | None = None) -> None:
+    async def set_state(
+        self, release_id: int, state: ReleaseState, now: datetime, closed_by: str | None = None
+    ) -> None:
         values: dict[str, Any] = {"state": state.value, "updated_at": now}
         if state is ReleaseState.APPROVED:
             values["approved_at"] = func.coalesce(ReleaseRow.approved_at, now)
@@ -138,21 +187,27 @@ class Repo:
     async def touch_card(self, release_id: int) -> None:
         """The card must be re-rendered: bump its version (updates coalesce on it)."""
         await self.session.execute(
-            update(ReleaseRow).where(ReleaseRow.id == release_id)
+            update(ReleaseRow)
+            .where(ReleaseRow.id == release_id)
             .values(card_version=ReleaseRow.card_version + 1)
         )
 
     async def pending_cards(self) -> list[PendingCard]:
-        rows = (await self.session.execute(
-            select(ReleaseRow.id, ReleaseRow.channel, ReleaseRow.card_ts, ReleaseRow.card_version)
-            .where(ReleaseRow.card_version > ReleaseRow.card_sent_version)
-            .order_by(ReleaseRow.id)
-        )).all()
+        rows = (
+            await self.session.execute(
+                select(
+                    ReleaseRow.id, ReleaseRow.channel, ReleaseRow.card_ts, ReleaseRow.card_version
+                )
+                .where(ReleaseRow.card_version > ReleaseRow.card_sent_version)
+                .order_by(ReleaseRow.id)
+            )
+        ).all()
         return [PendingCard(r.id, r.channel, r.card_ts, r.card_version) for r in rows]
 
     async def card_sent(self, release_id: int, version: int, card_ts: str | None = None) -> None:
-        values: dict[str, Any] = {"card_sent_version": func.max(ReleaseRow.card_sent_version,
-                                                                 version)}
+        values: dict[str, Any] = {
+            "card_sent_version": func.max(ReleaseRow.card_sent_version, version)
+        }
         if card_ts is not None:
             values["card_ts"] = card_ts
         await self.session.execute(
@@ -161,54 +216,77 @@ class Repo:
 
     # --- outbox -----------------------------------------------------------------------------
 
-    async def enqueue(self, release_id: int, text: str, now: datetime,
-                      blocks: list[Any] | None = None) -> None:
+    async def enqueue(
+        self, release_id: int, text: str, now: datetime, blocks: list[Any] | None = None
+    ) -> None:
         """A message for the release's card thread; sent once the card is posted."""
-        self.session.add(OutboxRow(release_id=release_id, text=text, blocks=blocks,
-                                   created_at=now, attempts=0))
+        self.session.add(
+            OutboxRow(release_id=release_id, text=text, blocks=blocks, created_at=now, attempts=0)
+        )
 
     async def pending_messages(self, limit: int = 100) -> list[PendingMessage]:
-        rows = (await self.session.execute(
-            select(OutboxRow, ReleaseRow.channel, ReleaseRow.card_ts)
-            .join(ReleaseRow, ReleaseRow.id == OutboxRow.release_id)
-            .where(OutboxRow.sent_at.is_(None), ReleaseRow.card_ts.is_not(None))
-            .order_by(OutboxRow.id).limit(limit)
-        )).all()
-        return [PendingMessage(o.id, o.release_id, channel, ts, o.text, o.blocks)
-                for o, channel, ts in rows]
+        rows = (
+            await self.session.execute(
+                select(OutboxRow, ReleaseRow.channel, ReleaseRow.card_ts)
+                .join(ReleaseRow, ReleaseRow.id == OutboxRow.release_id)
+                .where(OutboxRow.sent_at.is_(None), ReleaseRow.card_ts.is_not(None))
+                .order_by(OutboxRow.id)
+                .limit(limit)
+            )
+        ).all()
+        return [
+            PendingMessage(o.id, o.release_id, channel, str(ts), o.text, o.blocks)
+            for o, channel, ts in rows
+        ]
 
     async def message_sent(self, message_id: int, now: datetime) -> None:
         await self.session.execute(
             update(OutboxRow).where(OutboxRow.id == message_id).values(sent_at=now)
         )
 
-    async def message_failed(self, message_id: int, error: str, give_up: bool,
-                             now: datetime) -> None:
+    async def message_failed(
+        self, message_id: int, error: str, give_up: bool, now: datetime
+    ) -> None:
         values: dict[str, Any] = {"attempts": OutboxRow.attempts + 1, "last_error": error[:500]}
         if give_up:
             values["sent_at"] = now  # leaves the queue; last_error says why
-        await self.session.execute(update(OutboxRow).where(OutboxRow.id == message_id)
-                                   .values(**values))
+        await self.session.execute(
+            update(OutboxRow).where(OutboxRow.id == message_id).values(**values)
+        )
 
     # --- signatures and rejections ----------------------------------------------------------
 
     async def signatures(self, release_id: int) -> list[Signature]:
         rows = await self.session.scalars(
-            select(SignatureRow).where(SignatureRow.release_id == release_id,
-                                       SignatureRow.withdrawn_at.is_(None))
+            select(SignatureRow)
+            .where(SignatureRow.release_id == release_id, SignatureRow.withdrawn_at.is_(None))
             .order_by(SignatureRow.id)
         )
         return [_signature(row) for row in rows.all()]
 
-    async def add_signature(self, release_id: int, role_id: str, user_id: str,
-                            attestations: Sequence[str], comment: str | None,
-                            evidence: dict[str, Any], now: datetime) -> Signature:
+    async def add_signature(
+        self,
+        release_id: int,
+        role_id: str,
+        user_id: str,
+        attestations: Sequence[str],
+        comment: str | None,
+        evidence: dict[str, Any],
+        now: datetime,
+    ) -> Signature:
         digest = hashlib.sha256(
             json.dumps(evidence, sort_keys=True, separators=(",", ":")).encode()
         ).hexdigest()
-        row = SignatureRow(release_id=release_id, role_id=role_id, user_id=user_id,
-                           attestations=list(attestations), comment=comment, signed_at=now,
-                           evidence=evidence, evidence_hash=digest)
+        row = SignatureRow(
+            release_id=release_id,
+            role_id=role_id,
+            user_id=user_id,
+            attestations=list(attestations),
+            comment=comment,
+            signed_at=now,
+            evidence=evidence,
+            evidence_hash=digest,
+        )
         self.session.add(row)
         await self.session.flush()
         return _signature(row)
@@ -220,16 +298,18 @@ class Repo:
 
     async def rejections(self, release_id: int) -> list[Rejection]:
         rows = await self.session.scalars(
-            select(RejectionRow).where(RejectionRow.release_id == release_id,
-                                       RejectionRow.withdrawn_at.is_(None))
+            select(RejectionRow)
+            .where(RejectionRow.release_id == release_id, RejectionRow.withdrawn_at.is_(None))
             .order_by(RejectionRow.id)
         )
         return [Rejection(r.id, r.user_id, r.reason, r.created_at) for r in rows.all()]
 
-    async def add_rejection(self, release_id: int, user_id: str, reason: str,
-                            now: datetime) -> None:
-        self.session.add(RejectionRow(release_id=release_id, user_id=user_id, reason=reason,
-                                      created_at=now))
+    async def add_rejection(
+        self, release_id: int, user_id: str, reason: str, now: datetime
+    ) -> None:
+        self.session.add(
+            RejectionRow(release_id=release_id, user_id=user_id, reason=reason, created_at=now)
+        )
         await self.session.flush()
 
     async def withdraw_rejection(self, rejection_id: int, now: datetime) -> None:
@@ -244,8 +324,9 @@ class Repo:
         return {r.item_id: Tick(r.item_id, r.user_id, r.ticked_at) for r in rows.all()}
 
     async def tick(self, release_id: int, item_id: str, user_id: str, now: datetime) -> None:
-        self.session.add(TickRow(release_id=release_id, item_id=item_id, user_id=user_id,
-                                 ticked_at=now))
+        self.session.add(
+            TickRow(release_id=release_id, item_id=item_id, user_id=user_id, ticked_at=now)
+        )
         await self.session.flush()
 
     async def untick(self, release_id: int, item_id: str) -> None:
@@ -255,24 +336,43 @@ class Repo:
 
     # --- check runs and results -------------------------------------------------------------
 
-    async def start_run(self, release_id: int, trigger: str, actor: str | None, total: int,
-                        now: datetime) -> int:
-        row = CheckRunRow(release_id=release_id, trigger=trigger, actor=actor, started_at=now,
-                          total=total, done=0)
+    async def start_run(
+        self, release_id: int, trigger: str, actor: str | None, total: int, now: datetime
+    ) -> int:
+        row = CheckRunRow(
+            release_id=release_id, trigger=trigger, actor=actor, started_at=now, total=total, done=0
+        )
         self.session.add(row)
         await self.session.flush()
         return row.id
 
-    async def add_result(self, release_id: int, run_id: int | None, item_id: str, status: str,
-                         reason: str, values: dict[str, Any], duration_ms: float,
-                         now: datetime) -> None:
-        self.session.add(CheckResultRow(
-            release_id=release_id, run_id=run_id, item_id=item_id, status=status, reason=reason,
-            values=values, duration_ms=duration_ms, finished_at=now,
-        ))
+    async def add_result(
+        self,
+        release_id: int,
+        run_id: int | None,
+        item_id: str,
+        status: str,
+        reason: str,
+        values: dict[str, Any],
+        duration_ms: float,
+        now: datetime,
+    ) -> None:
+        self.session.add(
+            CheckResultRow(
+                release_id=release_id,
+                run_id=run_id,
+                item_id=item_id,
+                status=status,
+                reason=reason,
+                values=values,
+                duration_ms=duration_ms,
+                finished_at=now,
+            )
+        )
         if run_id is not None:
             await self.session.execute(
-                update(CheckRunRow).where(CheckRunRow.id == run_id)
+                update(CheckRunRow)
+                .where(CheckRunRow.id == run_id)
                 .values(done=CheckRunRow.done + 1)
             )
 
@@ -289,10 +389,14 @@ class Repo:
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def latest_run(self, release_id: int) -> CheckRunProgress | None:
-        row = (await self.session.scalars(
-            select(CheckRunRow).where(CheckRunRow.release_id == release_id)
-            .order_by(CheckRunRow.id.desc()).limit(1)
-        )).first()
+        row = (
+            await self.session.scalars(
+                select(CheckRunRow)
+                .where(CheckRunRow.release_id == release_id)
+                .order_by(CheckRunRow.id.desc())
+                .limit(1)
+            )
+        ).first()
         if row is None:
             return None
         return CheckRunProgress(row.total, row.done, row.finished_at is not None)
@@ -307,22 +411,38 @@ class Repo:
             select(CheckResultRow).where(CheckResultRow.id.in_(newest))
         )
         return {
-            r.item_id: LatestResult(r.item_id, ItemStatus(r.status), r.reason, r.finished_at,
-                                    r.duration_ms)
+            r.item_id: LatestResult(
+                r.item_id, ItemStatus(r.status), r.reason, r.finished_at, r.duration_ms
+            )
             for r in rows.all()
         }
 
     # --- audit ------------------------------------------------------------------------------
 
-    async def audit(self, kind: str, now: datetime, release_id: int | None = None,
-                    actor: str | None = None, **data: Any) -> str:
+    async def audit(
+        self,
+        kind: str,
+        now: datetime,
+        release_id: int | None = None,
+        actor: str | None = None,
+        **data: Any,
+    ) -> str:
         """Append an event to the hash chain; returns its hash. Call inside a write()."""
-        prev = (await self.session.scalars(
-            select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)
-        )).first() or GENESIS
+        prev = (
+            await self.session.scalars(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1))
+        ).first() or GENESIS
         digest = audit_hash(prev, now, release_id, actor, kind, data)
-        self.session.add(AuditRow(at=now, release_id=release_id, actor=actor, kind=kind,
-                                  data=data, prev_hash=prev, hash=digest))
+        self.session.add(
+            AuditRow(
+                at=now,
+                release_id=release_id,
+                actor=actor,
+                kind=kind,
+                data=data,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
         await self.session.flush()
         return digest
 

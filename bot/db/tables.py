@@ -70,8 +70,9 @@ class ReleaseRow(Base):
 
     __table_args__ = (
         # A name is taken until its release is cancelled.
-        Index("ux_releases_live_name", "name", unique=True,
-              sqlite_where=text("state != 'cancelled'")),
+        Index(
+            "ux_releases_live_name", "name", unique=True, sqlite_where=text("state != 'cancelled'")
+        ),
     )
 
 
@@ -125,8 +126,13 @@ class SignatureRow(Base):
 
     __table_args__ = (
         # One person holds at most one live slot per release.
-        Index("ux_signatures_live_user", "release_id", "user_id", unique=True,
-              sqlite_where=text("withdrawn_at IS NULL")),
+        Index(
+            "ux_signatures_live_user",
+            "release_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("withdrawn_at IS NULL"),
+        ),
     )
 
 
@@ -140,8 +146,13 @@ class RejectionRow(Base):
     withdrawn_at: Mapped[datetime | None]
 
     __table_args__ = (
-        Index("ux_rejections_live_user", "release_id", "user_id", unique=True,
-              sqlite_where=text("withdrawn_at IS NULL")),
+        Index(
+            "ux_rejections_live_user",
+            "release_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("withdrawn_at IS NULL"),
+        ),
     )
 
 

@@ -41,6 +41,7 @@ def build_target(state: TargetState) -> web.Application:
             if state.ok(part) and state.ok("app"):
                 return web.json_response({"status": "ok", "component": part})
             return web.json_response({"status": "down", "component": part}, status=503)
+
         return handler
 
     async def landing(_: web.Request) -> web.Response:
@@ -56,19 +57,26 @@ def build_target(state: TargetState) -> web.Application:
         value = "1" if state.ok("app") else "0"
         sample = {"metric": {"__name__": "up", "job": "lumines"}, "value": [time.time(), value]}
         return web.json_response(
-            {"status": "success", "data": {"resultType": "vector", "result": [sample]}})
+            {"status": "success", "data": {"resultType": "vector", "result": [sample]}}
+        )
 
     async def rules(_: web.Request) -> web.Response:
         rule = {"name": "HighErrorRate", "type": "alerting", "state": "inactive"}
-        return web.json_response({"status": "success", "data": {"groups": [
-            {"name": "lumines", "rules": [rule]}]}})
+        return web.json_response(
+            {"status": "success", "data": {"groups": [{"name": "lumines", "rules": [rule]}]}}
+        )
 
     async def alerts(_: web.Request) -> web.Response:
         if state.ok("alerts"):
             return web.json_response([])
-        return web.json_response([{"labels": {"alertname": "HighErrorRate",
-                                              "severity": "critical"}, "status": {
-            "state": "active"}}])
+        return web.json_response(
+            [
+                {
+                    "labels": {"alertname": "HighErrorRate", "severity": "critical"},
+                    "status": {"state": "active"},
+                }
+            ]
+        )
 
     async def grafana(_: web.Request) -> web.Response:
         return web.json_response({"database": "ok", "version": "demo"})

@@ -103,8 +103,11 @@ def check_can_sign(
                 f"You opened {release.name}, so you can't give its final approval: "
                 "another member of the role must."
             )
-        missing = [p.role.title for p in role_progress(app, signatures)
-                   if not p.role.final and not p.complete]
+        missing = [
+            p.role.title
+            for p in role_progress(app, signatures)
+            if not p.role.final and not p.complete
+        ]
         if missing:
             raise InvalidState(
                 f"The final approval comes last: still waiting for {', '.join(missing)}."
@@ -113,14 +116,15 @@ def check_can_sign(
         if failing:
             names = ", ".join(view.item.title for view in failing[:5])
             more = f" and {len(failing) - 5} more" if len(failing) > 5 else ""
-            raise InvalidState(
-                f"{len(failing)} blocking item(s) are not passing: {names}{more}."
-            )
+            raise InvalidState(f"{len(failing)} blocking item(s) are not passing: {names}{more}.")
 
 
-def check_can_withdraw(release: Release, user_id: str, signatures: Sequence[Signature]) -> Signature:
-    _require_state(release, frozenset({ReleaseState.OPEN, ReleaseState.BLOCKED}),
-                   "withdraw a signature from")
+def check_can_withdraw(
+    release: Release, user_id: str, signatures: Sequence[Signature]
+) -> Signature:
+    _require_state(
+        release, frozenset({ReleaseState.OPEN, ReleaseState.BLOCKED}), "withdraw a signature from"
+    )
     for signature in signatures:
         if signature.user_id == user_id:
             return signature
@@ -128,8 +132,12 @@ def check_can_withdraw(release: Release, user_id: str, signatures: Sequence[Sign
 
 
 def check_can_reject(
-    app: AppConfig, release: Release, user_id: str, memberships: frozenset[str],
-    rejections: Sequence[Rejection], reason: str,
+    app: AppConfig,
+    release: Release,
+    user_id: str,
+    memberships: frozenset[str],
+    rejections: Sequence[Rejection],
+    reason: str,
 ) -> str:
     _require_state(release, PRE_DEPLOY, "reject")
     if not is_approver(app, memberships):
@@ -149,7 +157,9 @@ def check_can_withdraw_rejection(
     raise NotFound(f"You have no rejection on {release.name} to withdraw.")
 
 
-def check_can_tick(app: AppConfig, release: Release, item: Item, memberships: frozenset[str]) -> None:
+def check_can_tick(
+    app: AppConfig, release: Release, item: Item, memberships: frozenset[str]
+) -> None:
     _require_state(release, PRE_DEPLOY, "change the checklist of")
     if item.automated:
         raise InvalidState(f"“{item.title}” is checked automatically; it can't be ticked by hand.")
@@ -160,8 +170,9 @@ def check_can_tick(app: AppConfig, release: Release, item: Item, memberships: fr
         raise NotAuthorized(f"Only approvers can tick “{item.title}”.")
 
 
-def check_can_cancel(app: AppConfig, release: Release, user_id: str,
-                     memberships: frozenset[str]) -> None:
+def check_can_cancel(
+    app: AppConfig, release: Release, user_id: str, memberships: frozenset[str]
+) -> None:
     _require_state(release, PRE_DEPLOY, "cancel")
     if user_id != release.created_by and app.final_role not in memberships:
         raise NotAuthorized(
@@ -180,8 +191,11 @@ def check_text(value: str | None, what: str, limit: int, required: bool = False)
 
 
 def derive_state(
-    app: AppConfig, current: ReleaseState, signatures: Sequence[Signature],
-    rejections: Sequence[Rejection], readiness: Readiness,
+    app: AppConfig,
+    current: ReleaseState,
+    signatures: Sequence[Signature],
+    rejections: Sequence[Rejection],
+    readiness: Readiness,
 ) -> ReleaseState:
     """The state the facts put a release in; settled states (deployed, cancelled…) stay."""
     if current not in PRE_DEPLOY:
@@ -194,10 +208,13 @@ def derive_state(
 
 
 def authorize(
-    app: AppConfig, release: Release, signatures: Sequence[Signature],
-    rejections: Sequence[Rejection], readiness: Readiness,
+    app: AppConfig,
+    release: Release,
+    signatures: Sequence[Signature],
+    rejections: Sequence[Rejection],
+    readiness: Readiness,
 ) -> Authorization:
-    """Section 10 of the sign-off: approved only with every condition met and the final signature."""
+    """Section 10 of the sign-off: approved only when every condition is met."""
     progress = role_progress(app, signatures)
     missing = [p.role.title for p in progress if not p.role.final and not p.complete]
     failing = readiness.blocking_not_passing
@@ -214,14 +231,19 @@ def authorize(
     if missing:
         reasons.append("waiting for " + ", ".join(missing))
     if failing:
-        reasons.append(f"{len(failing)} blocking item(s) not passing: "
-                       + ", ".join(view.item.id for view in failing[:10]))
+        reasons.append(
+            f"{len(failing)} blocking item(s) not passing: "
+            + ", ".join(view.item.id for view in failing[:10])
+        )
     if not final.complete:
         reasons.append(f"no final approval by {final.role.title}")
     reasons += [f"rejected by <@{r.user_id}>: {r.reason}" for r in rejections]
     if release.state is ReleaseState.SUSPENDED:
         reasons.insert(0, "suspended: a blocking item regressed after approval")
     approved = not reasons and release.state in (
-        ReleaseState.APPROVED, ReleaseState.DEPLOYED, ReleaseState.MONITORING, ReleaseState.DONE
+        ReleaseState.APPROVED,
+        ReleaseState.DEPLOYED,
+        ReleaseState.MONITORING,
+        ReleaseState.DONE,
     )
     return Authorization(approved, conditions, tuple(reasons))

@@ -35,9 +35,13 @@ class ReleaseView:
 
 
 def build_view(
-    app: AppConfig, release: Release, signatures: Sequence[Signature],
-    rejections: Sequence[Rejection], results: Mapping[str, LatestResult],
-    ticks: Mapping[str, Tick], run: CheckRunProgress | None,
+    app: AppConfig,
+    release: Release,
+    signatures: Sequence[Signature],
+    rejections: Sequence[Rejection],
+    results: Mapping[str, LatestResult],
+    ticks: Mapping[str, Tick],
+    run: CheckRunProgress | None,
 ) -> ReleaseView:
     readiness = assess(app, results, ticks)
     return ReleaseView(

@@ -209,7 +209,7 @@ class FakeSlack:
     async def wait_for(
         self,
         predicate: Callable[[FakeSlack], T],
-        timeout: float = 10.0,  # noqa: ASYNC109 - the deadline is the point of this helper
+        timeout: float = 10.0,
     ) -> T:
         """Wait until `predicate(self)` is truthy and return it; re-checked after each call."""
         loop = asyncio.get_running_loop()

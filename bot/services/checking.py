@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
-from checks import CheckContext, CheckJob, run_checks
-
 from bot.domain.errors import InvalidState
 from bot.domain.model import PRE_DEPLOY
 from bot.services.deps import Deps
 from bot.services.records import load_release, settle
+from checks import CheckContext, CheckJob, run_checks
 
 log = logging.getLogger(__name__)
 
@@ -21,12 +20,17 @@ class CheckService:
         self._running: set[int] = set()
 
     def jobs(self, section: str | None = None) -> list[CheckJob]:
-        return [CheckJob(item.id, item.check)
-                for s in self.deps.settings.app.sections if section in (None, s.id)
-                for item in s.items if item.check is not None]
+        return [
+            CheckJob(item.id, item.check)
+            for s in self.deps.settings.app.sections
+            if section in (None, s.id)
+            for item in s.items
+            if item.check is not None
+        ]
 
-    async def start(self, release_id: int, trigger: str, actor: str | None,
-                    section: str | None = None) -> int | None:
+    async def start(
+        self, release_id: int, trigger: str, actor: str | None, section: str | None = None
+    ) -> int | None:
         """Start a run in the background; returns how many checks it runs.
 
         A release has at most one run in flight: asking again while it runs returns None.
@@ -40,8 +44,10 @@ class CheckService:
             async with self.deps.db.write() as repo:
                 release = await load_release(repo, release_id)
                 if release.state not in PRE_DEPLOY:
-                    raise InvalidState(f"{release.name} is {release.state.value}: "
-                                       "its checklist is no longer checked.")
+                    raise InvalidState(
+                        f"{release.name} is {release.state.value}: "
+                        "its checklist is no longer checked."
+                    )
                 if not jobs:
                     self._running.discard(release_id)
                     return 0
@@ -54,19 +60,28 @@ class CheckService:
         self.deps.tasks.spawn(self._run(release_id, run_id, jobs, actor), bounded=False)
         return len(jobs)
 
-    async def _run(self, release_id: int, run_id: int, jobs: list[CheckJob],
-                   actor: str | None) -> None:
+    async def _run(
+        self, release_id: int, run_id: int, jobs: list[CheckJob], actor: str | None
+    ) -> None:
         settings = self.deps.settings
         ctx = CheckContext(self.deps.http)
         counts: Counter[str] = Counter()
         try:
-            async for result in run_checks(jobs, settings.registry, ctx,
-                                           settings.app.checks.concurrency):
+            async for result in run_checks(
+                jobs, settings.registry, ctx, settings.app.checks.concurrency
+            ):
                 counts[result.status.value] += 1
                 async with self.deps.db.write() as repo:
-                    await repo.add_result(release_id, run_id, result.key, result.status.value,
-                                          result.reason, result.values, result.duration_ms,
-                                          self.deps.clock.now())
+                    await repo.add_result(
+                        release_id,
+                        run_id,
+                        result.key,
+                        result.status.value,
+                        result.reason,
+                        result.values,
+                        result.duration_ms,
+                        self.deps.clock.now(),
+                    )
                     await repo.touch_card(release_id)
                 self.deps.outbox_ready.set()
         finally:
@@ -74,9 +89,9 @@ class CheckService:
             now = self.deps.clock.now()
             async with self.deps.db.write() as repo:
                 await repo.finish_run(run_id, now)
-                await repo.audit("checks.run", now, release_id, actor, run_id=run_id,
-                                 **dict(counts))
-                await settle(repo, settings.app, await load_release(repo, release_id), now,
-                             actor)
+                await repo.audit(
+                    "checks.run", now, release_id, actor, run_id=run_id, **dict(counts)
+                )
+                await settle(repo, settings.app, await load_release(repo, release_id), now, actor)
             self.deps.outbox_ready.set()
             log.info("check run %s of release %s finished: %s", run_id, release_id, dict(counts))

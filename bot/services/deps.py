@@ -1,4 +1,4 @@
-"""What the services are given: settings, storage, the clock, and the ports they call out through."""
+"""What the services are given: settings, storage, the clock, and the ports they call."""
 
 from __future__ import annotations
 

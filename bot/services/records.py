@@ -22,7 +22,8 @@ async def load_release(repo: Repo, release_id: int) -> Release:
 
 async def load_view(repo: Repo, app: AppConfig, release: Release) -> ReleaseView:
     return build_view(
-        app, release,
+        app,
+        release,
         await repo.signatures(release.id),
         await repo.rejections(release.id),
         await repo.latest_results(release.id),
@@ -31,8 +32,9 @@ async def load_view(repo: Repo, app: AppConfig, release: Release) -> ReleaseView
     )
 
 
-async def settle(repo: Repo, app: AppConfig, release: Release, now: datetime,
-                 actor: str | None) -> ReleaseView:
+async def settle(
+    repo: Repo, app: AppConfig, release: Release, now: datetime, actor: str | None
+) -> ReleaseView:
     """Re-derive the release's state from the facts; record and announce any change.
 
     Always marks the card for an update: the caller changed something it shows.
@@ -43,19 +45,22 @@ async def settle(repo: Repo, app: AppConfig, release: Release, now: datetime,
     if state is release.state:
         return view
     await repo.set_state(release.id, state, now)
-    await repo.audit("release.state", now, release.id, actor, old=release.state.value,
-                     new=state.value)
+    await repo.audit(
+        "release.state", now, release.id, actor, old=release.state.value, new=state.value
+    )
     name = f"*{escape(release.name)}*"
     announcement = {
         ReleaseState.APPROVED: (
             f":white_check_mark: {name} is *approved for production deployment*."
             if release.state is not ReleaseState.SUSPENDED
             else f":white_check_mark: {name}: every blocking item passes again, "
-                 "the approval is restored."
+            "the approval is restored."
         ),
         ReleaseState.SUSPENDED: (
             f":warning: {name}'s approval is *suspended*: "
-            + ", ".join(f"“{escape(v.item.title)}”" for v in view.readiness.blocking_not_passing[:5])
+            + ", ".join(
+                f"“{escape(v.item.title)}”" for v in view.readiness.blocking_not_passing[:5]
+            )
             + " no longer passing."
         ),
         ReleaseState.BLOCKED: f":no_entry: {name} is *blocked* until the rejection is withdrawn.",

@@ -46,7 +46,7 @@ class ReleaseService:
         self.deps = deps
 
     @property
-    def app(self):  # noqa: ANN201 - the AppConfig
+    def app(self):
         return self.deps.settings.app
 
     async def open(self, name: str, ref: str | None, user: str, channel: str) -> Opened:
@@ -61,8 +61,16 @@ class ReleaseService:
                 if existing is not None and existing.state is not ReleaseState.CANCELLED:
                     return Opened(existing, created=False)
                 release = await repo.add_release(name, home, ref, user, now, self.app.version)
-                await repo.audit("release.opened", now, release.id, user, name=name, ref=ref,
-                                 channel=home, config_version=self.app.version)
+                await repo.audit(
+                    "release.opened",
+                    now,
+                    release.id,
+                    user,
+                    name=name,
+                    ref=ref,
+                    channel=home,
+                    config_version=self.app.version,
+                )
         except IntegrityError:  # opened by someone else a moment ago
             async with self.deps.db.read() as repo:
                 existing = await repo.release_by_name(name)
@@ -118,8 +126,9 @@ class ReleaseService:
             await repo.set_state(release.id, ReleaseState.CANCELLED, now, closed_by=user)
             await repo.audit("release.cancelled", now, release.id, user)
             await repo.touch_card(release.id)
-            await repo.enqueue(release.id, f":x: <@{user}> cancelled *{escape(release.name)}*.",
-                               now)
+            await repo.enqueue(
+                release.id, f":x: <@{user}> cancelled *{escape(release.name)}*.", now
+            )
             view = await load_view(repo, self.app, await load_release(repo, release.id))
         self.deps.outbox_ready.set()
         return view

@@ -69,13 +69,17 @@ class SignoffService:
         held = await memberships(self.app, user, self.deps.directory)
         async with self.deps.db.read() as repo:
             view = await load_view(repo, self.app, await load_release(repo, release_id))
-        check_can_sign(self.app, view.release, role_id, user, held, view.signatures,
-                       view.readiness)
+        check_can_sign(self.app, view.release, role_id, user, held, view.signatures, view.readiness)
         return SignIntent(view, role_id, get_role(self.app, role_id))
 
-    async def sign(self, release_id: int, role_id: str, user: str,
-                   attestations: Collection[str], comment: str | None) -> tuple[Signature,
-                                                                                ReleaseView]:
+    async def sign(
+        self,
+        release_id: int,
+        role_id: str,
+        user: str,
+        attestations: Collection[str],
+        comment: str | None,
+    ) -> tuple[Signature, ReleaseView]:
         """Record a signature; committed (on disk) before this returns."""
         role = get_role(self.app, role_id)
         missing = [a for a in role.attestations if a not in attestations]
@@ -88,15 +92,28 @@ class SignoffService:
             async with self.deps.db.write() as repo:
                 release = await load_release(repo, release_id)
                 before = await load_view(repo, self.app, release)
-                check_can_sign(self.app, release, role_id, user, held, before.signatures,
-                               before.readiness)
-                signature = await repo.add_signature(
-                    release.id, role_id, user, role.attestations, comment,
-                    evidence(self.app, before), now,
+                check_can_sign(
+                    self.app, release, role_id, user, held, before.signatures, before.readiness
                 )
-                await repo.audit("signature.added", now, release.id, user, role=role_id,
-                                 attestations=role.attestations, comment=comment,
-                                 signature_id=signature.id)
+                signature = await repo.add_signature(
+                    release.id,
+                    role_id,
+                    user,
+                    role.attestations,
+                    comment,
+                    evidence(self.app, before),
+                    now,
+                )
+                await repo.audit(
+                    "signature.added",
+                    now,
+                    release.id,
+                    user,
+                    role=role_id,
+                    attestations=role.attestations,
+                    comment=comment,
+                    signature_id=signature.id,
+                )
                 text = f"<@{user}> signed as *{escape(role.title)}*."
                 if comment:
                     text += "\n" + quote(comment)
@@ -114,10 +131,17 @@ class SignoffService:
             signature = check_can_withdraw(release, user, await repo.signatures(release.id))
             await repo.withdraw_signature(signature.id, now)
             title = get_role(self.app, signature.role_id).title
-            await repo.audit("signature.withdrawn", now, release.id, user,
-                             role=signature.role_id, signature_id=signature.id)
-            await repo.enqueue(release.id, f"<@{user}> withdrew their signature as "
-                                           f"*{escape(title)}*.", now)
+            await repo.audit(
+                "signature.withdrawn",
+                now,
+                release.id,
+                user,
+                role=signature.role_id,
+                signature_id=signature.id,
+            )
+            await repo.enqueue(
+                release.id, f"<@{user}> withdrew their signature as *{escape(title)}*.", now
+            )
             view = await settle(repo, self.app, release, now, user)
         self.deps.outbox_ready.set()
         return view
@@ -127,8 +151,7 @@ class SignoffService:
         held = await memberships(self.app, user, self.deps.directory)
         async with self.deps.db.read() as repo:
             release = await load_release(repo, release_id)
-            check_can_reject(self.app, release, user, held, await repo.rejections(release.id),
-                             "-")
+            check_can_reject(self.app, release, user, held, await repo.rejections(release.id), "-")
             return await load_view(repo, self.app, release)
 
     async def reject(self, release_id: int, user: str, reason: str) -> ReleaseView:
@@ -137,12 +160,16 @@ class SignoffService:
         try:
             async with self.deps.db.write() as repo:
                 release = await load_release(repo, release_id)
-                reason = check_can_reject(self.app, release, user, held,
-                                          await repo.rejections(release.id), reason)
+                reason = check_can_reject(
+                    self.app, release, user, held, await repo.rejections(release.id), reason
+                )
                 await repo.add_rejection(release.id, user, reason, now)
                 await repo.audit("release.rejected", now, release.id, user, reason=reason)
-                await repo.enqueue(release.id, f":no_entry: <@{user}> rejected "
-                                               f"*{escape(release.name)}*:\n{quote(reason)}", now)
+                await repo.enqueue(
+                    release.id,
+                    f":no_entry: <@{user}> rejected *{escape(release.name)}*:\n{quote(reason)}",
+                    now,
+                )
                 view = await settle(repo, self.app, release, now, user)
         except IntegrityError:
             raise InvalidState("You have already rejected this release.") from None
@@ -153,18 +180,21 @@ class SignoffService:
         now = self.deps.clock.now()
         async with self.deps.db.write() as repo:
             release = await load_release(repo, release_id)
-            rejection = check_can_withdraw_rejection(release, user,
-                                                     await repo.rejections(release.id))
+            rejection = check_can_withdraw_rejection(
+                release, user, await repo.rejections(release.id)
+            )
             await repo.withdraw_rejection(rejection.id, now)
-            await repo.audit("rejection.withdrawn", now, release.id, user,
-                             rejection_id=rejection.id)
+            await repo.audit(
+                "rejection.withdrawn", now, release.id, user, rejection_id=rejection.id
+            )
             await repo.enqueue(release.id, f"<@{user}> withdrew their rejection.", now)
             view = await settle(repo, self.app, release, now, user)
         self.deps.outbox_ready.set()
         return view
 
-    async def set_ticks(self, release_id: int, user: str, shown: Sequence[str],
-                        ticked: Collection[str]) -> ReleaseView:
+    async def set_ticks(
+        self, release_id: int, user: str, shown: Sequence[str], ticked: Collection[str]
+    ) -> ReleaseView:
         """Apply the Checklist modal: among the manual items it showed, `ticked` are now done.
 
         All or nothing: if any change is not this person's to make, nothing changes.
@@ -175,8 +205,11 @@ class SignoffService:
         async with self.deps.db.write() as repo:
             release = await load_release(repo, release_id)
             current = await repo.ticks(release.id)
-            changes = [(item_id, item_id in ticked) for item_id in shown
-                       if item_id in items and (item_id in current) != (item_id in ticked)]
+            changes = [
+                (item_id, item_id in ticked)
+                for item_id in shown
+                if item_id in items and (item_id in current) != (item_id in ticked)
+            ]
             problems: dict[str, str] = {}
             for item_id, _ in changes:
                 try:
@@ -192,9 +225,14 @@ class SignoffService:
                     await repo.tick(release.id, item_id, user, now)
                 else:
                     await repo.untick(release.id, item_id)
-            await repo.audit("items.ticked", now, release.id, user,
-                             ticked=[i for i, on in changes if on],
-                             unticked=[i for i, on in changes if not on])
+            await repo.audit(
+                "items.ticked",
+                now,
+                release.id,
+                user,
+                ticked=[i for i, on in changes if on],
+                unticked=[i for i, on in changes if not on],
+            )
             await repo.enqueue(release.id, _tick_message(user, changes, items), now)
             view = await settle(repo, self.app, release, now, user)
         self.deps.outbox_ready.set()

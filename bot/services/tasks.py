@@ -23,15 +23,20 @@ class TaskRunner:
         self._limit = asyncio.Semaphore(limit)
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def spawn(self, work: Coroutine[Any, Any, Any], on_error: ErrorHandler | None = None,
-              bounded: bool = True) -> asyncio.Task[None]:
+    def spawn(
+        self,
+        work: Coroutine[Any, Any, Any],
+        on_error: ErrorHandler | None = None,
+        bounded: bool = True,
+    ) -> asyncio.Task[None]:
         task = asyncio.create_task(self._run(work, on_error, bounded))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _run(self, work: Coroutine[Any, Any, Any], on_error: ErrorHandler | None,
-                   bounded: bool) -> None:
+    async def _run(
+        self, work: Coroutine[Any, Any, Any], on_error: ErrorHandler | None, bounded: bool
+    ) -> None:
         try:
             if bounded:
                 async with self._limit:

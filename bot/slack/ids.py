@@ -48,4 +48,6 @@ class Ref(BaseModel):
         try:
             return cls.model_validate_json(raw or "")
         except ValidationError:
-            raise InvalidInput("That button or form is out of date; open the release again.") from None
+            raise InvalidInput(
+                "That button or form is out of date; open the release again."
+            ) from None

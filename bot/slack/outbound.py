@@ -24,9 +24,20 @@ from bot.slack.blocks.card import card, card_text
 
 log = logging.getLogger(__name__)
 
-PERMANENT = {"channel_not_found", "not_in_channel", "is_archived", "invalid_blocks",
-             "msg_too_long", "no_text", "cant_update_message", "message_not_found",
-             "invalid_auth", "account_inactive", "token_revoked", "missing_scope"}
+PERMANENT = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_blocks",
+    "msg_too_long",
+    "no_text",
+    "cant_update_message",
+    "message_not_found",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "missing_scope",
+}
 
 
 class Retry(Exception):
@@ -36,8 +47,15 @@ class Retry(Exception):
 
 
 class Outbound:
-    def __init__(self, client: AsyncWebClient, releases: ReleaseService, outbox: OutboxService,
-                 wake: asyncio.Event, card_interval: float, post_interval: float) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        releases: ReleaseService,
+        outbox: OutboxService,
+        wake: asyncio.Event,
+        card_interval: float,
+        post_interval: float,
+    ) -> None:
         self.client, self.releases, self.outbox, self.wake = client, releases, outbox, wake
         self.card_interval, self.post_interval = card_interval, post_interval
         self._paused: dict[str, float] = {}  # method -> monotonic time it may be used again
@@ -73,15 +91,19 @@ class Outbound:
             if wait:
                 waits.append(wait)
         for message in await self.outbox.messages():
-            wait = self._wait("chat.postMessage", self._posted_at[message.channel],
-                              self.post_interval)
+            wait = self._wait(
+                "chat.postMessage", self._posted_at[message.channel], self.post_interval
+            )
             if wait:
                 waits.append(wait)
                 continue
             try:
-                await self.client.chat_postMessage(channel=message.channel,
-                                                   thread_ts=message.thread_ts,
-                                                   text=message.text, blocks=message.blocks)
+                await self.client.chat_postMessage(
+                    channel=message.channel,
+                    thread_ts=message.thread_ts,
+                    text=message.text,
+                    blocks=message.blocks,
+                )
             except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
                 waits.append(await self._failed("chat.postMessage", exc, message.id))
                 continue
@@ -96,20 +118,23 @@ class Outbound:
 
     async def _card(self, release_id: int, card_ts: str | None) -> float:
         method = "chat.update" if card_ts else "chat.postMessage"
-        wait = self._wait(method, self._card_sent_at.get(release_id, 0.0) if card_ts else 0.0,
-                          self.card_interval)
+        wait = self._wait(
+            method, self._card_sent_at.get(release_id, 0.0) if card_ts else 0.0, self.card_interval
+        )
         if wait:
             return wait
         view, version = await self.releases.card(release_id)
         blocks, text = card(view), card_text(view)
         try:
             if card_ts:
-                await self.client.chat_update(channel=view.release.channel, ts=card_ts,
-                                              text=text, blocks=blocks)
+                await self.client.chat_update(
+                    channel=view.release.channel, ts=card_ts, text=text, blocks=blocks
+                )
                 await self.outbox.card_sent(release_id, version)
             else:
-                response = await self.client.chat_postMessage(channel=view.release.channel,
-                                                              text=text, blocks=blocks)
+                response = await self.client.chat_postMessage(
+                    channel=view.release.channel, text=text, blocks=blocks
+                )
                 await self.outbox.card_sent(release_id, version, str(response["ts"]))
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             wait = await self._failed(method, exc, None)

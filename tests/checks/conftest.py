@@ -11,9 +11,12 @@ from aiohttp import web
 
 from checks import CheckContext
 
-SECURE = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
-          "Strict-Transport-Security": "max-age=63072000",
-          "Content-Security-Policy": "default-src 'self'"}
+SECURE = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Strict-Transport-Security": "max-age=63072000",
+    "Content-Security-Policy": "default-src 'self'",
+}
 
 
 async def _hang(request: web.Request) -> web.StreamResponse:
@@ -41,6 +44,7 @@ async def _huge(request: web.Request) -> web.StreamResponse:
 
 def target_app() -> web.Application:
     app = web.Application()
+
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "checks": {"db": "ok"}}, headers=SECURE)
 

@@ -21,8 +21,12 @@ async def run(ctx: CheckContext, **raw: object):
 
 
 async def test_healthy_endpoint_passes(target: str, ctx: CheckContext) -> None:
-    result = await run(ctx, type="http", url=f"{target}/api/health",
-                       expect_json={"status": "ok", "checks": {"db": "ok"}})
+    result = await run(
+        ctx,
+        type="http",
+        url=f"{target}/api/health",
+        expect_json={"status": "ok", "checks": {"db": "ok"}},
+    )
     assert result.status is Status.PASS
     assert result.reason == "GET /api/health answered 200 OK"
     assert result.values == {"status": 200}
@@ -35,8 +39,9 @@ async def test_failing_endpoint_says_what_it_answered(target: str, ctx: CheckCon
 
 
 async def test_json_and_body_expectations(target: str, ctx: CheckContext) -> None:
-    wrong = await run(ctx, type="http", url=f"{target}/api/health",
-                      expect_json={"checks": {"db": "degraded"}})
+    wrong = await run(
+        ctx, type="http", url=f"{target}/api/health", expect_json={"checks": {"db": "degraded"}}
+    )
     assert wrong.status is Status.FAIL and 'checks.db is "ok", expected "degraded"' in wrong.reason
     body = await run(ctx, type="http", url=f"{target}/plain", expect_body="^bye")
     assert body.status is Status.FAIL and "does not match" in body.reason
@@ -53,13 +58,19 @@ async def test_refused_connection_is_an_error(ctx: CheckContext) -> None:
     assert "connection refused" in result.reason
 
 
-async def test_hanging_and_dripping_servers_hit_the_timeout(target: str,
-                                                            ctx: CheckContext) -> None:
+async def test_hanging_and_dripping_servers_hit_the_timeout(target: str, ctx: CheckContext) -> None:
     started = time.monotonic()
-    results = [r async for r in run_checks(
-        [CheckJob("hang", params(type="http", url=f"{target}/hang", timeout="500ms")),
-         CheckJob("drip", params(type="http", url=f"{target}/drip", timeout="1s"))],
-        REGISTRY, ctx)]
+    results = [
+        r
+        async for r in run_checks(
+            [
+                CheckJob("hang", params(type="http", url=f"{target}/hang", timeout="500ms")),
+                CheckJob("drip", params(type="http", url=f"{target}/drip", timeout="1s")),
+            ],
+            REGISTRY,
+            ctx,
+        )
+    ]
     assert time.monotonic() - started < 5  # generous: the point is it ends
     by_key = {r.key: r for r in results}
     assert by_key["hang"].status is Status.ERROR
@@ -67,8 +78,9 @@ async def test_hanging_and_dripping_servers_hit_the_timeout(target: str,
     assert by_key["drip"].reason == "no result within the 1s timeout"
 
 
-async def test_endless_redirects_and_huge_bodies_are_bounded(target: str,
-                                                             ctx: CheckContext) -> None:
+async def test_endless_redirects_and_huge_bodies_are_bounded(
+    target: str, ctx: CheckContext
+) -> None:
     loop = await run(ctx, type="http", url=f"{target}/loop")
     assert loop.status is Status.ERROR and "redirected too many times" in loop.reason
     huge = await run(ctx, type="http", url=f"{target}/huge", expect_body="y", timeout="20s")
@@ -76,20 +88,32 @@ async def test_endless_redirects_and_huge_bodies_are_bounded(target: str,
 
 
 async def test_headers_check(target: str, ctx: CheckContext) -> None:
-    good = await run(ctx, type="headers", url=f"{target}/api/health",
-                     require={"x-frame-options": "DENY", "X-Content-Type-Options": "/nosniff/"},
-                     present=["Strict-Transport-Security"], absent=["Server-Timing"])
+    good = await run(
+        ctx,
+        type="headers",
+        url=f"{target}/api/health",
+        require={"x-frame-options": "DENY", "X-Content-Type-Options": "/nosniff/"},
+        present=["Strict-Transport-Security"],
+        absent=["Server-Timing"],
+    )
     assert good.status is Status.PASS, good.reason
-    bad = await run(ctx, type="headers", url=f"{target}/plain",
-                    require={"X-Frame-Options": "DENY"},
-                    present=["Content-Security-Policy"])
+    bad = await run(
+        ctx,
+        type="headers",
+        url=f"{target}/plain",
+        require={"X-Frame-Options": "DENY"},
+        present=["Content-Security-Policy"],
+    )
     assert bad.status is Status.FAIL
-    assert bad.reason == ("GET /plain: X-Frame-Options is 'SAMEORIGIN', expected 'DENY'; "
-                          "Content-Security-Policy missing")
+    assert bad.reason == (
+        "GET /plain: X-Frame-Options is 'SAMEORIGIN', expected 'DENY'; "
+        "Content-Security-Policy missing"
+    )
 
 
 async def test_results_arrive_as_they_finish_concurrently(target: str, ctx: CheckContext) -> None:
     jobs = [CheckJob("slow", params(type="http", url=f"{target}/hang", timeout="1s"))] + [
-        CheckJob(f"fast{i}", params(type="http", url=f"{target}/api/health")) for i in range(5)]
+        CheckJob(f"fast{i}", params(type="http", url=f"{target}/api/health")) for i in range(5)
+    ]
     order = [r.key async for r in run_checks(jobs, REGISTRY, ctx, concurrency=3)]
     assert order[-1] == "slow" and len(order) == 6

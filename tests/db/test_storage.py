@@ -113,8 +113,10 @@ async def test_audit_log_is_a_hash_chain_and_append_only(db: Database, tmp_path:
         events = await repo.audit_events(release.id)
     assert [e.hash for e in events] == [first, second]
     assert events[0].prev_hash == GENESIS and events[1].prev_hash == first
-    assert audit_hash(first, events[1].at, release.id, "U2", "signature.added",
-                      events[1].data) == second
+    assert (
+        audit_hash(first, events[1].at, release.id, "U2", "signature.added", events[1].data)
+        == second
+    )
     raw = sqlite3.connect(tmp_path / "r.db")
     for statement in ("UPDATE audit_events SET actor = 'U9'", "DELETE FROM audit_events"):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):

@@ -6,7 +6,6 @@ import itertools
 import sqlite3
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,7 +36,9 @@ class Slack:
             with sqlite3.connect(self.bot.db_path) as db:
                 running = db.execute(
                     "SELECT count(*) FROM check_runs JOIN releases ON releases.id = release_id "
-                    "WHERE releases.name = ? AND finished_at IS NULL", (name,)).fetchone()[0]
+                    "WHERE releases.name = ? AND finished_at IS NULL",
+                    (name,),
+                ).fetchone()[0]
             if not running:
                 return
             time.sleep(0.05)
@@ -52,8 +53,10 @@ class Slack:
         return "\n".join(r.text + "\n" + text_of(r.blocks) for r in reply)
 
     def card(self, name: str) -> Any:
-        return self.fake.wait_for(lambda s: next(
-            (m for m in s.messages(CHANNEL) if m.text.startswith(f"{name}:")), None), timeout=15)
+        return self.fake.wait_for(
+            lambda s: next((m for m in s.messages(CHANNEL) if m.text.startswith(f"{name}:")), None),
+            timeout=15,
+        )
 
     def card_text(self, name: str) -> str:
         return text_of(self.card(name).blocks)
@@ -70,8 +73,10 @@ class Slack:
         try:
             return self.fake.wait_for(ready, timeout=timeout)
         except TimeoutError:
-            raise AssertionError(f"card never showed {needles}:\n{self.card_text(name)}"
-                                 f"\n--- bot log ---\n{self.bot.log()[-3000:]}") from None
+            raise AssertionError(
+                f"card never showed {needles}:\n{self.card_text(name)}"
+                f"\n--- bot log ---\n{self.bot.log()[-3000:]}"
+            ) from None
 
     def thread(self, name: str) -> list[str]:
         return [m.text for m in self.fake.thread(CHANNEL, self.card(name).ts)]
@@ -85,35 +90,55 @@ class Slack:
 
         return self.fake.wait_for(found, timeout=15)
 
-    def click(self, user: str, name: str, action_id: str, value: str | None = None,
-              message: Any = None) -> httpx.Response:
-        response = self.driver.click(user, message or self.card(name), action_id, value=value,
-                                     channel=CHANNEL)
+    def click(
+        self, user: str, name: str, action_id: str, value: str | None = None, message: Any = None
+    ) -> httpx.Response:
+        response = self.driver.click(
+            user, message or self.card(name), action_id, value=value, channel=CHANNEL
+        )
         assert response.status_code == 200, response.text
         return response
 
-    def open_modal(self, user: str, name: str, action_id: str, message: Any = None,
-                   value: str | None = None) -> Any:
+    def open_modal(
+        self, user: str, name: str, action_id: str, message: Any = None, value: str | None = None
+    ) -> Any:
         before = len(self.fake.views(user))
         self.click(user, name, action_id, value=value, message=message)
-        return self.fake.wait_for(lambda s: s.views(user)[before:] and s.views(user)[-1],
-                                  timeout=15)
+        return self.fake.wait_for(
+            lambda s: s.views(user)[before:] and s.views(user)[-1], timeout=15
+        )
 
     def refusal(self, user: str, action: Any) -> str:
         """Do ACTION; return the private message USER got back."""
         before = len(self.fake.responses()) + len(self.fake.ephemerals(user))
         action()
         got = self.fake.wait_for(
-            lambda s: [r.text for r in s.responses()] + [e.text for e in s.ephemerals(user)]
-            if len(s.responses()) + len(s.ephemerals(user)) > before else None, timeout=15)
+            lambda s: (
+                [r.text for r in s.responses()] + [e.text for e in s.ephemerals(user)]
+                if len(s.responses()) + len(s.ephemerals(user)) > before
+                else None
+            ),
+            timeout=15,
+        )
         return got[-1] if len(self.fake.ephemerals(user)) <= 0 else "\n".join(got)
 
-    def sign(self, user: str, name: str, role: str, ticks: list[str] | None = None,
-             comment: str | None = None, message: Any = None) -> httpx.Response:
+    def sign(
+        self,
+        user: str,
+        name: str,
+        role: str,
+        ticks: list[str] | None = None,
+        comment: str | None = None,
+        message: Any = None,
+    ) -> httpx.Response:
         view = self.open_modal(user, name, f"sign:{role}", message=message)
         assert view.callback_id == "sign_view", view.all_text()
-        options = [o["value"] for b in view.blocks if b.get("block_id") == "attestations"
-                   for o in b["element"]["options"]]
+        options = [
+            o["value"]
+            for b in view.blocks
+            if b.get("block_id") == "attestations"
+            for o in b["element"]["options"]
+        ]
         values: dict[str, Any] = {"attestations": options if ticks is None else ticks}
         if comment:
             values["comment"] = comment
@@ -127,8 +152,11 @@ class Slack:
             if str(block.get("block_id", "")).startswith("manual:"):
                 element = block["element"]
                 ticked = [o["value"] for o in element.get("initial_options", [])]
-                mine = [o["value"] for o in element["options"]
-                        if self.owner_of(o) in self.roles_of(user)]
+                mine = [
+                    o["value"]
+                    for o in element["options"]
+                    if self.owner_of(o) in self.roles_of(user)
+                ]
                 values[block["block_id"]] = sorted(set(ticked) | set(mine))
         return self.driver.submit(user, view, values, enforce_required=False)
 
@@ -137,8 +165,13 @@ class Slack:
         return str((option.get("description") or {}).get("text", ""))
 
     def roles_of(self, user: str) -> set[str]:
-        titles = {"UENG": "Engineering Lead", "UOPS": "DevOps Lead", "USEC": "Security Lead",
-                  "UPRD": "Product Owner", "UCTO": "CTO/Engineering Manager"}
+        titles = {
+            "UENG": "Engineering Lead",
+            "UOPS": "DevOps Lead",
+            "USEC": "Security Lead",
+            "UPRD": "Product Owner",
+            "UCTO": "CTO/Engineering Manager",
+        }
         return {f"Ticked by {titles[user]}", "Any approver may tick"} if user in titles else set()
 
 
@@ -159,8 +192,9 @@ def target() -> Iterator[ThreadedTarget]:
 
 
 @pytest.fixture(scope="module")
-def bot(fake: FakeSlackThread, target: ThreadedTarget,
-        tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
+def bot(
+    fake: FakeSlackThread, target: ThreadedTarget, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Bot]:
     running = Bot(fake, target, tmp_path_factory.mktemp("bot")).start()
     yield running
     running.stop()
@@ -183,7 +217,11 @@ def approve_all_but_final(slack: Slack, name: str) -> None:
     for user in ("UENG", "UOPS", "USEC", "UPRD", "UCTO"):
         assert slack.tick_own_items(user, name).status_code == 200
     slack.wait_card(name, "Readiness 100%")
-    for role, user in (("engineering_lead", "UENG"), ("devops_lead", "UOPS"),
-                       ("security_lead", "USEC"), ("product_owner", "UPRD")):
+    for role, user in (
+        ("engineering_lead", "UENG"),
+        ("devops_lead", "UOPS"),
+        ("security_lead", "USEC"),
+        ("product_owner", "UPRD"),
+    ):
         response = slack.sign(user, name, role)
         assert response.status_code == 200 and not response.text, response.text

@@ -20,15 +20,26 @@ from bot.demo.target import TargetState, build_target
 from bot.fake_slack import FakeSlackThread
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "test-signing-secret"  # noqa: S105
+SECRET = "test-signing-secret"
 CHANNEL = "CRELEASE"
 USERS = {
-    "UREL": "release.manager", "UENG": "eng.lead", "UENG2": "eng.second", "UOPS": "devops.lead",
-    "USEC": "security.lead", "UPRD": "product.owner", "UCTO": "cto", "UCTO2": "vp.eng",
+    "UREL": "release.manager",
+    "UENG": "eng.lead",
+    "UENG2": "eng.second",
+    "UOPS": "devops.lead",
+    "USEC": "security.lead",
+    "UPRD": "product.owner",
+    "UCTO": "cto",
+    "UCTO2": "vp.eng",
     "UNOBODY": "visitor",
 }
-ROLES = {"engineering_lead": "UENG", "devops_lead": "UOPS", "security_lead": "USEC",
-         "product_owner": "UPRD", "cto": "UCTO"}
+ROLES = {
+    "engineering_lead": "UENG",
+    "devops_lead": "UOPS",
+    "security_lead": "USEC",
+    "product_owner": "UPRD",
+    "cto": "UCTO",
+}
 
 
 def free_port() -> int:
@@ -71,38 +82,53 @@ class ThreadedTarget:
 def test_config(tmp: Path) -> Path:
     """The shipped app.yaml, with Slack pacing shortened so scenarios run quickly."""
     path = tmp / "app.yaml"
-    path.write_text((ROOT / "app.yaml").read_text() + "\nslack:\n  card_update_interval: 200ms\n"
-                    "  post_interval: 20ms\n")
+    path.write_text(
+        (ROOT / "app.yaml").read_text() + "\nslack:\n  card_update_interval: 200ms\n"
+        "  post_interval: 20ms\n"
+    )
     return path
 
 
 class Bot:
     """`readiness serve` in a subprocess, as it runs in production."""
 
-    def __init__(self, fake: FakeSlackThread, target: ThreadedTarget, tmp: Path,
-                 **env: str) -> None:
+    def __init__(
+        self, fake: FakeSlackThread, target: ThreadedTarget, tmp: Path, **env: str
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db_path = tmp / "readiness.db"
         self.log_path = tmp / "bot.log"
         self.env = {
             **os.environ,
-            "SLACK_BOT_TOKEN": fake.bot_token, "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": fake.api_url, "DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
-            "READINESS_CONFIG": str(test_config(tmp)), "PORT": str(self.port),
-            "TARGET_URL": target.url, "PROMETHEUS_URL": target.url,
-            "ALERTMANAGER_URL": target.url, "GRAFANA_URL": f"{target.url}/grafana",
-            "READINESS_ENGINEERING_LEAD": "UENG,UENG2", "READINESS_DEVOPS_LEAD": "UOPS",
-            "READINESS_SECURITY_LEAD": "USEC,UENG", "READINESS_PRODUCT_OWNER": "UPRD",
-            "READINESS_CTO": "UCTO,UCTO2,UREL", **env,
+            "SLACK_BOT_TOKEN": fake.bot_token,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.api_url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
+            "READINESS_CONFIG": str(test_config(tmp)),
+            "PORT": str(self.port),
+            "TARGET_URL": target.url,
+            "PROMETHEUS_URL": target.url,
+            "ALERTMANAGER_URL": target.url,
+            "GRAFANA_URL": f"{target.url}/grafana",
+            "READINESS_ENGINEERING_LEAD": "UENG,UENG2",
+            "READINESS_DEVOPS_LEAD": "UOPS",
+            "READINESS_SECURITY_LEAD": "USEC,UENG",
+            "READINESS_PRODUCT_OWNER": "UPRD",
+            "READINESS_CTO": "UCTO,UCTO2,UREL",
+            **env,
         }
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Bot:
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603
+            self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1"],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -19,14 +19,18 @@ def own_bot(fake: FakeSlackThread, target: ThreadedTarget, tmp_path: Path) -> It
     running.stop()
 
 
-def test_signatures_survive_kill_9(fake: FakeSlackThread, target: ThreadedTarget,
-                                   own_bot: Bot) -> None:
+def test_signatures_survive_kill_9(
+    fake: FakeSlackThread, target: ThreadedTarget, own_bot: Bot
+) -> None:
     slack = Slack(fake, own_bot)
     name = "LUMINES 9.9.9"
     assert "Opened" in slack.command("UREL", f"new {name}")
     slack.checks_done(name)
-    for role, user in (("engineering_lead", "UENG"), ("devops_lead", "UOPS"),
-                       ("security_lead", "USEC")):
+    for role, user in (
+        ("engineering_lead", "UENG"),
+        ("devops_lead", "UOPS"),
+        ("security_lead", "USEC"),
+    ):
         response = slack.sign(user, name, role, comment=f"{role} ok")
         assert response.status_code == 200 and not response.text  # acknowledged: modal closes
     own_bot.kill()  # no chance to flush or clean up

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from tests.scenario.conftest import Slack, approve_all_but_final
@@ -10,7 +11,7 @@ from tests.scenario.harness import CHANNEL
 
 def count(slack: Slack, table: str) -> int:
     with sqlite3.connect(slack.bot.db_path) as db:
-        return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+        return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
 def open_release(slack: Slack, name: str) -> str:
@@ -35,7 +36,7 @@ def test_from_new_to_approved_for_production(slack: Slack, name: str) -> None:
     thread = slack.wait_thread(name, "approved for production deployment")
     assert "<@UENG> signed as *Engineering Lead*." in thread
     assert "<@UCTO> signed as *CTO/Engineering Manager*.\n> Ship it" in thread
-    assert slack.card(name).action_ids() == []  or "sign:cto" not in slack.card(name).action_ids()
+    assert slack.card(name).action_ids() == [] or "sign:cto" not in slack.card(name).action_ids()
     status = slack.command("UNOBODY", f"status {name}")
     assert "Approved for production deployment" in status
 
@@ -73,8 +74,9 @@ def test_second_click_on_a_taken_slot(slack: Slack, name: str) -> None:
     open_release(slack, name)
     stale = slack.card(name)  # both leads see the card with the Sign button
     assert slack.sign("UENG", name, "engineering_lead").status_code == 200
-    said = slack.refusal("UENG2", lambda: slack.click(
-        "UENG2", name, "sign:engineering_lead", message=stale))
+    said = slack.refusal(
+        "UENG2", lambda: slack.click("UENG2", name, "sign:engineering_lead", message=stale)
+    )
     assert "Engineering Lead is already signed" in said
 
 
@@ -93,20 +95,20 @@ def test_withdraw_and_reject(slack: Slack, name: str) -> None:
     open_release(slack, name)
     assert slack.sign("UENG", name, "engineering_lead").status_code == 200
     slack.wait_card(name, "<@UENG>")
-    slack.click("UENG", name, "more", value='{"r":%d,"op":"withdraw"}' % release_id(slack, name))
+    slack.click("UENG", name, "more", value=op(slack, name, "withdraw"))
     slack.wait_thread(name, "withdrew their signature")
     before = slack.card(name)
-    view = slack.open_modal("USEC", name, "more",
-                            value='{"r":%d,"op":"reject"}' % release_id(slack, name))
+    view = slack.open_modal("USEC", name, "more", value=op(slack, name, "reject"))
     assert view.callback_id == "reject_view"
     response = slack.driver.submit("USEC", view, {"reason": "Pen test <!channel> pending"})
     assert response.status_code == 200 and not response.text
     card = slack.wait_card(name, "Blocked")
     assert "&lt;!channel&gt;" in card and "<!channel>" not in card
-    said = slack.refusal("UPRD", lambda: slack.click("UPRD", name, "sign:product_owner",
-                                                     message=before))
+    said = slack.refusal(
+        "UPRD", lambda: slack.click("UPRD", name, "sign:product_owner", message=before)
+    )
     assert "blocked by a rejection" in said
-    slack.click("USEC", name, "more", value='{"r":%d,"op":"unreject"}' % release_id(slack, name))
+    slack.click("USEC", name, "more", value=op(slack, name, "unreject"))
     slack.wait_card(name, "Open for sign-off")
 
 
@@ -114,10 +116,14 @@ def test_checklist_ticks_are_owner_only(slack: Slack, name: str) -> None:
     open_release(slack, name)
     view = slack.open_modal("UENG", name, "checklist")
     block = next(b for b in view.blocks if str(b.get("block_id")).startswith("manual:infra"))
-    owned_by_ops = [o["value"] for o in block["element"]["options"]
-                    if slack.owner_of(o) == "Ticked by DevOps Lead"]
-    response = slack.driver.submit("UENG", view, {block["block_id"]: owned_by_ops[:1]},
-                                   enforce_required=False)
+    owned_by_ops = [
+        o["value"]
+        for o in block["element"]["options"]
+        if slack.owner_of(o) == "Ticked by DevOps Lead"
+    ]
+    response = slack.driver.submit(
+        "UENG", view, {block["block_id"]: owned_by_ops[:1]}, enforce_required=False
+    )
     assert response.json()["response_action"] == "errors"
     assert "Only DevOps Lead can tick" in response.json()["errors"][block["block_id"]]
     assert slack.tick_own_items("UOPS", name).status_code == 200
@@ -147,16 +153,31 @@ def test_rerun_checks_shows_a_failure_with_its_reason(slack: Slack, name: str, t
         target.state.broken.discard("db")
 
 
+def op(slack: Slack, name: str, what: str) -> str:
+    return json.dumps({"r": release_id(slack, name), "op": what}, separators=(",", ":"))
+
+
 def release_id(slack: Slack, name: str) -> int:
     with sqlite3.connect(slack.bot.db_path) as db:
-        return int(db.execute("SELECT id FROM releases WHERE name = ? AND state != 'cancelled'",
-                              (name,)).fetchone()[0])
+        return int(
+            db.execute(
+                "SELECT id FROM releases WHERE name = ? AND state != 'cancelled'", (name,)
+            ).fetchone()[0]
+        )
 
 
 def test_forged_and_stale_requests_get_401(slack: Slack) -> None:
     body = b"command=%2Freadiness&text=list&user_id=UREL&channel_id=" + CHANNEL.encode()
-    assert slack.driver.raw(body, {"X-Slack-Request-Timestamp": "1",
-                                   "X-Slack-Signature": "v0=00"}).status_code == 401
-    assert slack.driver.raw(body, {"X-Slack-Request-Timestamp": "soon",
-                                   "X-Slack-Signature": "v0=00"}).status_code == 401
+    assert (
+        slack.driver.raw(
+            body, {"X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=00"}
+        ).status_code
+        == 401
+    )
+    assert (
+        slack.driver.raw(
+            body, {"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=00"}
+        ).status_code
+        == 401
+    )
     assert slack.driver.raw(body, {}).status_code == 401

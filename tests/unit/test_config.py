@@ -41,17 +41,33 @@ def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
 def test_shipped_app_yaml_holds_the_seed_checklist() -> None:
     app = load_app_config(ROOT / "app.yaml", env={})
     titles = [s.title for s in app.sections]
-    assert titles[:7] == ["Infrastructure Readiness", "Application Readiness",
-                          "Security Readiness", "Monitoring Readiness", "Testing Readiness",
-                          "CI/CD Readiness", "Documentation Readiness"]
+    assert titles[:7] == [
+        "Infrastructure Readiness",
+        "Application Readiness",
+        "Security Readiness",
+        "Monitoring Readiness",
+        "Testing Readiness",
+        "CI/CD Readiness",
+        "Documentation Readiness",
+    ]
     assert len(app.items) >= 100
     assert [r.title for r in app.roles.values()] == [
-        "Engineering Lead", "DevOps Lead", "Security Lead", "Product Owner",
-        "CTO/Engineering Manager"]
+        "Engineering Lead",
+        "DevOps Lead",
+        "Security Lead",
+        "Product Owner",
+        "CTO/Engineering Manager",
+    ]
     assert app.roles[app.final_role].attestations == [
-        "All approvals received", "Final review completed", "Production deployment approved"]
+        "All approvals received",
+        "Final review completed",
+        "Production deployment approved",
+    ]
     assert [p.duration for p in app.post_deploy.phases] == [
-        timedelta(hours=1), timedelta(hours=24), timedelta(days=7)]
+        timedelta(hours=1),
+        timedelta(hours=24),
+        timedelta(days=7),
+    ]
     assert any(i.check and i.check.type == "headers" for i in app.items)
 
 
@@ -111,9 +127,11 @@ def test_semantic_problems_once_the_shape_is_right() -> None:
 
 def test_no_final_role_and_unknown_field_and_duplicate_key() -> None:
     assert problems(MINIMAL.replace("final: true", "final: false")) == [
-        "app.yaml: roles: no role has `final: true` (the final approver)"]
+        "app.yaml: roles: no role has `final: true` (the final approver)"
+    ]
     assert problems(MINIMAL.replace("product: P", "product: P\ncolour: blue")) == [
-        "app.yaml: colour: unknown field"]
+        "app.yaml: colour: unknown field"
+    ]
     dup = problems(MINIMAL.replace("product: P", "product: P\nproduct: Q"))
     assert dup[0].startswith("app.yaml: line 3: not valid YAML: duplicate key 'product'")
 
@@ -130,8 +148,10 @@ def test_bad_environment_variable_is_named() -> None:
     assert caught.value.problems[0].startswith("environment: PORT:")
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("500ms", 0.5), ("30s", 30), ("10m", 600), ("1h", 3600), ("7d", 604800), ("1h30m", 5400)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("500ms", 0.5), ("30s", 30), ("10m", 600), ("1h", 3600), ("7d", 604800), ("1h30m", 5400)],
+)
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text).total_seconds() == seconds
     assert parse_duration(format_duration(parse_duration(text))) == parse_duration(text)

@@ -35,28 +35,41 @@ def card_text(view: ReleaseView) -> str:
 
 def _summary(view: ReleaseView) -> list[Block]:
     release = view.release
-    lines = [f"*Readiness {view.readiness.percent}%*  {bar(view.readiness.percent)}",
-             f"*State:* {STATE_LABEL[release.state]}"]
+    lines = [
+        f"*Readiness {view.readiness.percent}%*  {bar(view.readiness.percent)}",
+        f"*State:* {STATE_LABEL[release.state]}",
+    ]
     blocks: list[Block] = [section("\n".join(lines))]
     fields = []
     for progress in view.readiness.sections:
         icon = ":white_check_mark:" if progress.complete else ":hourglass_flowing_sand:"
-        fields.append({"type": "mrkdwn", "text": truncate(
-            f"{icon} *{escape(progress.section.title)}*  {progress.passed}/{progress.total}", 2000)})
+        fields.append(
+            {
+                "type": "mrkdwn",
+                "text": truncate(
+                    f"{icon} *{escape(progress.section.title)}*  "
+                    f"{progress.passed}/{progress.total}",
+                    2000,
+                ),
+            }
+        )
     for start in range(0, len(fields), 10):
-        blocks.append({"type": "section", "fields": fields[start:start + 10]})
+        blocks.append({"type": "section", "fields": fields[start : start + 10]})
     failing = view.readiness.blocking_not_passing
     shown = [v for v in failing if v.status.value in ("fail", "error")][:MAX_FAILING_SHOWN]
     if shown:
-        lines = [f"{STATUS_ICON[v.status]} {escape(v.item.title)}: {escape(v.reason or '')}"
-                 for v in shown]
+        lines = [
+            f"{STATUS_ICON[v.status]} {escape(v.item.title)}: {escape(v.reason or '')}"
+            for v in shown
+        ]
         rest = len([v for v in failing if v.status.value in ("fail", "error")]) - len(shown)
         if rest > 0:
             lines.append(f"…and {rest} more (see Checklist)")
         blocks.append(section("*Not passing:*\n" + "\n".join(lines)))
     if view.running and view.run is not None:
-        blocks.append(context(
-            f":hourglass_flowing_sand: Running checks {view.run.done}/{view.run.total}…"))
+        blocks.append(
+            context(f":hourglass_flowing_sand: Running checks {view.run.done}/{view.run.total}…")
+        )
     return blocks
 
 
@@ -75,8 +88,12 @@ def _roles(view: ReleaseView) -> list[Block]:
         lines.append(f"*{escape(progress.role.title)}*{final}: {state}")
     blocks = [section("*Sign-off*\n" + "\n".join(lines))]
     for rejection in view.rejections:
-        blocks.append(section(f":no_entry: *Rejected by <@{rejection.user_id}>* "
-                              f"{when(rejection.created_at)}: {escape(rejection.reason)}"))
+        blocks.append(
+            section(
+                f":no_entry: *Rejected by <@{rejection.user_id}>* "
+                f"{when(rejection.created_at)}: {escape(rejection.reason)}"
+            )
+        )
     return blocks
 
 
@@ -93,7 +110,8 @@ def _authorization(view: ReleaseView) -> list[Block]:
         text = "*Deployment authorization:* not approved yet"
     conditions = "\n".join(
         f"{':white_check_mark:' if c.met else ':white_circle:'} {escape(c.text)}"
-        for c in auth.conditions)
+        for c in auth.conditions
+    )
     return [section(f"{text}\n{conditions}")]
 
 
@@ -105,20 +123,27 @@ def _actions(view: ReleaseView) -> list[Block]:
     elements: list[dict[str, Any]] = []
     if release.state is ReleaseState.OPEN:
         for progress in view.open_roles:
-            elements.append(button(
-                f"Sign as {progress.role.title}", ids.SIGN_PREFIX + progress.role_id,
-                ids.Ref(r=release.id, role=progress.role_id).encode(),
-                style="primary" if progress.role.final else None))
+            elements.append(
+                button(
+                    f"Sign as {progress.role.title}",
+                    ids.SIGN_PREFIX + progress.role_id,
+                    ids.Ref(r=release.id, role=progress.role_id).encode(),
+                    style="primary" if progress.role.final else None,
+                )
+            )
     elements.append(button("Run checks", ids.RUN_CHECKS, ref.encode()))
     elements.append(button("Checklist", ids.CHECKLIST, ref.encode()))
-    elements.append({
-        "type": "overflow", "action_id": ids.MORE,
-        "options": [
-            option("Withdraw my signature", ids.Ref(r=release.id, op=ids.OP_WITHDRAW).encode()),
-            option("Reject…", ids.Ref(r=release.id, op=ids.OP_REJECT).encode()),
-            option("Withdraw my rejection", ids.Ref(r=release.id, op=ids.OP_UNREJECT).encode()),
-        ],
-    })
+    elements.append(
+        {
+            "type": "overflow",
+            "action_id": ids.MORE,
+            "options": [
+                option("Withdraw my signature", ids.Ref(r=release.id, op=ids.OP_WITHDRAW).encode()),
+                option("Reject…", ids.Ref(r=release.id, op=ids.OP_REJECT).encode()),
+                option("Withdraw my rejection", ids.Ref(r=release.id, op=ids.OP_UNREJECT).encode()),
+            ],
+        }
+    )
     return [{"type": "actions", "block_id": f"card:{release.id}", "elements": elements[:25]}]
 
 
@@ -128,8 +153,10 @@ def card(view: ReleaseView, with_actions: bool = True) -> list[Block]:
     if release.ref:
         meta.append(f"ref `{escape(release.ref)}`")
     meta.append(f"opened by <@{release.created_by}> {when(release.created_at)}")
-    blocks: list[Block] = [header(f"{release.name} · production readiness"),
-                           context(" · ".join(meta))]
+    blocks: list[Block] = [
+        header(f"{release.name} · production readiness"),
+        context(" · ".join(meta)),
+    ]
     blocks += _summary(view)
     blocks.append(divider())
     blocks += _roles(view)

@@ -54,8 +54,12 @@ def divider() -> Block:
 
 
 def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "button", "text": plain(text, 75),
-                               "action_id": action_id, "value": value}
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": plain(text, 75),
+        "action_id": action_id,
+        "value": value,
+    }
     if style:
         element["style"] = style
     return element

@@ -31,9 +31,11 @@ def list_blocks(views: list[ReleaseView]) -> list[Block]:
     for view in views:
         release = view.release
         signed = sum(1 for p in view.roles if p.complete)
-        lines.append(f"• *{escape(release.name)}* · {STATE_LABEL[release.state]} · "
-                     f"{view.readiness.percent}% · {signed}/{len(view.roles)} roles signed · "
-                     f"<#{release.channel}>")
+        lines.append(
+            f"• *{escape(release.name)}* · {STATE_LABEL[release.state]} · "
+            f"{view.readiness.percent}% · {signed}/{len(view.roles)} roles signed · "
+            f"<#{release.channel}>"
+        )
     return [section("*Open releases*\n" + "\n".join(lines))]
 
 

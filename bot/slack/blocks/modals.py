@@ -26,11 +26,15 @@ from bot.text import escape
 CHECKBOXES_PER_BLOCK = 10  # Block Kit's limit for one checkboxes element
 
 
-def _modal(callback_id: str, title: str, blocks: list[Block], metadata: ids.Ref,
-           submit: str | None) -> dict[str, Any]:
+def _modal(
+    callback_id: str, title: str, blocks: list[Block], metadata: ids.Ref, submit: str | None
+) -> dict[str, Any]:
     view: dict[str, Any] = {
-        "type": "modal", "callback_id": callback_id, "title": plain(title, 24),
-        "close": plain("Cancel" if submit else "Close", 24), "blocks": blocks[:100],
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, 24),
+        "close": plain("Cancel" if submit else "Close", 24),
+        "blocks": blocks[:100],
         "private_metadata": metadata.encode(),
     }
     if submit:
@@ -38,42 +42,65 @@ def _modal(callback_id: str, title: str, blocks: list[Block], metadata: ids.Ref,
     return view
 
 
-def _text_input(block_id: str, label: str, limit: int, optional: bool,
-                placeholder: str) -> Block:
+def _text_input(block_id: str, label: str, limit: int, optional: bool, placeholder: str) -> Block:
     return {
-        "type": "input", "block_id": block_id, "optional": optional, "label": plain(label),
-        "element": {"type": "plain_text_input", "action_id": ids.VALUE, "multiline": True,
-                    "max_length": limit, "placeholder": plain(placeholder)},
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": plain(label),
+        "element": {
+            "type": "plain_text_input",
+            "action_id": ids.VALUE,
+            "multiline": True,
+            "max_length": limit,
+            "placeholder": plain(placeholder),
+        },
     }
 
 
 def sign_modal(intent: SignIntent) -> dict[str, Any]:
     release, role = intent.view.release, intent.role
-    blocks: list[Block] = [section(
-        f"You are signing *{escape(release.name)}* as *{escape(role.title)}*.\n"
-        f"Readiness is *{intent.view.readiness.percent}%*."
-        + (" This is the *final approval*: it authorizes the deployment." if role.final else "")
-    )]
+    blocks: list[Block] = [
+        section(
+            f"You are signing *{escape(release.name)}* as *{escape(role.title)}*.\n"
+            f"Readiness is *{intent.view.readiness.percent}%*."
+            + (" This is the *final approval*: it authorizes the deployment." if role.final else "")
+        )
+    ]
     if role.attestations:
-        blocks.append({
-            "type": "input", "block_id": ids.ATTESTATIONS, "label": plain("I confirm that"),
-            "element": {"type": "checkboxes", "action_id": ids.VALUE, "options": [
-                option(text, str(index)) for index, text in enumerate(role.attestations)]},
-        })
-    blocks.append(_text_input(ids.COMMENT, "Comment", MAX_COMMENT, True,
-                              "Anything the other approvers should know"))
-    return _modal(ids.SIGN_VIEW, "Sign off", blocks,
-                  ids.Ref(r=release.id, role=intent.role_id), "Sign")
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": ids.ATTESTATIONS,
+                "label": plain("I confirm that"),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": ids.VALUE,
+                    "options": [
+                        option(text, str(index)) for index, text in enumerate(role.attestations)
+                    ],
+                },
+            }
+        )
+    blocks.append(
+        _text_input(
+            ids.COMMENT, "Comment", MAX_COMMENT, True, "Anything the other approvers should know"
+        )
+    )
+    return _modal(
+        ids.SIGN_VIEW, "Sign off", blocks, ids.Ref(r=release.id, role=intent.role_id), "Sign"
+    )
 
 
 def reject_modal(view: ReleaseView) -> dict[str, Any]:
     blocks = [
-        section(f"Rejecting *{escape(view.release.name)}* blocks it until you withdraw "
-                "the rejection. Say what must change."),
+        section(
+            f"Rejecting *{escape(view.release.name)}* blocks it until you withdraw "
+            "the rejection. Say what must change."
+        ),
         _text_input(ids.REASON, "Reason", MAX_REASON, False, "What is wrong"),
     ]
-    return _modal(ids.REJECT_VIEW, "Reject release", blocks, ids.Ref(r=view.release.id),
-                  "Reject")
+    return _modal(ids.REJECT_VIEW, "Reject release", blocks, ids.Ref(r=view.release.id), "Reject")
 
 
 def _automated_line(item: ItemView) -> str:
@@ -93,9 +120,12 @@ def checklist_modal(view: ReleaseView, owners: dict[str, str]) -> dict[str, Any]
     `owners` maps role id -> role title for the "who may tick" hint.
     """
     editable = view.release.state.active
-    blocks: list[Block] = [context(
-        f"*{escape(view.release.name)}* · readiness {view.readiness.percent}% · "
-        ":white_check_mark: pass  :x: fail  :warning: error  :white_circle: pending")]
+    blocks: list[Block] = [
+        context(
+            f"*{escape(view.release.name)}* · readiness {view.readiness.percent}% · "
+            ":white_check_mark: pass  :x: fail  :warning: error  :white_circle: pending"
+        )
+    ]
     for progress in view.readiness.sections:
         blocks.append(header(f"{progress.section.title}  {progress.passed}/{progress.total}"))
         automated = [i for i in progress.items if i.item.automated]
@@ -105,27 +135,48 @@ def checklist_modal(view: ReleaseView, owners: dict[str, str]) -> dict[str, Any]
         if not manual:
             continue
         if not editable:
-            lines = [f"{STATUS_ICON[i.status]} {escape(i.item.title)}"
-                     + (f" · <@{i.by}>" if i.by else "") for i in manual]
+            lines = [
+                f"{STATUS_ICON[i.status]} {escape(i.item.title)}"
+                + (f" · <@{i.by}>" if i.by else "")
+                for i in manual
+            ]
             blocks += [section(text) for text in chunk_lines(lines)]
             continue
         for start in range(0, len(manual), CHECKBOXES_PER_BLOCK):
-            chunk = manual[start:start + CHECKBOXES_PER_BLOCK]
-            options = [option(i.item.title, i.item.id,
-                              f"Ticked by {owners.get(i.item.owner or '', 'an approver')}"
-                              if i.item.owner else "Any approver may tick")
-                       for i in chunk]
-            element: dict[str, Any] = {"type": "checkboxes", "action_id": ids.VALUE,
-                                       "options": options}
-            ticked = [opt for opt, i in zip(options, chunk, strict=True)
-                      if i.status is ItemStatus.PASS]
+            chunk = manual[start : start + CHECKBOXES_PER_BLOCK]
+            options = [
+                option(
+                    i.item.title,
+                    i.item.id,
+                    f"Ticked by {owners.get(i.item.owner or '', 'an approver')}"
+                    if i.item.owner
+                    else "Any approver may tick",
+                )
+                for i in chunk
+            ]
+            element: dict[str, Any] = {
+                "type": "checkboxes",
+                "action_id": ids.VALUE,
+                "options": options,
+            }
+            ticked = [
+                opt for opt, i in zip(options, chunk, strict=True) if i.status is ItemStatus.PASS
+            ]
             if ticked:
                 element["initial_options"] = ticked
-            blocks.append({
-                "type": "input", "optional": True,
-                "block_id": f"{ids.MANUAL_PREFIX}{progress.section.id}:{start // 10}",
-                "label": plain("Manual items" if start == 0 else "More manual items"),
-                "element": element,
-            })
-    return _modal(ids.CHECKLIST_VIEW, "Checklist", blocks, ids.Ref(r=view.release.id),
-                  "Save" if editable else None)
+            blocks.append(
+                {
+                    "type": "input",
+                    "optional": True,
+                    "block_id": f"{ids.MANUAL_PREFIX}{progress.section.id}:{start // 10}",
+                    "label": plain("Manual items" if start == 0 else "More manual items"),
+                    "element": element,
+                }
+            )
+    return _modal(
+        ids.CHECKLIST_VIEW,
+        "Checklist",
+        blocks,
+        ids.Ref(r=view.release.id),
+        "Save" if editable else None,
+    )

@@ -30,10 +30,12 @@ def _ref(action: dict[str, Any]) -> ids.Ref:
 
 def _replier(body: dict[str, Any], client: AsyncWebClient, respond: Respond) -> Replier:
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id")
+        "channel_id"
+    )
     has_url = bool(body.get("response_url"))
-    return Replier(client, (body.get("user") or {}).get("id", ""), channel,
-                   respond if has_url else None)
+    return Replier(
+        client, (body.get("user") or {}).get("id", ""), channel, respond if has_url else None
+    )
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -41,8 +43,9 @@ def register(app: AsyncApp, services: Services) -> None:
     owners = {role_id: role.title for role_id, role in services.deps.settings.app.roles.items()}
 
     @app.action(ids.SIGN)
-    async def sign_clicked(ack: Any, body: dict[str, Any], client: AsyncWebClient,
-                           respond: Respond) -> None:
+    async def sign_clicked(
+        ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Respond
+    ) -> None:
         await ack()
         reply = _replier(body, client, respond)
 
@@ -56,8 +59,9 @@ def register(app: AsyncApp, services: Services) -> None:
         tasks.spawn(work(), on_error=reply.error)
 
     @app.action(ids.RUN_CHECKS)
-    async def run_checks_clicked(ack: Any, body: dict[str, Any], client: AsyncWebClient,
-                                 respond: Respond) -> None:
+    async def run_checks_clicked(
+        ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Respond
+    ) -> None:
         await ack()
         reply = _replier(body, client, respond)
 
@@ -70,21 +74,24 @@ def register(app: AsyncApp, services: Services) -> None:
         tasks.spawn(work(), on_error=reply.error)
 
     @app.action(ids.CHECKLIST)
-    async def checklist_clicked(ack: Any, body: dict[str, Any], client: AsyncWebClient,
-                                respond: Respond) -> None:
+    async def checklist_clicked(
+        ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Respond
+    ) -> None:
         await ack()
         reply = _replier(body, client, respond)
 
         async def work() -> None:
             view = await services.releases.view(_ref(_action(body)).r)
-            await client.views_open(trigger_id=body["trigger_id"],
-                                    view=checklist_modal(view, owners))
+            await client.views_open(
+                trigger_id=body["trigger_id"], view=checklist_modal(view, owners)
+            )
 
         tasks.spawn(work(), on_error=reply.error)
 
     @app.action(ids.MORE)
-    async def more_chosen(ack: Any, body: dict[str, Any], client: AsyncWebClient,
-                          respond: Respond) -> None:
+    async def more_chosen(
+        ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Respond
+    ) -> None:
         await ack()
         reply = _replier(body, client, respond)
 

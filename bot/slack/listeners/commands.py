@@ -42,8 +42,9 @@ def parse(body: dict[str, Any]) -> Command:
             options[match.group(1)] = match.group(2)
         else:
             words.append(token)
-    return Command(str(body.get("user_id", "")), str(body.get("channel_id", "")), verb,
-                   words, options)
+    return Command(
+        str(body.get("user_id", "")), str(body.get("channel_id", "")), verb, words, options
+    )
 
 
 async def run_command(services: Services, command: Command, reply: Replier) -> None:
@@ -52,16 +53,21 @@ async def run_command(services: Services, command: Command, reply: Replier) -> N
         if not command.name:
             await reply.say("Name the release: `/readiness new LUMINES 1.0.0 [ref=SHA]`.")
             return
-        opened = await releases.open(command.name, command.options.get("ref"), command.user,
-                                     command.channel)
+        opened = await releases.open(
+            command.name, command.options.get("ref"), command.user, command.channel
+        )
         release = opened.release
         if not opened.created:
-            await reply.say(f"*{escape(release.name)}* is already {release.state.value}; "
-                            f"its card is in <#{release.channel}>.")
+            await reply.say(
+                f"*{escape(release.name)}* is already {release.state.value}; "
+                f"its card is in <#{release.channel}>."
+            )
             return
         total = await services.checks.start(release.id, "opened", command.user)
-        await reply.say(f"Opened *{escape(release.name)}* in <#{release.channel}>; "
-                        f"running {total or 0} automated checks.")
+        await reply.say(
+            f"Opened *{escape(release.name)}* in <#{release.channel}>; "
+            f"running {total or 0} automated checks."
+        )
     elif command.verb == "status":
         release = await releases.resolve(command.name, command.channel)
         view = await releases.view(release.id)
@@ -95,16 +101,19 @@ async def run_check(services: Services, command: Command, reply: Replier) -> Non
     if total is None:
         await reply.say(f"Checks of *{escape(release.name)}* are already running.")
     elif total:
-        await reply.say(f"Running {total} checks of *{escape(release.name)}*; "
-                        "the card fills in as results arrive.")
+        await reply.say(
+            f"Running {total} checks of *{escape(release.name)}*; "
+            "the card fills in as results arrive."
+        )
     else:
         await reply.say(f"*{escape(release.name)}* has no automated checks to run.")
 
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.command(ids.COMMAND)
-    async def readiness_command(ack: Any, body: dict[str, Any], respond: Respond,
-                                client: AsyncWebClient) -> None:
+    async def readiness_command(
+        ack: Any, body: dict[str, Any], respond: Respond, client: AsyncWebClient
+    ) -> None:
         await ack()
         command = parse(body)
         reply = Replier(client, command.user, command.channel, respond)

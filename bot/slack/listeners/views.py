@@ -16,21 +16,28 @@ from bot.slack.services import Services
 
 def _values(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
     values = (view.get("state") or {}).get("values") or {}
-    return {block: (fields or {}).get(ids.VALUE) or {} for block, fields in values.items()
-            if isinstance(fields, dict)}
+    return {
+        block: (fields or {}).get(ids.VALUE) or {}
+        for block, fields in values.items()
+        if isinstance(fields, dict)
+    }
 
 
 def _selected(field: dict[str, Any]) -> list[str]:
-    return [str(opt.get("value")) for opt in field.get("selected_options") or []
-            if isinstance(opt, dict)]
+    return [
+        str(opt.get("value"))
+        for opt in field.get("selected_options") or []
+        if isinstance(opt, dict)
+    ]
 
 
 def _input_blocks(view: dict[str, Any]) -> list[dict[str, Any]]:
     return [b for b in view.get("blocks") or [] if b.get("type") == "input"]
 
 
-async def _refuse(ack: Any, view: dict[str, Any], exc: BaseException,
-                  field: str | None = None) -> None:
+async def _refuse(
+    ack: Any, view: dict[str, Any], exc: BaseException, field: str | None = None
+) -> None:
     blocks = [b.get("block_id") for b in _input_blocks(view)]
     target = field if field in blocks else (blocks[-1] if blocks else None)
     if target is None:
@@ -49,8 +56,11 @@ def register(app: AsyncApp, services: Services) -> None:
             if role is None:
                 raise InvalidInput("This form is out of date; click Sign again.")
             fields = _values(view)
-            ticked = {role.attestations[int(i)] for i in _selected(fields.get(ids.ATTESTATIONS, {}))
-                      if i.isdigit() and int(i) < len(role.attestations)}
+            ticked = {
+                role.attestations[int(i)]
+                for i in _selected(fields.get(ids.ATTESTATIONS, {}))
+                if i.isdigit() and int(i) < len(role.attestations)
+            }
             comment = fields.get(ids.COMMENT, {}).get("value")
             await services.signoff.sign(ref.r, ref.role or "", user, ticked, comment)
         except MissingAttestations as exc:
@@ -77,10 +87,16 @@ def register(app: AsyncApp, services: Services) -> None:
 
     @app.view(ids.CHECKLIST_VIEW)
     async def checklist_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        manual = [b for b in _input_blocks(view)
-                  if str(b.get("block_id", "")).startswith(ids.MANUAL_PREFIX)]
-        shown = [str(opt.get("value")) for b in manual
-                 for opt in (b.get("element") or {}).get("options") or []]
+        manual = [
+            b
+            for b in _input_blocks(view)
+            if str(b.get("block_id", "")).startswith(ids.MANUAL_PREFIX)
+        ]
+        shown = [
+            str(opt.get("value"))
+            for b in manual
+            for opt in (b.get("element") or {}).get("options") or []
+        ]
         fields = _values(view)
         ticked = {v for b in manual for v in _selected(fields.get(b["block_id"], {}))}
         try:
