@@ -87,7 +87,10 @@ class Runtime:
         except Exception as exc:
             log.error("Slack is unreachable (%s); will keep trying as work arrives", exc)
         self._sender = asyncio.create_task(self.outbound.run(), name="outbound")
-        self._runner = web.AppRunner(build_web(self.bolt, self.db), access_log=None)
+        self._runner = web.AppRunner(
+            build_web(self.bolt, self.db, self.settings.env.slack_signing_secret or ""),
+            access_log=None,
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()

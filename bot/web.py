@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 
 from bot.db import Database
 
@@ -15,12 +18,36 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is refused (413)
 
 
-def build_web(bolt: AsyncApp, db: Database) -> web.Application:
+def well_formed(body: str, content_type: str) -> bool:
+    """Bolt answers 500 to a signed body it can't parse; such a body is a client error."""
+    try:
+        if content_type == "application/json":
+            return isinstance(json.loads(body), dict)
+        form = parse_qs(body, keep_blank_values=True)
+        if "payload" in form:
+            return isinstance(json.loads(form["payload"][0]), dict)
+        return "command" in form or "ssl_check" in form
+    except ValueError:
+        return False
+
+
+def build_web(bolt: AsyncApp, db: Database, signing_secret: str) -> web.Application:
+    verifier = SignatureVerifier(signing_secret)
+
     async def slack_events(request: web.Request) -> web.Response:
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         if not timestamp.isdigit():
             # Bolt answers 500 for a non-numeric timestamp; it is simply unauthenticated.
             return web.Response(status=401, text="invalid request")
+        try:
+            body = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError:  # nothing Slack sends; no need to check who signed it
+            return web.Response(status=400, text="body is not UTF-8")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not verifier.is_valid(body, timestamp, signature):
+            return web.Response(status=401, text="invalid request")
+        if not well_formed(body, request.content_type):
+            return web.Response(status=400, text="malformed payload")
         bolt_request = await to_bolt_request(request)
         return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 

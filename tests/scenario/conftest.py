@@ -181,6 +181,7 @@ def fake() -> Iterator[FakeSlackThread]:
         thread.add_channel(CHANNEL, "releases")
         for user_id, name in USERS.items():
             thread.add_user(user_id, name)
+        thread.add_usergroup("SPRODUCT", ["UGROUP"], handle="product")
         yield thread
 
 

@@ -32,6 +32,7 @@ USERS = {
     "UCTO": "cto",
     "UCTO2": "vp.eng",
     "UNOBODY": "visitor",
+    "UGROUP": "product.deputy",
 }
 ROLES = {
     "engineering_lead": "UENG",
@@ -116,6 +117,7 @@ class Bot:
             "READINESS_SECURITY_LEAD": "USEC,UENG",
             "READINESS_PRODUCT_OWNER": "UPRD",
             "READINESS_CTO": "UCTO,UCTO2,UREL",
+            "READINESS_PRODUCT_OWNER_GROUPS": "SPRODUCT",
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None

@@ -181,3 +181,37 @@ def test_forged_and_stale_requests_get_401(slack: Slack) -> None:
         == 401
     )
     assert slack.driver.raw(body, {}).status_code == 401
+
+
+def test_user_group_member_signs_resolved_at_signing_time(slack: Slack, name: str) -> None:
+    open_release(slack, name)
+    response = slack.sign("UGROUP", name, "product_owner")
+    assert response.status_code == 200 and not response.text
+    slack.wait_thread(name, "<@UGROUP> signed as *Product Owner*.")
+    asked = [c.args.get("usergroup") for c in slack.fake.calls("usergroups.users.list")]
+    assert "SPRODUCT" in asked
+
+
+def test_malformed_requests_change_nothing(slack: Slack, name: str) -> None:
+    open_release(slack, name)
+    signatures = count(slack, "signatures")
+    bad_value = slack.refusal(
+        "UENG",
+        lambda: slack.click(
+            "UENG", name, "sign:engineering_lead", message=_with_value(slack.card(name), "garbage")
+        ),
+    )
+    assert "out of date" in bad_value
+    for body in (b"payload=%7Bnot+json", b"payload=%5B%5D", b"text=%00%00", b"\xff\xfe"):
+        status = slack.driver.post(body, "application/x-www-form-urlencoded").status_code
+        assert 200 <= status < 500, (body, status)
+    assert count(slack, "signatures") == signatures
+    assert slack.driver.command("UREL", "list").status_code == 200  # still alive
+
+
+def _with_value(message, value: str):  # type: ignore[no-untyped-def]
+    for block in message.blocks:
+        for element in block.get("elements", []):
+            if element.get("action_id") == "sign:engineering_lead":
+                element["value"] = value
+    return message
