@@ -20,9 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 def build(api_url: str, process_before_response: bool) -> web.Application:
     bolt = AsyncApp(
-        token="xoxb-test",  # noqa: S106 - the fake Slack's test token
         signing_secret=os.environ["SLACK_SIGNING_SECRET"],
-        client=AsyncWebClient(token="xoxb-test", base_url=api_url),  # noqa: S106
+        client=AsyncWebClient(token="xoxb-test", base_url=api_url),  # the token lives in the client
         process_before_response=process_before_response,
     )
 
@@ -49,5 +48,4 @@ def build(api_url: str, process_before_response: bool) -> web.Application:
 if __name__ == "__main__":
     port, api_url, before = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"
     base = api_url if api_url.endswith("/") else api_url + "/"
-    web.run_app(build(base, before), host="127.0.0.1", port=port, access_log=None,
-                print=None)
+    web.run_app(build(base, before), host="127.0.0.1", port=port, access_log=None, print=None)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -16,19 +14,6 @@ from bot.db import Database
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is refused (413)
-
-
-def well_formed(body: str, content_type: str) -> bool:
-    """Bolt answers 500 to a signed body it can't parse; such a body is a client error."""
-    try:
-        if content_type == "application/json":
-            return isinstance(json.loads(body), dict)
-        form = parse_qs(body, keep_blank_values=True)
-        if "payload" in form:
-            return isinstance(json.loads(form["payload"][0]), dict)
-        return "command" in form or "ssl_check" in form
-    except ValueError:
-        return False
 
 
 def build_web(bolt: AsyncApp, db: Database, signing_secret: str) -> web.Application:
@@ -46,9 +31,12 @@ def build_web(bolt: AsyncApp, db: Database, signing_secret: str) -> web.Applicat
         signature = request.headers.get("X-Slack-Signature", "")
         if not verifier.is_valid(body, timestamp, signature):
             return web.Response(status=401, text="invalid request")
-        if not well_formed(body, request.content_type):
+        try:
+            bolt_request = await to_bolt_request(request)
+        except Exception:  # Bolt would answer 500 to a body it can't parse
             return web.Response(status=400, text="malformed payload")
-        bolt_request = await to_bolt_request(request)
+        if not isinstance(bolt_request.body, dict):
+            return web.Response(status=400, text="malformed payload")
         return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
     async def healthz(_: web.Request) -> web.Response:
