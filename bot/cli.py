@@ -53,7 +53,8 @@ def serve(port: int | None, host: str, config: str | None) -> None:
         level=settings.env.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for noisy in ("httpx", "alembic.runtime.plugins"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     asyncio.run(_serve(settings, host, settings.env.port if port is None else port))
 
 

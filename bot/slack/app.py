@@ -21,7 +21,6 @@ def build_app(services: Services, client: AsyncWebClient) -> AsyncApp:
     on Bolt's 10 ms ack polling or on other requests' work."""
     env = services.deps.settings.env
     app = AsyncApp(
-        token=env.slack_bot_token,
         client=client,
         signing_secret=env.slack_signing_secret,
         process_before_response=True,
