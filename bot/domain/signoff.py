@@ -72,6 +72,12 @@ def _require_state(release: Release, allowed: frozenset[ReleaseState], doing: st
     raise InvalidState(f"You can't {doing} {release.name}: {why}.")
 
 
+def check_membership(app: AppConfig, role_id: str, memberships: frozenset[str]) -> None:
+    if role_id not in memberships:
+        title = get_role(app, role_id).title
+        raise NotAuthorized(f"You are not an approver for {title} on this checklist.")
+
+
 def check_can_sign(
     app: AppConfig,
     release: Release,
@@ -83,8 +89,7 @@ def check_can_sign(
 ) -> None:
     role = get_role(app, role_id)
     _require_state(release, frozenset({ReleaseState.OPEN}), f"sign as {role.title} on")
-    if role_id not in memberships:
-        raise NotAuthorized(f"You are not an approver for {role.title} on this checklist.")
+    check_membership(app, role_id, memberships)
     mine = [s for s in signatures if s.user_id == user_id]
     if mine:
         held = app.roles[mine[0].role_id].title if mine[0].role_id in app.roles else mine[0].role_id

@@ -17,6 +17,7 @@ from bot.domain.signoff import (
     check_can_tick,
     check_can_withdraw,
     check_can_withdraw_rejection,
+    check_membership,
     check_text,
     get_role,
 )
@@ -67,6 +68,7 @@ class SignoffService:
     async def prepare(self, release_id: int, role_id: str, user: str) -> SignIntent:
         """May this person sign as this role now? Raises the refusal; else what the modal needs."""
         held = await memberships(self.app, user, self.deps.directory)
+        check_membership(self.app, role_id, held)  # the common refusal needs no database
         async with self.deps.db.read() as repo:
             view = await load_view(repo, self.app, await load_release(repo, release_id))
         check_can_sign(self.app, view.release, role_id, user, held, view.signatures, view.readiness)
