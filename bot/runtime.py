@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 
+import aiohttp
 import httpx
 from aiohttp import web
 from slack_sdk.errors import SlackApiError
@@ -71,6 +72,11 @@ class Runtime:
 
     async def start(self, host: str, port: int) -> int:
         """Migrate, then serve; returns the bound port."""
+        # One pooled session for every Slack call and response_url reply; slack_sdk would
+        # otherwise open (and tear down) a session and a connection per call.
+        self.client.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=50), trust_env=True
+        )
         await upgrade(self.db)
         async with self.db.write() as repo:
             abandoned = await repo.finish_abandoned_runs(self.deps.clock.now())
@@ -108,4 +114,6 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sender
         await self.http.aclose()
+        if self.client.session is not None:
+            await self.client.session.close()
         await self.db.close()

@@ -4,33 +4,38 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
 
-Respond = Callable[..., Awaitable[Any]]
-
 
 class Replier:
     """An ephemeral reply to the person behind one request: through response_url when
-    Slack gave one, else chat.postEphemeral in the channel."""
+    Slack gave one, else chat.postEphemeral in the channel. Both go through the Web API
+    client's shared HTTP session (slack_sdk would open a new one per call otherwise)."""
 
     def __init__(
-        self, client: AsyncWebClient, user: str, channel: str | None, respond: Respond | None = None
+        self, client: AsyncWebClient, user: str, channel: str | None, response_url: str | None
     ) -> None:
-        self.client, self.user, self.channel, self.respond = client, user, channel, respond
+        self.client, self.user, self.channel = client, user, channel
+        self.response_url = response_url or None
 
     async def say(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
-        if self.respond is not None:
-            await self.respond(
+        if self.response_url is not None:
+            webhook = AsyncWebhookClient(
+                self.response_url, session=self.client.session, timeout=self.client.timeout
+            )
+            answer = await webhook.send(
                 text=text, blocks=blocks, response_type="ephemeral", replace_original=False
             )
+            if answer.status_code != 200:
+                log.warning("response_url answered %s: %s", answer.status_code, answer.body)
         elif self.channel:
             await self.client.chat_postEphemeral(
                 channel=self.channel, user=self.user, text=text, blocks=blocks

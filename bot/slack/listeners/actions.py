@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.errors import InvalidInput
 from bot.slack import ids
 from bot.slack.blocks.modals import checklist_modal, reject_modal, sign_modal
-from bot.slack.replies import Replier, Respond
+from bot.slack.replies import Replier
 from bot.slack.services import Services
 from bot.text import escape
 
@@ -28,14 +28,12 @@ def _ref(action: dict[str, Any]) -> ids.Ref:
     return ids.Ref.decode(raw)
 
 
-def _replier(body: dict[str, Any], client: AsyncWebClient, respond: Respond) -> Replier:
+def _replier(body: dict[str, Any], client: AsyncWebClient) -> Replier:
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
         "channel_id"
     )
-    has_url = bool(body.get("response_url"))
-    return Replier(
-        client, (body.get("user") or {}).get("id", ""), channel, respond if has_url else None
-    )
+    user = (body.get("user") or {}).get("id", "")
+    return Replier(client, user, channel, body.get("response_url"))
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -43,11 +41,9 @@ def register(app: AsyncApp, services: Services) -> None:
     owners = {role_id: role.title for role_id, role in services.deps.settings.app.roles.items()}
 
     @app.action(ids.SIGN)
-    async def sign_clicked(
-        ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Respond
-    ) -> None:
+    async def sign_clicked(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        reply = _replier(body, client, respond)
+        reply = _replier(body, client)
 
         async def work() -> None:
             ref = _ref(_action(body))
@@ -59,11 +55,9 @@ def register(app: AsyncApp, services: Services) -> None:
         tasks.spawn(work(), on_error=reply.error)
 
     @app.action(ids.RUN_CHECKS)
-    async def run_checks_clicked(
-        ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Respond
-    ) -> None:
+    async def run_checks_clicked(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        reply = _replier(body, client, respond)
+        reply = _replier(body, client)
 
         async def work() -> None:
             ref = _ref(_action(body))
@@ -74,11 +68,9 @@ def register(app: AsyncApp, services: Services) -> None:
         tasks.spawn(work(), on_error=reply.error)
 
     @app.action(ids.CHECKLIST)
-    async def checklist_clicked(
-        ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Respond
-    ) -> None:
+    async def checklist_clicked(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        reply = _replier(body, client, respond)
+        reply = _replier(body, client)
 
         async def work() -> None:
             view = await services.releases.view(_ref(_action(body)).r)
@@ -89,11 +81,9 @@ def register(app: AsyncApp, services: Services) -> None:
         tasks.spawn(work(), on_error=reply.error)
 
     @app.action(ids.MORE)
-    async def more_chosen(
-        ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Respond
-    ) -> None:
+    async def more_chosen(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        reply = _replier(body, client, respond)
+        reply = _replier(body, client)
 
         async def work() -> None:
             ref = _ref(_action(body))

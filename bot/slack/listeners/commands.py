@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import ids
 from bot.slack.blocks.messages import help_blocks, list_blocks, status_blocks
-from bot.slack.replies import Replier, Respond
+from bot.slack.replies import Replier
 from bot.slack.services import Services
 from bot.text import escape
 
@@ -111,10 +111,8 @@ async def run_check(services: Services, command: Command, reply: Replier) -> Non
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.command(ids.COMMAND)
-    async def readiness_command(
-        ack: Any, body: dict[str, Any], respond: Respond, client: AsyncWebClient
-    ) -> None:
+    async def readiness_command(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         command = parse(body)
-        reply = Replier(client, command.user, command.channel, respond)
+        reply = Replier(client, command.user, command.channel, body.get("response_url"))
         services.deps.tasks.spawn(run_command(services, command, reply), on_error=reply.error)
