@@ -357,6 +357,14 @@ class Repo:
         duration_ms: float,
         now: datetime,
     ) -> None:
+        previous = (
+            await self.session.execute(
+                select(CheckResultRow.status, CheckResultRow.changed_at)
+                .where(CheckResultRow.release_id == release_id, CheckResultRow.item_id == item_id)
+                .order_by(CheckResultRow.id.desc())
+                .limit(1)
+            )
+        ).first()
         self.session.add(
             CheckResultRow(
                 release_id=release_id,
@@ -367,6 +375,7 @@ class Repo:
                 values=values,
                 duration_ms=duration_ms,
                 finished_at=now,
+                changed_at=previous.changed_at if previous and previous.status == status else now,
             )
         )
         if run_id is not None:
@@ -412,7 +421,12 @@ class Repo:
         )
         return {
             r.item_id: LatestResult(
-                r.item_id, ItemStatus(r.status), r.reason, r.finished_at, r.duration_ms
+                r.item_id,
+                ItemStatus(r.status),
+                r.reason,
+                r.finished_at,
+                r.duration_ms,
+                r.changed_at,
             )
             for r in rows.all()
         }

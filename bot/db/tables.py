@@ -107,6 +107,7 @@ class CheckResultRow(Base):
     values: Mapped[dict[str, Any]]
     duration_ms: Mapped[float] = mapped_column(Float)
     finished_at: Mapped[datetime]
+    changed_at: Mapped[datetime]  # when this item's status last changed (history's streak)
 
     __table_args__ = (Index("ix_check_results_release_item", "release_id", "item_id", "id"),)
 

@@ -81,6 +81,7 @@ class LatestResult:
     reason: str
     at: datetime
     duration_ms: float = 0.0
+    changed_at: datetime | None = None  # since when the item has had this status
 
 
 @dataclass(frozen=True)

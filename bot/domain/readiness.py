@@ -18,6 +18,7 @@ class ItemView:
     reason: str | None = None
     at: datetime | None = None
     by: str | None = None  # who ticked a manual item
+    changed_at: datetime | None = None  # automated: since when it has had this status
 
     @property
     def passing(self) -> bool:
@@ -66,7 +67,9 @@ def item_view(
     if item.automated:
         if result is None:
             return ItemView(item, section_id, ItemStatus.PENDING, "not checked yet")
-        return ItemView(item, section_id, result.status, result.reason, result.at)
+        return ItemView(
+            item, section_id, result.status, result.reason, result.at, changed_at=result.changed_at
+        )
     if tick is None:
         return ItemView(item, section_id, ItemStatus.PENDING, "not ticked yet")
     return ItemView(item, section_id, ItemStatus.PASS, "ticked", tick.at, tick.user_id)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import Database
@@ -102,6 +103,45 @@ async def test_latest_results_keep_history(db: Database) -> None:
         progress = await repo.latest_run(release.id)
     assert {k: v.reason for k, v in latest.items()} == {"health": "200", "headers": "refused"}
     assert progress is not None and (progress.done, progress.total) == (3, 2)
+
+
+async def test_a_result_knows_since_when_its_item_has_had_that_status(db: Database) -> None:
+    later = [NOW + timedelta(minutes=m) for m in range(4)]
+    async with db.write() as repo:
+        release = await repo.add_release("R", "C1", None, "U1", NOW, "v1")
+        for at, status in zip(later, ["pass", "fail", "fail", "fail"], strict=True):
+            await repo.add_result(release.id, None, "health", status, status, {}, 1.0, at)
+    async with db.read() as repo:
+        latest = (await repo.latest_results(release.id))["health"]
+    assert (latest.at, latest.changed_at) == (later[3], later[1])
+
+
+async def test_upgrading_a_database_with_results_fills_changed_at(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await upgrade(database, "0001")
+        async with database.write() as repo:
+            await repo.session.execute(
+                text(
+                    "INSERT INTO releases (id, name, channel, state, created_by, created_at, "
+                    "updated_at, config_version) VALUES (1, 'R', 'C1', 'open', 'U1', "
+                    ":at, :at, 'v1')"
+                ),
+                {"at": NOW.isoformat()},
+            )
+            await repo.session.execute(
+                text(
+                    'INSERT INTO check_results (release_id, item_id, status, reason, "values", '
+                    "duration_ms, finished_at) VALUES (1, 'health', 'pass', 'ok', '{}', 1, :at)"
+                ),
+                {"at": NOW.isoformat()},
+            )
+        await upgrade(database)
+        async with database.read() as repo:
+            latest = (await repo.latest_results(1))["health"]
+        assert latest.changed_at == latest.at == NOW
+    finally:
+        await database.close()
 
 
 async def test_audit_log_is_a_hash_chain_and_append_only(db: Database, tmp_path: Path) -> None:

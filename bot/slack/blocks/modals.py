@@ -110,7 +110,9 @@ def _automated_line(item: ItemView) -> str:
     if item.reason:
         line += f"\n      {escape(item.reason)}"
     if item.at:
-        line += f" · {when(item.at)}"
+        line += f" · checked {when(item.at)}"
+    if item.changed_at and item.at and item.changed_at < item.at:
+        line += f" · {item.status.value} since {when(item.changed_at)}"
     return line
 
 
