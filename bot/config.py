@@ -24,7 +24,8 @@ from checks.base import UnvalidatedCheck
 from checks.durations import Duration
 from checks.registry import UnknownCheckType
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# ${VAR}, ${VAR:-default}; a default may hold ${OTHER} or ${OTHER:-x} (one level deep).
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-((?:[^{}$]|\$(?!\{)|\$\{[^{}]*\})*))?\}")
 
 
 class ConfigError(Exception):
@@ -214,7 +215,8 @@ def _dotted(loc: tuple[Any, ...] | list[Any]) -> str:
 def _substitute(
     node: Any, env: Mapping[str, str], path: tuple[Any, ...], problems: list[str]
 ) -> Any:
-    """Replace ${VAR} and ${VAR:-default} in strings; an unset VAR without default is a problem."""
+    """Replace ${VAR} and ${VAR:-default} in strings; an unset VAR without default is a problem.
+    Values from the environment are used as they are, never expanded again."""
     if isinstance(node, dict):
         return {k: _substitute(v, env, (*path, k), problems) for k, v in node.items()}
     if isinstance(node, list):
@@ -228,7 +230,7 @@ def _substitute(
         if value:
             return value
         if default is not None:
-            return default
+            return _VAR.sub(replace, default)
         problems.append(f"{_dotted(path)}: ${{{name}}} is not set in the environment")
         return ""
 

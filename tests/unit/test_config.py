@@ -80,6 +80,23 @@ def test_minimal_config_parses_with_env_and_lists() -> None:
     assert app.final_role == "cto"
 
 
+@pytest.mark.parametrize(
+    ("env", "url"),
+    [
+        ({}, "http://localhost:8080/docs/x.md"),
+        ({"TARGET_URL": "http://t:1"}, "http://t:1/docs/x.md"),
+        ({"TARGET_URL": "http://t:1", "DOCS_URL": "https://d/${EVIL}"}, "https://d/${EVIL}/x.md"),
+    ],
+)
+def test_a_default_may_name_another_variable(env: dict[str, str], url: str) -> None:
+    text = MINIMAL.replace(
+        '"${TARGET_URL:-http://x}/h"',
+        '"${DOCS_URL:-${TARGET_URL:-http://localhost:8080}/docs}/x.md"',
+    )
+    check = parse(text, env).items[0].check
+    assert check is not None and check.url == url  # type: ignore[attr-defined]
+
+
 def test_every_problem_is_reported_with_its_field() -> None:
     found = problems("""
         product: P
