@@ -15,7 +15,7 @@ from checks.httpfetch import describe_error, fetch
 
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 SHOWN = 5  # alert names listed in a reason
-PLAIN = {"Accept": "application/json", "Accept-Encoding": "identity"}  # fetch() reads raw bytes
+PLAIN = {"Accept": "application/json"}
 
 
 class AlertmanagerParams(CheckParams):

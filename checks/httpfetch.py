@@ -42,12 +42,13 @@ async def fetch(
     headers: dict[str, str] | None = None,
     read_body: bool = True,
 ) -> Fetched:
-    """One request; reads at most ctx.max_body_bytes of the body, however much is sent."""
+    """One request; reads at most ctx.max_body_bytes of the (decoded) body, however much is
+    sent. Compressed answers (Prometheus gzips its API) are decoded chunk by chunk."""
     async with ctx.http.stream(method, url, headers=headers) as response:
         chunks: list[bytes] = []
         size, truncated = 0, False
         if read_body:
-            async for chunk in response.aiter_raw():
+            async for chunk in response.aiter_bytes():
                 chunks.append(chunk)
                 size += len(chunk)
                 if size >= ctx.max_body_bytes:

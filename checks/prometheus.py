@@ -25,8 +25,7 @@ OPS: dict[str, Callable[[float, float], bool]] = {
 }
 SHOWN = 3  # samples named in a reason
 KEPT = 20  # samples kept in the values
-# Prometheus gzips its API answers when asked, and fetch() hands over the raw bytes.
-PLAIN = {"Accept": "application/json", "Accept-Encoding": "identity"}
+PLAIN = {"Accept": "application/json"}
 
 
 class PrometheusParams(CheckParams):

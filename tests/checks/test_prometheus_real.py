@@ -225,11 +225,6 @@ async def test_prometheus_unreachable_or_wrong_url(
     assert wrong.reason == "Prometheus answered 404 Not Found without JSON"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="checks/httpfetch.fetch reads the raw body (aiter_raw) and Prometheus gzips its API "
-    "answers: the http check sees gzip bytes, 'not JSON'. Remove this mark once fetch decodes.",
-)
 async def test_app_yaml_alert_rules_item_against_real_rules(
     monitoring: Monitoring, ctx: CheckContext
 ) -> None:
