@@ -8,7 +8,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from checks import alertmanager, headers, http, latency, prometheus
+from checks import (
+    alertmanager,
+    command,
+    coverage,
+    document,
+    github_actions,
+    headers,
+    http,
+    kubernetes,
+    latency,
+    prometheus,
+    tcp,
+    tls,
+)
 from checks.base import CheckParams, CheckType
 
 BUILTIN: tuple[CheckType[Any], ...] = (
@@ -17,6 +30,13 @@ BUILTIN: tuple[CheckType[Any], ...] = (
     latency.CHECK,
     prometheus.CHECK,
     alertmanager.CHECK,
+    tcp.CHECK,
+    tls.CHECK,
+    github_actions.CHECK,
+    coverage.CHECK,
+    document.CHECK,
+    kubernetes.CHECK,
+    command.CHECK,
 )
 ENTRY_POINT_GROUP = "readiness.checks"
 
