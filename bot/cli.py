@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 import sys
@@ -12,6 +13,7 @@ from typing import NoReturn
 import click
 
 from bot.config import ConfigError, Settings, load_app_config, load_environment, load_settings
+from bot.domain.errors import DomainError
 
 
 def _fail(problems: list[str], code: int = 2) -> NoReturn:
@@ -71,6 +73,41 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         await stop.wait()
     finally:
         await runtime.stop()
+
+
+@main.command()
+@click.argument("release", nargs=-1)
+@click.option("--section", default=None, help="Only this section's items (its id).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--config", "config", default=None, help="Config file (default: $READINESS_CONFIG).")
+def check(release: tuple[str, ...], section: str | None, as_json: bool, config: str | None) -> None:
+    """Run the automated checks now and print every item's state.
+
+    With RELEASE (e.g. `readiness check LUMINES 1.0.0`) the results are recorded on that
+    release, as a run from Slack would be, and its ticked items count. Exits 0 when every
+    blocking item passes, 1 when not, 2 on bad usage or config.
+    """
+    settings = _settings(config)
+    if section is not None and section not in {s.id for s in settings.app.sections}:
+        known = ", ".join(s.id for s in settings.app.sections)
+        _fail([f"--section: no section {section!r} (sections: {known})"])
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from bot.checkrun import run_check
+
+    name = " ".join(release) or None
+    try:
+        report = asyncio.run(run_check(settings, name, section, progress=not as_json))
+    except DomainError as exc:
+        _fail([str(exc)])
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2))
+    else:
+        from rich.console import Console
+
+        from bot.report import render_table
+
+        render_table(report, Console())
+    sys.exit(0 if report.ok else 1)
 
 
 @main.group()

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 
+from bot.config import AppConfig
 from bot.domain.errors import InvalidState
 from bot.domain.model import PRE_DEPLOY
 from bot.services.deps import Deps
 from bot.services.records import load_release, settle
-from checks import CheckContext, CheckJob, run_checks
+from checks import CheckContext, CheckJob, CheckResult, run_checks
 
 log = logging.getLogger(__name__)
+
+
+def check_jobs(app: AppConfig, section: str | None = None) -> list[CheckJob]:
+    """The automated items of the checklist (or of one section), in order."""
+    return [
+        CheckJob(item.id, item.check)
+        for s in app.sections
+        if section in (None, s.id)
+        for item in s.items
+        if item.check is not None
+    ]
 
 
 class CheckService:
@@ -20,13 +33,7 @@ class CheckService:
         self._running: set[int] = set()
 
     def jobs(self, section: str | None = None) -> list[CheckJob]:
-        return [
-            CheckJob(item.id, item.check)
-            for s in self.deps.settings.app.sections
-            if section in (None, s.id)
-            for item in s.items
-            if item.check is not None
-        ]
+        return check_jobs(self.deps.settings.app, section)
 
     async def start(
         self, release_id: int, trigger: str, actor: str | None, section: str | None = None
@@ -35,6 +42,35 @@ class CheckService:
 
         A release has at most one run in flight: asking again while it runs returns None.
         """
+        begun = await self._begin(release_id, trigger, actor, section)
+        if begun is None:
+            return None
+        run_id, jobs = begun
+        if jobs:
+            self.deps.tasks.spawn(self._run(release_id, run_id, jobs, actor), bounded=False)
+        return len(jobs)
+
+    async def run(
+        self,
+        release_id: int,
+        trigger: str,
+        actor: str | None,
+        section: str | None = None,
+        on_result: Callable[[CheckResult], None] | None = None,
+    ) -> int | None:
+        """Run in the foreground (the terminal), recording results as `start` does; returns
+        how many checks ran, or None when a run of this release is already in flight."""
+        begun = await self._begin(release_id, trigger, actor, section)
+        if begun is None:
+            return None
+        run_id, jobs = begun
+        if jobs:
+            await self._run(release_id, run_id, jobs, actor, on_result)
+        return len(jobs)
+
+    async def _begin(
+        self, release_id: int, trigger: str, actor: str | None, section: str | None
+    ) -> tuple[int, list[CheckJob]] | None:
         if release_id in self._running:
             return None
         jobs = self.jobs(section)
@@ -50,18 +86,22 @@ class CheckService:
                     )
                 if not jobs:
                     self._running.discard(release_id)
-                    return 0
+                    return 0, []
                 run_id = await repo.start_run(release.id, trigger, actor, len(jobs), now)
                 await repo.touch_card(release.id)
         except BaseException:
             self._running.discard(release_id)
             raise
         self.deps.outbox_ready.set()
-        self.deps.tasks.spawn(self._run(release_id, run_id, jobs, actor), bounded=False)
-        return len(jobs)
+        return run_id, jobs
 
     async def _run(
-        self, release_id: int, run_id: int, jobs: list[CheckJob], actor: str | None
+        self,
+        release_id: int,
+        run_id: int,
+        jobs: list[CheckJob],
+        actor: str | None,
+        on_result: Callable[[CheckResult], None] | None = None,
     ) -> None:
         settings = self.deps.settings
         ctx = CheckContext(self.deps.http)
@@ -84,6 +124,8 @@ class CheckService:
                     )
                     await repo.touch_card(release_id)
                 self.deps.outbox_ready.set()
+                if on_result is not None:
+                    on_result(result)
         finally:
             self._running.discard(release_id)
             now = self.deps.clock.now()

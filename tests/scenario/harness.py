@@ -80,6 +80,21 @@ class ThreadedTarget:
         self._thread.join(10)
 
 
+def target_env(target: ThreadedTarget, tmp: Path) -> dict[str, str]:
+    """Point every automated item of the shipped app.yaml at the LUMINES target."""
+    token = tmp / "k8s-token"
+    token.write_text("demo-token\n")
+    return {
+        "TARGET_URL": target.url,
+        "PROMETHEUS_URL": target.url,
+        "ALERTMANAGER_URL": target.url,
+        "GRAFANA_URL": f"{target.url}/grafana",
+        "GITHUB_API_URL": f"{target.url}/github",
+        "KUBERNETES_API_URL": f"{target.url}/k8s",
+        "KUBERNETES_TOKEN_FILE": str(token),
+    }
+
+
 def test_config(tmp: Path) -> Path:
     """The shipped app.yaml, with Slack pacing shortened so scenarios run quickly."""
     path = tmp / "app.yaml"
@@ -108,10 +123,7 @@ class Bot:
             "DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
             "READINESS_CONFIG": str(test_config(tmp)),
             "PORT": str(self.port),
-            "TARGET_URL": target.url,
-            "PROMETHEUS_URL": target.url,
-            "ALERTMANAGER_URL": target.url,
-            "GRAFANA_URL": f"{target.url}/grafana",
+            **target_env(target, tmp),
             "READINESS_ENGINEERING_LEAD": "UENG,UENG2",
             "READINESS_DEVOPS_LEAD": "UOPS",
             "READINESS_SECURITY_LEAD": "USEC,UENG",
