@@ -82,7 +82,7 @@ async def run_check(
                 async for result in run_checks(
                     check_jobs(app, section),
                     settings.registry,
-                    CheckContext(http),
+                    CheckContext(http, environ=settings.environ),
                     app.checks.concurrency,
                 ):
                     record(result)

@@ -181,6 +181,7 @@ class Settings(BaseModel):
     app: AppConfig
     config_path: Path
     registry: Registry
+    environ: dict[str, str] = {}  # what checks may read by name (token_env)
 
 
 # --- loading -------------------------------------------------------------------------------
@@ -354,4 +355,4 @@ def load_settings(
     path = Path(config_path or environment.readiness_config)
     registry = default_registry()
     app = load_app_config(path, env, registry)
-    return Settings(env=environment, app=app, config_path=path, registry=registry)
+    return Settings(env=environment, app=app, config_path=path, registry=registry, environ=env)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -58,10 +58,12 @@ class Outcome:
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What a running check may use: the one shared HTTP client, and a cap on bodies read."""
+    """What a running check may use: the one shared HTTP client, a cap on bodies read, and
+    the environment the bot was configured from (secrets named by `token_env`)."""
 
     http: httpx.AsyncClient
     max_body_bytes: int = 2 * 1024 * 1024
+    environ: Mapping[str, str] = field(default_factory=dict)
 
 
 P = TypeVar("P", bound=CheckParams)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -43,7 +42,7 @@ async def run(params: GithubActionsParams, ctx: CheckContext) -> Outcome:
     url = f"{params.api_url.rstrip('/')}/repos/{params.repo}/actions/workflows/{workflow}/runs"
     url = f"{url}?{query}"
     headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
-    token = os.environ.get(params.token_env)
+    token = ctx.environ.get(params.token_env)
     if token:
         headers["Authorization"] = f"Bearer {token}"
     try:

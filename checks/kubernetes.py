@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import os
 import ssl
 from typing import Any, Literal
 from urllib.parse import quote
@@ -50,9 +49,9 @@ def _read_token(path: str) -> str:
         return file.read().strip()
 
 
-async def _token(params: KubernetesParams) -> str | None:
+async def _token(params: KubernetesParams, ctx: CheckContext) -> str | None:
     if params.token_env:
-        token = os.environ.get(params.token_env)
+        token = ctx.environ.get(params.token_env)
         if not token:
             raise ApiError(f"no token: environment variable {params.token_env} is not set")
         return token
@@ -148,7 +147,7 @@ async def _deployment(
 async def run(params: KubernetesParams, ctx: CheckContext) -> Outcome:
     base = params.api_url.rstrip("/")
     try:
-        token = await _token(params)
+        token = await _token(params, ctx)
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"

@@ -104,7 +104,7 @@ class CheckService:
         on_result: Callable[[CheckResult], None] | None = None,
     ) -> None:
         settings = self.deps.settings
-        ctx = CheckContext(self.deps.http)
+        ctx = CheckContext(self.deps.http, environ=settings.environ)
         counts: Counter[str] = Counter()
         try:
             async for result in run_checks(

@@ -79,6 +79,12 @@ async def target() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def ctx() -> AsyncIterator[CheckContext]:
+def environ() -> dict[str, str]:
+    """The environment checks see (tokens named by token_env); a test may change it."""
+    return {}
+
+
+@pytest.fixture
+async def ctx(environ: dict[str, str]) -> AsyncIterator[CheckContext]:
     async with httpx.AsyncClient(follow_redirects=True, max_redirects=5) as client:
-        yield CheckContext(client, max_body_bytes=1024 * 1024)
+        yield CheckContext(client, max_body_bytes=1024 * 1024, environ=environ)

@@ -27,10 +27,10 @@ async def github() -> AsyncIterator[tuple[GitHub, str]]:
 
 
 async def test_latest_completed_run_succeeded(
-    github: tuple[GitHub, str], ctx: CheckContext, monkeypatch: pytest.MonkeyPatch
+    github: tuple[GitHub, str], ctx: CheckContext, environ: dict[str, str]
 ) -> None:
     hub, url = github
-    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    environ.pop(TOKEN_ENV, None)
     result = await run_one(
         ctx,
         type="github_actions",
@@ -75,7 +75,7 @@ async def test_no_completed_run_is_an_error(github: tuple[GitHub, str], ctx: Che
 
 
 async def test_private_repository_needs_the_token(
-    github: tuple[GitHub, str], ctx: CheckContext, monkeypatch: pytest.MonkeyPatch
+    github: tuple[GitHub, str], ctx: CheckContext, environ: dict[str, str]
 ) -> None:
     hub, url = github
     hub.private.add("acme/shop")
@@ -86,19 +86,19 @@ async def test_private_repository_needs_the_token(
         "api_url": url,
         "token_env": TOKEN_ENV,
     }
-    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    environ.pop(TOKEN_ENV, None)
     hidden = await run_one(ctx, **check)
     assert hidden.status is Status.ERROR
     assert hidden.reason == (
         "GitHub answered 404 Not Found for acme/shop workflow deploy.yml: "
         f"Not Found (no token in {TOKEN_ENV})"
     )
-    monkeypatch.setenv(TOKEN_ENV, "ghp_wrong")
+    environ[TOKEN_ENV] = "ghp_wrong"
     wrong = await run_one(ctx, **check)
     assert wrong.reason == (
         "GitHub answered 401 Unauthorized for acme/shop workflow deploy.yml: Bad credentials"
     )
-    monkeypatch.setenv(TOKEN_ENV, hub.token)
+    environ[TOKEN_ENV] = hub.token
     allowed = await run_one(ctx, **check)
     assert allowed.status is Status.PASS, allowed.reason
     assert hub.requests[-1].headers["Authorization"] == f"Bearer {hub.token}"

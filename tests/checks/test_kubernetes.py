@@ -17,10 +17,10 @@ TOKEN_ENV = "READINESS_TEST_KUBE_TOKEN"
 
 
 @pytest.fixture
-async def cluster(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[Kubernetes, str]]:
+async def cluster(environ: dict[str, str]) -> AsyncIterator[tuple[Kubernetes, str]]:
     kube = Kubernetes(nodes={"node-a": True, "node-b": True, "node-c": True})
     kube.add_deployment("api", replicas=3, available=3)
-    monkeypatch.setenv(TOKEN_ENV, kube.token)
+    environ[TOKEN_ENV] = kube.token
     async with serve(kube.app()) as url:
         yield kube, url
 
@@ -99,7 +99,7 @@ async def test_deployment_rolling_out_fails(
 
 
 async def test_api_refusals_are_errors(
-    cluster: tuple[Kubernetes, str], ctx: CheckContext, monkeypatch: pytest.MonkeyPatch
+    cluster: tuple[Kubernetes, str], ctx: CheckContext, environ: dict[str, str]
 ) -> None:
     _, url = cluster
     missing = await run_one(ctx, **deployment(url, name="nope"))
@@ -109,10 +109,10 @@ async def test_api_refusals_are_errors(
     assert anonymous.reason.startswith(
         'Kubernetes answered 403 Forbidden: nodes is forbidden: User "system:anonymous"'
     )
-    monkeypatch.setenv(TOKEN_ENV, "stale")
+    environ[TOKEN_ENV] = "stale"
     wrong = await run_one(ctx, **nodes(url))
     assert wrong.reason == "Kubernetes answered 401 Unauthorized: Unauthorized"
-    monkeypatch.delenv(TOKEN_ENV)
+    del environ[TOKEN_ENV]
     unset = await run_one(ctx, **nodes(url))
     assert unset.reason == f"no token: environment variable {TOKEN_ENV} is not set"
 
