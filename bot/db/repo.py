@@ -386,16 +386,30 @@ class Repo:
             )
 
     async def finish_run(self, run_id: int, now: datetime) -> None:
-        await self.session.execute(
-            update(CheckRunRow).where(CheckRunRow.id == run_id).values(finished_at=now)
+        """The run is over; its card must drop the progress line."""
+        release_id = await self.session.scalar(
+            update(CheckRunRow)
+            .where(CheckRunRow.id == run_id)
+            .values(finished_at=now)
+            .returning(CheckRunRow.release_id)
         )
+        if release_id is not None:
+            await self.touch_card(release_id)
 
     async def finish_abandoned_runs(self, now: datetime) -> int:
-        """Runs a previous process left unfinished (it stopped mid-run)."""
-        result = await self.session.execute(
-            update(CheckRunRow).where(CheckRunRow.finished_at.is_(None)).values(finished_at=now)
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        """Runs a previous process left unfinished (it stopped mid-run); their cards are
+        re-rendered without the progress line."""
+        release_ids = (
+            await self.session.scalars(
+                update(CheckRunRow)
+                .where(CheckRunRow.finished_at.is_(None))
+                .values(finished_at=now)
+                .returning(CheckRunRow.release_id)
+            )
+        ).all()
+        for release_id in set(release_ids):
+            await self.touch_card(release_id)
+        return len(release_ids)
 
     async def latest_run(self, release_id: int) -> CheckRunProgress | None:
         row = (
