@@ -6,7 +6,7 @@ A local aiohttp target runs in its own process (so it shares no event loop with 
 checks) and answers `/sleep/<ms>` after sleeping that long.
 
 1. 200 `http` checks of a target answering in 100 ms, through the real `run_checks` and the
-   shared client made by `bot.runtime.check_http_client(concurrency)`, as the bot runs
+   shared client made by `checks.httpclient.check_http_client(concurrency)`, as the bot runs
    them. One warm-up run, then ROUNDS timed runs on the same client. The ideal is
    ceil(200 / concurrency) x 100 ms; the target is a wall time within 1.5x of it.
 2. The `latency` check (through the registry and `run_checks`) and `wrk -t2 -c<n>
@@ -44,8 +44,8 @@ HERE = str(Path(__file__).resolve().parent)
 sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != HERE]  # not checks.py
 sys.path.insert(0, str(ROOT))
 
-from bot.runtime import check_http_client  # noqa: E402
 from checks import CheckContext, CheckJob, CheckResult, default_registry, run_checks  # noqa: E402
+from checks.httpclient import check_http_client  # noqa: E402
 from checks.latency import percentile  # noqa: E402
 
 REGISTRY = default_registry()

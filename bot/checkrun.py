@@ -16,12 +16,12 @@ from bot.domain.errors import InvalidState
 from bot.domain.model import ItemStatus, LatestResult
 from bot.domain.readiness import assess
 from bot.report import CheckReport
-from bot.runtime import check_http_client
 from bot.services.checking import CheckService, check_jobs
 from bot.services.deps import Deps
 from bot.services.releases import ReleaseService
 from bot.services.tasks import TaskRunner
 from checks import CheckContext, CheckResult, run_checks
+from checks.httpclient import check_http_client
 
 OnResult = Callable[[CheckResult], None]
 

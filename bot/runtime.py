@@ -7,7 +7,6 @@ import contextlib
 import logging
 
 import aiohttp
-import httpx
 from aiohttp import web
 from slack_sdk.errors import SlackApiError
 
@@ -23,22 +22,9 @@ from bot.slack.directory import SlackDirectory
 from bot.slack.outbound import Outbound
 from bot.slack.services import Services
 from bot.web import build_web
+from checks.httpclient import check_http_client
 
 log = logging.getLogger(__name__)
-
-
-def check_http_client(concurrency: int) -> httpx.AsyncClient:
-    """The one client every check shares; its pool is sized to the check concurrency."""
-    limits = httpx.Limits(
-        max_connections=max(concurrency, 10), max_keepalive_connections=max(concurrency, 10)
-    )
-    return httpx.AsyncClient(
-        limits=limits,
-        follow_redirects=True,
-        max_redirects=5,
-        timeout=httpx.Timeout(30.0, pool=None),
-        headers={"User-Agent": "readiness-checks"},
-    )
 
 
 class Runtime:
