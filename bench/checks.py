@@ -195,7 +195,7 @@ def probe_table(base: str) -> list[str]:
                 inside = "yes" if low <= ours["p95"] <= high else "no"
                 lines.append(
                     f"| {concurrency} | {label} | {ours[key]:.1f} | p90-p99: "
-                    f"{theirs['p90']:.1f}-{theirs['p99']:.1f} | - | {inside} (in that band) |"
+                    f"{theirs['p90']:.1f}-{theirs['p99']:.1f} | - | {inside} (band ±15 %) |"
                 )
                 continue
             ratio = ours[key] / theirs[key]
