@@ -12,7 +12,7 @@ import os
 import shlex
 import signal
 from asyncio.subprocess import DEVNULL, PIPE, STDOUT
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -60,28 +60,17 @@ class _Capture(asyncio.SubprocessProtocol):
 
 async def _start(params: CommandParams) -> tuple[asyncio.SubprocessTransport, _Capture]:
     loop = asyncio.get_running_loop()
-    env = {**os.environ, **params.env} if params.env else None
+    options: dict[str, Any] = {
+        "stdin": DEVNULL,
+        "stdout": PIPE,
+        "stderr": STDOUT,
+        "cwd": params.cwd,
+        "env": {**os.environ, **params.env} if params.env else None,
+        "start_new_session": True,  # its own process group, killed whole at the timeout
+    }
     if isinstance(params.run, str):
-        return await loop.subprocess_shell(
-            _Capture,
-            params.run,
-            stdin=DEVNULL,
-            stdout=PIPE,
-            stderr=STDOUT,
-            cwd=params.cwd,
-            env=env,
-            start_new_session=True,
-        )
-    return await loop.subprocess_exec(
-        _Capture,
-        *params.run,
-        stdin=DEVNULL,
-        stdout=PIPE,
-        stderr=STDOUT,
-        cwd=params.cwd,
-        env=env,
-        start_new_session=True,
-    )
+        return await loop.subprocess_shell(_Capture, params.run, **options)
+    return await loop.subprocess_exec(_Capture, *params.run, **options)
 
 
 def _kill_group(pgid: int) -> None:
