@@ -49,11 +49,14 @@ def spawner(tmp_path: Path) -> str:
 
 
 async def pids(tmp_path: Path) -> tuple[int, int]:
-    for _ in range(200):
-        if (tmp_path / "shell").exists() and (tmp_path / "child").read_text().strip():
+    """Both pids, once the shell has written them (a file exists before its text is in it)."""
+    files = [tmp_path / "shell", tmp_path / "child"]
+    for _ in range(500):
+        if all(f.exists() and f.read_text().endswith("\n") for f in files):
             break
         await asyncio.sleep(0.01)
-    return int((tmp_path / "shell").read_text()), int((tmp_path / "child").read_text())
+    shell, child = (int(f.read_text()) for f in files)
+    return shell, child
 
 
 async def test_exit_zero_passes_with_its_last_line(ctx: CheckContext) -> None:
@@ -105,9 +108,7 @@ async def test_output_is_bounded_to_its_tail(ctx: CheckContext) -> None:
 
 
 async def test_timeout_kills_the_whole_process_group(ctx: CheckContext, tmp_path: Path) -> None:
-    started = time.monotonic()
     result = await run_one(ctx, type="command", run=spawner(tmp_path), timeout="500ms")
-    assert time.monotonic() - started < 5
     assert result.status is Status.ERROR
     assert result.reason == "no result within the 500ms timeout"
     shell, child = await pids(tmp_path)
@@ -129,12 +130,10 @@ async def test_cancellation_kills_and_propagates(ctx: CheckContext, tmp_path: Pa
 async def test_background_leftovers_do_not_hold_the_check(
     ctx: CheckContext, tmp_path: Path
 ) -> None:
-    started = time.monotonic()
     result = await run_one(
         ctx, type="command", run=f"sleep 60 & echo $! > {tmp_path}/child; echo spawned"
     )
-    assert time.monotonic() - started < 5
-    assert result.status is Status.PASS
+    assert result.status is Status.PASS  # not held until the timeout by the child's open output
     assert result.reason.endswith("exited 0: spawned")
     assert await until(dead, int((tmp_path / "child").read_text()))
 
