@@ -99,11 +99,18 @@ class Phase(Strict):
 class PostDeploy(Strict):
     items: list[Item] = Field(default_factory=list)
     phases: list[Phase] = Field(default_factory=list)
+    # Roles whose members may mark a release deployed, and are called on a breach
+    # (acknowledge, roll back); the final role always may. Default: devops_lead, if any.
+    responders: list[str] | None = None
+    # A digest that fell due while the bot was down is posted once; past this, marked late.
+    grace: Duration = timedelta(minutes=15)
 
 
 class Schedules(Strict):
     recheck: str | None = None
     reminder: str | None = None
+    window_lead: Duration = timedelta(hours=2)  # remind again this long before the window
+    tick: Duration = timedelta(seconds=15)  # how often due post-deploy work is looked for
 
     @field_validator("recheck", "reminder")
     @classmethod
@@ -149,6 +156,14 @@ class AppConfig(Strict):
     @property
     def final_role(self) -> str:
         return next(role_id for role_id, role in self.roles.items() if role.final)
+
+    @property
+    def responder_roles(self) -> list[str]:
+        """Who marks deployed and answers breaches: the responders, then the final role."""
+        chosen = self.post_deploy.responders
+        if chosen is None:
+            chosen = ["devops_lead"] if "devops_lead" in self.roles else []
+        return [*dict.fromkeys([*chosen, self.final_role])]
 
     @property
     def version(self) -> str:
@@ -271,6 +286,11 @@ def _semantic_problems(app: AppConfig, registry: Registry) -> list[str]:
         for dup, n in Counter(ids).items():
             if n > 1:
                 problems.append(f"{where}: duplicate id {dup!r} ({n} times)")
+    for role_id in app.post_deploy.responders or []:
+        if role_id not in app.roles:
+            problems.append(
+                f"post_deploy.responders: no role {role_id!r} (roles: {', '.join(app.roles)})"
+            )
     located = [
         (f"sections.{si}.items.{ii}", item)
         for si, section in enumerate(app.sections)

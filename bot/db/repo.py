@@ -49,6 +49,12 @@ def _release(row: ReleaseRow) -> Release:
         card_ts=row.card_ts,
         approved_at=row.approved_at,
         closed_by=row.closed_by,
+        window_start=row.window_start,
+        window_end=row.window_end,
+        deploy_team=tuple(row.deploy_team or ()),
+        rollback_plan=row.rollback_plan,
+        deployed_at=row.deployed_at,
+        deployed_by=row.deployed_by,
     )
 
 

@@ -67,6 +67,13 @@ class ReleaseRow(Base):
     card_ts: Mapped[str | None] = mapped_column(String(40))
     card_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     card_sent_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Section 10, recorded with the final approval (the window may be planned at `new`).
+    window_start: Mapped[datetime | None]
+    window_end: Mapped[datetime | None]
+    deploy_team: Mapped[list[str] | None] = mapped_column(JSON)
+    rollback_plan: Mapped[str | None] = mapped_column(Text)
+    deployed_at: Mapped[datetime | None]
+    deployed_by: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (
         # A name is taken until its release is cancelled.
@@ -94,6 +101,7 @@ class CheckRunRow(Base):
     finished_at: Mapped[datetime | None]
     total: Mapped[int] = mapped_column(Integer)
     done: Mapped[int] = mapped_column(Integer, default=0)
+    phase: Mapped[str | None] = mapped_column(String(60))  # a post-deploy phase's run
 
 
 class CheckResultRow(Base):
@@ -165,10 +173,56 @@ class OutboxRow(Base):
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     blocks: Mapped[list[str] | None] = mapped_column(JSON)
+    in_thread: Mapped[bool] = mapped_column(default=True, server_default="1")
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertRow(Base):
+    """A post-deploy item breaching: opened by its first failing run, closed by recovery."""
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(60))
+    phase: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+    opened_at: Mapped[datetime]
+    recovered_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(40))
+    acknowledged_at: Mapped[datetime | None]
+    rolled_back_by: Mapped[str | None] = mapped_column(String(40))
+    rolled_back_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        # One alert per item per breach: at most one open at a time.
+        Index(
+            "ux_alerts_open_item",
+            "release_id",
+            "item_id",
+            unique=True,
+            sqlite_where=text("recovered_at IS NULL"),
+        ),
+    )
+
+
+class MarkRow(Base):
+    """Something scheduled that must happen once per release (a digest, a reminder): the
+    row is written in the transaction that queues it, so a restart can't do it twice."""
+
+    __tablename__ = "schedule_marks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"))
+    key: Mapped[str] = mapped_column(String(120))
+    due_at: Mapped[datetime]
+    done_at: Mapped[datetime]
+    late: Mapped[bool] = mapped_column(default=False)
+    data: Mapped[dict[str, Any]]
+
+    __table_args__ = (Index("ux_schedule_marks_key", "release_id", "key", unique=True),)
 
 
 class AuditRow(Base):

@@ -51,6 +51,13 @@ class Release:
     card_ts: str | None = None
     approved_at: datetime | None = None
     closed_by: str | None = None
+    # Section 10, the deployment authorization (the window may be planned at opening).
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    deploy_team: tuple[str, ...] = ()
+    rollback_plan: str | None = None
+    deployed_at: datetime | None = None
+    deployed_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,9 @@ SIGN = re.compile(r"^sign:[a-z0-9_]+$")
 RUN_CHECKS = "run_checks"
 CHECKLIST = "checklist"
 MORE = "more"  # the overflow menu: withdraw, reject, withdraw rejection
+DEPLOYED = "mark_deployed"
+ALERT_ACK = "alert_ack"  # on a post-deploy alert in the thread
+ALERT_ROLLBACK = "alert_rollback"
 
 OP_WITHDRAW = "withdraw"
 OP_REJECT = "reject"
@@ -27,6 +30,10 @@ REJECT_VIEW = "reject_view"
 ATTESTATIONS = "attestations"
 COMMENT = "comment"
 REASON = "reason"
+WINDOW_START = "window_start"  # the final approver's modal: section 10
+WINDOW_END = "window_end"
+DEPLOY_TEAM = "deploy_team"
+ROLLBACK_PLAN = "rollback_plan"
 MANUAL_PREFIX = "manual:"  # + section id + ":" + chunk number, in the Checklist modal
 VALUE = "value"  # the action_id of every input element
 
@@ -39,6 +46,7 @@ class Ref(BaseModel):
     r: int
     role: str | None = None
     op: str | None = None
+    alert: int | None = None
 
     def encode(self) -> str:
         return self.model_dump_json(exclude_none=True)
