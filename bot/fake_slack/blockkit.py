@@ -19,6 +19,13 @@ BLOCK_TYPES = frozenset(
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
 SELECTS = frozenset({"static_select", "multi_static_select"})
+MULTI_SELECTS = frozenset(
+    {
+        "multi_static_select", "multi_external_select", "multi_users_select",
+        "multi_conversations_select", "multi_channels_select",
+    }
+)  # fmt: skip
+TEXT_INPUT_MAX = 3000
 
 
 def message_problems(blocks: Any) -> list[str]:
@@ -148,11 +155,53 @@ def _element(element: JSON, at: str) -> list[str]:
         out += _options(element.get("options"), f"{at}/options", 1, 10)
     elif kind in SELECTS and element.get("option_groups") is None:
         out += _options(element.get("options"), f"{at}/options", 1, 100)
+    if kind in MULTI_SELECTS and element.get("max_selected_items") is not None:
+        out += _int(element["max_selected_items"], f"{at}/max_selected_items", 1, None)
+    if kind == "multi_users_select" and element.get("initial_users") is not None:
+        users = element["initial_users"]
+        if not isinstance(users, list) or not all(isinstance(u, str) and u for u in users):
+            out.append(f"must be an array of user IDs [json-pointer:{at}/initial_users]")
+        elif len(users) > (element.get("max_selected_items") or len(users)):
+            out.append(f"more than max_selected_items [json-pointer:{at}/initial_users]")
+    if kind == "users_select" and element.get("initial_user") is not None:
+        if not isinstance(element["initial_user"], str):
+            out.append(f"must be a user ID [json-pointer:{at}/initial_user]")
+    if kind == "datetimepicker" and element.get("initial_date_time") is not None:
+        # A UNIX timestamp in seconds, "in the format of 10 digits".
+        out += _int(
+            element["initial_date_time"], f"{at}/initial_date_time", 1_000_000_000, 9_999_999_999
+        )
+    if kind == "plain_text_input":
+        out += _text_input(element, at)
     if element.get("placeholder") is not None:
         out += _text(element["placeholder"], f"{at}/placeholder", 150, plain=True)
     if element.get("confirm") is not None:
         out += _text((element["confirm"] or {}).get("title"), f"{at}/confirm/title", 100)
     return out
+
+
+def _text_input(element: JSON, at: str) -> list[str]:
+    out: list[str] = []
+    low, high = element.get("min_length"), element.get("max_length")
+    if low is not None:
+        out += _int(low, f"{at}/min_length", 0, TEXT_INPUT_MAX)
+    if high is not None:
+        out += _int(high, f"{at}/max_length", 1, TEXT_INPUT_MAX)
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        out.append(f"min_length must not exceed max_length [json-pointer:{at}/min_length]")
+    initial = element.get("initial_value")
+    if initial is not None and not isinstance(initial, str):
+        out.append(f"must be a string [json-pointer:{at}/initial_value]")
+    return out
+
+
+def _int(value: Any, at: str, low: int, high: int | None) -> list[str]:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return [f"must be an integer [json-pointer:{at}]"]
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        return [f"must be {bound} [json-pointer:{at}]"]
+    return []
 
 
 def _options(options: Any, at: str, low: int, high: int) -> list[str]:
