@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.authorization import AuthorizationQueries
 from bot.db.tables import (
     AuditRow,
     CheckResultRow,
@@ -112,7 +113,7 @@ class PendingCard:
     version: int
 
 
-class Repo:
+class Repo(AuthorizationQueries):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from bot.db.repo import PendingCard
+from bot.domain.authorization import parse_window
 from bot.domain.errors import InvalidInput, InvalidState, NotFound
 from bot.domain.model import PRE_DEPLOY, Release, ReleaseState
 from bot.domain.signoff import check_can_cancel
@@ -49,18 +50,30 @@ class ReleaseService:
     def app(self):
         return self.deps.settings.app
 
-    async def open(self, name: str, ref: str | None, user: str, channel: str) -> Opened:
-        """Open a release in the release channel (or this one when none is configured)."""
+    async def open(
+        self, name: str, ref: str | None, user: str, channel: str, window: str | None = None
+    ) -> Opened:
+        """Open a release in the release channel (or this one when none is configured).
+
+        `window` is a planned deployment window, `START/END` in ISO 8601 with a time zone;
+        a bad one is refused before anything is recorded.
+        """
         name = check_name(name)
         ref = clean(ref)[:MAX_REF] or None if ref else None
         home = self.app.channel or channel
         now = self.deps.clock.now()
+        planned = parse_window(clean(window), now) if window is not None else None
         try:
             async with self.deps.db.write() as repo:
                 existing = await repo.release_by_name(name)
                 if existing is not None and existing.state is not ReleaseState.CANCELLED:
                     return Opened(existing, created=False)
                 release = await repo.add_release(name, home, ref, user, now, self.app.version)
+                planning: dict[str, list[str]] = {}
+                if planned is not None:
+                    await repo.plan_window(release.id, *planned, now)
+                    release = await load_release(repo, release.id)
+                    planning = {"window": [at.isoformat() for at in planned]}
                 await repo.audit(
                     "release.opened",
                     now,
@@ -70,6 +83,7 @@ class ReleaseService:
                     ref=ref,
                     channel=home,
                     config_version=self.app.version,
+                    **planning,
                 )
         except IntegrityError:  # opened by someone else a moment ago
             async with self.deps.db.read() as repo:

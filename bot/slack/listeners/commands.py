@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import ids
+from bot.slack.blocks.common import when
 from bot.slack.blocks.messages import help_blocks, list_blocks, status_blocks
 from bot.slack.replies import Replier
 from bot.slack.services import Services
@@ -51,10 +52,16 @@ async def run_command(services: Services, command: Command, reply: Replier) -> N
     releases = services.releases
     if command.verb == "new":
         if not command.name:
-            await reply.say("Name the release: `/readiness new LUMINES 1.0.0 [ref=SHA]`.")
+            await reply.say(
+                "Name the release: `/readiness new LUMINES 1.0.0 [ref=SHA] [window=START/END]`."
+            )
             return
         opened = await releases.open(
-            command.name, command.options.get("ref"), command.user, command.channel
+            command.name,
+            command.options.get("ref"),
+            command.user,
+            command.channel,
+            window=command.options.get("window"),
         )
         release = opened.release
         if not opened.created:
@@ -64,9 +71,15 @@ async def run_command(services: Services, command: Command, reply: Replier) -> N
             )
             return
         total = await services.checks.start(release.id, "opened", command.user)
+        planned = ""
+        if release.window_start and release.window_end:
+            planned = (
+                f" Planned deployment window: {when(release.window_start)} – "
+                f"{when(release.window_end)}."
+            )
         await reply.say(
             f"Opened *{escape(release.name)}* in <#{release.channel}>; "
-            f"running {total or 0} automated checks."
+            f"running {total or 0} automated checks.{planned}"
         )
     elif command.verb == "status":
         release = await releases.resolve(command.name, command.channel)
