@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import AppConfig, Item, Role
+from bot.domain.authorization import DeploymentPlan, PlanProblems, check_plan, draft_plan
 from bot.domain.errors import DomainError, InvalidInput, InvalidState
 from bot.domain.model import Signature
 from bot.domain.signoff import (
@@ -24,8 +26,12 @@ from bot.domain.signoff import (
 from bot.domain.view import ReleaseView
 from bot.services.deps import Deps
 from bot.services.membership import memberships
+from bot.services.notices import plan_summary
 from bot.services.records import load_release, load_view, settle
 from bot.text import escape, quote
+
+ATTESTATIONS = "attestations"  # the Sign form's fields (section 10's are in domain/authorization)
+COMMENT = "comment"
 
 
 @dataclass(frozen=True)
@@ -33,10 +39,15 @@ class SignIntent:
     view: ReleaseView
     role_id: str
     role: Role
+    plan: DeploymentPlan | None = None  # the final approval's form, prefilled
 
 
-class MissingAttestations(InvalidInput):
-    """The signer left statements of the role unticked."""
+class SignProblems(InvalidInput):
+    """What must change in the Sign form before it is accepted: field -> why, all at once."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(" ".join(problems.values()))
+        self.problems = problems
 
 
 class TickRefused(DomainError):
@@ -69,10 +80,20 @@ class SignoffService:
         """May this person sign as this role now? Raises the refusal; else what the modal needs."""
         held = await memberships(self.app, user, self.deps.directory)
         check_membership(self.app, role_id, held)  # the common refusal needs no database
+        role = get_role(self.app, role_id)
         async with self.deps.db.read() as repo:
             view = await load_view(repo, self.app, await load_release(repo, release_id))
-        check_can_sign(self.app, view.release, role_id, user, held, view.signatures, view.readiness)
-        return SignIntent(view, role_id, get_role(self.app, role_id))
+            check_can_sign(
+                self.app, view.release, role_id, user, held, view.signatures, view.readiness
+            )
+            plan = None
+            if role.final:
+                release = view.release
+                previous = None
+                if not release.rollback_plan:
+                    previous = await repo.previous_rollback_plan(release.channel, release.id)
+                plan = draft_plan(self.app, release, view.signatures, previous)
+        return SignIntent(view, role_id, role, plan)
 
     async def sign(
         self,
@@ -81,15 +102,17 @@ class SignoffService:
         user: str,
         attestations: Collection[str],
         comment: str | None,
+        plan: DeploymentPlan | None = None,
     ) -> tuple[Signature, ReleaseView]:
-        """Record a signature; committed (on disk) before this returns."""
+        """Record a signature; committed (on disk) before this returns.
+
+        The final approval also records `plan` (section 10: window, team, rollback plan)
+        in the same transaction; a form problem raises SignProblems and records nothing.
+        """
         role = get_role(self.app, role_id)
-        missing = [a for a in role.attestations if a not in attestations]
-        if missing:
-            raise MissingAttestations("Tick every statement to sign: " + "; ".join(missing))
-        comment = check_text(comment, "comment", MAX_COMMENT)
-        held = await memberships(self.app, user, self.deps.directory)
         now = self.deps.clock.now()
+        comment, plan = _check_form(role, attestations, comment, plan, now)
+        held = await memberships(self.app, user, self.deps.directory)
         try:
             async with self.deps.db.write() as repo:
                 release = await load_release(repo, release_id)
@@ -119,7 +142,22 @@ class SignoffService:
                 text = f"<@{user}> signed as *{escape(role.title)}*."
                 if comment:
                     text += "\n" + quote(comment)
+                if plan is not None:
+                    await repo.record_plan(release.id, plan, now)
+                    await repo.audit(
+                        "authorization.recorded",
+                        now,
+                        release.id,
+                        user,
+                        window_start=_iso(plan.window_start),
+                        window_end=_iso(plan.window_end),
+                        team=list(plan.team),
+                        rollback_plan=plan.rollback_plan,
+                        signature_id=signature.id,
+                    )
                 await repo.enqueue(release.id, text, now)
+                if plan is not None:
+                    await repo.enqueue(release.id, plan_summary(plan), now)
                 view = await settle(repo, self.app, release, now, user)
         except IntegrityError:
             raise InvalidState("You already hold a signature on this release.") from None
@@ -239,6 +277,38 @@ class SignoffService:
             view = await settle(repo, self.app, release, now, user)
         self.deps.outbox_ready.set()
         return view
+
+
+def _check_form(
+    role: Role,
+    attestations: Collection[str],
+    comment: str | None,
+    plan: DeploymentPlan | None,
+    now: datetime,
+) -> tuple[str | None, DeploymentPlan | None]:
+    """The Sign form's fields, cleaned; every problem at once as SignProblems. Only the
+    final role records a plan: whatever else sends one, it is ignored."""
+    problems: dict[str, str] = {}
+    missing = [a for a in role.attestations if a not in attestations]
+    if missing:
+        problems[ATTESTATIONS] = "Tick every statement to sign: " + "; ".join(missing)
+    try:
+        comment = check_text(comment, "comment", MAX_COMMENT)
+    except InvalidInput as exc:
+        problems[COMMENT] = str(exc)
+    checked = None
+    if role.final:
+        try:
+            checked = check_plan(plan or DeploymentPlan(), now)
+        except PlanProblems as exc:
+            problems.update(exc.problems)
+    if problems:
+        raise SignProblems(problems)
+    return comment, checked
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
 
 
 def _tick_message(user: str, changes: list[tuple[str, bool]], items: dict[str, Item]) -> str:

@@ -130,7 +130,10 @@ class Slack:
         ticks: list[str] | None = None,
         comment: str | None = None,
         message: Any = None,
+        plan: dict[str, Any] | None = None,
     ) -> httpx.Response:
+        """Sign as ROLE. The final approval's section 10 fields (window, team, rollback
+        plan) keep what the modal prefilled, else get a valid default; `plan` overrides."""
         view = self.open_modal(user, name, f"sign:{role}", message=message)
         assert view.callback_id == "sign_view", view.all_text()
         options = [
@@ -142,6 +145,8 @@ class Slack:
         values: dict[str, Any] = {"attestations": options if ticks is None else ticks}
         if comment:
             values["comment"] = comment
+        values.update(section_10_defaults(view.blocks, user))
+        values.update(plan or {})
         return self.driver.submit(user, view, values, enforce_required=False)
 
     def tick_own_items(self, user: str, name: str) -> httpx.Response:
@@ -173,6 +178,24 @@ class Slack:
             "UCTO": "CTO/Engineering Manager",
         }
         return {f"Ticked by {titles[user]}", "Any approver may tick"} if user in titles else set()
+
+
+def section_10_defaults(blocks: list[dict[str, Any]], user: str) -> dict[str, Any]:
+    """For the final approver's inputs the modal left empty: a window from now for two
+    hours, the signer as the team, a one-line rollback plan."""
+    now = int(time.time())
+    defaults = {
+        "window_start": ("initial_date_time", now),
+        "window_end": ("initial_date_time", now + 7200),
+        "deploy_team": ("initial_users", [user]),
+        "rollback_plan": ("initial_value", "helm rollback lumines"),
+    }
+    values: dict[str, Any] = {}
+    for block in blocks:
+        default = defaults.get(str(block.get("block_id")))
+        if default is not None and not block["element"].get(default[0]):
+            values[str(block["block_id"])] = default[1]
+    return values
 
 
 @pytest.fixture(scope="module")

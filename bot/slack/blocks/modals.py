@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from bot.domain.authorization import MAX_ROLLBACK_PLAN, MAX_TEAM, DeploymentPlan
 from bot.domain.model import ItemStatus
 from bot.domain.readiness import ItemView
 from bot.domain.signoff import MAX_COMMENT, MAX_REASON
@@ -42,20 +44,88 @@ def _modal(
     return view
 
 
-def _text_input(block_id: str, label: str, limit: int, optional: bool, placeholder: str) -> Block:
-    return {
+def _text_input(
+    block_id: str,
+    label: str,
+    limit: int,
+    optional: bool,
+    placeholder: str,
+    initial: str | None = None,
+    hint: str | None = None,
+) -> Block:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ids.VALUE,
+        "multiline": True,
+        "max_length": limit,
+        "placeholder": plain(placeholder),
+    }
+    if initial:
+        element["initial_value"] = initial[:limit]
+    block: Block = {
         "type": "input",
         "block_id": block_id,
         "optional": optional,
         "label": plain(label),
-        "element": {
-            "type": "plain_text_input",
-            "action_id": ids.VALUE,
-            "multiline": True,
-            "max_length": limit,
-            "placeholder": plain(placeholder),
-        },
+        "element": element,
     }
+    if hint:
+        block["hint"] = plain(hint)
+    return block
+
+
+def _datetime_input(block_id: str, label: str, initial: datetime | None, hint: str) -> Block:
+    element: dict[str, Any] = {"type": "datetimepicker", "action_id": ids.VALUE}
+    if initial is not None:
+        element["initial_date_time"] = int(initial.timestamp())
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label),
+        "hint": plain(hint),
+        "element": element,
+    }
+
+
+def authorization_inputs(plan: DeploymentPlan) -> list[Block]:
+    """Section 10 in the final approver's Sign modal: window, team, rollback plan."""
+    team: dict[str, Any] = {
+        "type": "multi_users_select",
+        "action_id": ids.VALUE,
+        "placeholder": plain("Who deploys and watches the release"),
+        "max_selected_items": MAX_TEAM,
+    }
+    if plan.team:
+        team["initial_users"] = list(plan.team[:MAX_TEAM])
+    return [
+        section("*Deployment authorization:* when it may be deployed, by whom, how to undo it."),
+        _datetime_input(
+            ids.WINDOW_START,
+            "Deployment window starts",
+            plan.window_start,
+            "In your own time zone.",
+        ),
+        _datetime_input(
+            ids.WINDOW_END, "Deployment window ends", plan.window_end, "In your own time zone."
+        ),
+        {
+            "type": "input",
+            "block_id": ids.DEPLOY_TEAM,
+            "label": plain("Deployment team"),
+            "element": team,
+        },
+        _text_input(
+            ids.ROLLBACK_PLAN,
+            "Rollback plan",
+            MAX_ROLLBACK_PLAN,
+            False,
+            "The steps to roll back, or a link to the runbook",
+            initial=plan.rollback_plan,
+            hint="Prefilled from this release or the last plan recorded in this channel."
+            if plan.rollback_plan
+            else None,
+        ),
+    ]
 
 
 def sign_modal(intent: SignIntent) -> dict[str, Any]:
@@ -82,6 +152,8 @@ def sign_modal(intent: SignIntent) -> dict[str, Any]:
                 },
             }
         )
+    if role.final:
+        blocks += authorization_inputs(intent.plan or DeploymentPlan())
     blocks.append(
         _text_input(
             ids.COMMENT, "Comment", MAX_COMMENT, True, "Anything the other approvers should know"

@@ -1,0 +1,114 @@
+"""Services over a real, migrated SQLite file, the shipped app.yaml and a clock tests move."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.config import load_settings
+from bot.db import Database
+from bot.db.migrate import upgrade
+from bot.db.tables import OutboxRow
+from bot.domain.model import ItemStatus
+from bot.services.deps import Deps
+from bot.services.signoff import SignoffService
+from bot.services.tasks import TaskRunner
+
+ROOT = Path(__file__).resolve().parents[2]
+T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # a Tuesday
+CHANNEL = "CRELEASE"
+ENV = {
+    "READINESS_CHANNEL": CHANNEL,
+    "READINESS_ENGINEERING_LEAD": "UENG,UENG2",
+    "READINESS_DEVOPS_LEAD": "UOPS",
+    "READINESS_SECURITY_LEAD": "USEC,UENG",
+    "READINESS_PRODUCT_OWNER": "UPRD",
+    "READINESS_PRODUCT_OWNER_GROUPS": "SPRODUCT",
+    "READINESS_CTO": "UCTO,UREL",
+}
+NON_FINAL = (
+    ("engineering_lead", "UENG"),
+    ("devops_lead", "UOPS"),
+    ("security_lead", "USEC"),
+    ("product_owner", "UPRD"),
+)
+
+
+class FixedClock:
+    """Stands still until a test moves it."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += timedelta(**delta)
+
+
+class Groups:
+    """The directory: who is in each Slack user group."""
+
+    def __init__(self, groups: Mapping[str, set[str]]) -> None:
+        self.groups = groups
+
+    async def usergroup_members(self, usergroup_id: str) -> frozenset[str]:
+        return frozenset(self.groups.get(usergroup_id, set()))
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+@pytest.fixture
+async def deps(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Deps]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'readiness.db'}"
+    settings = load_settings(ROOT / "app.yaml", env={**ENV, "DATABASE_URL": url})
+    database = Database(settings.env.database_url)
+    await upgrade(database)
+    async with httpx.AsyncClient() as http:
+        yield Deps(
+            settings=settings,
+            db=database,
+            clock=clock,
+            directory=Groups({"SPRODUCT": {"UGROUP"}}),
+            http=http,
+            tasks=TaskRunner(),
+        )
+    await database.close()
+
+
+async def make_ready(deps: Deps, release_id: int) -> None:
+    """Every automated item passes and every manual item is ticked: readiness 100%."""
+    now = deps.clock.now()
+    async with deps.db.write() as repo:
+        for item in deps.settings.app.items:
+            if item.automated:
+                await repo.add_result(
+                    release_id, None, item.id, ItemStatus.PASS.value, "ok", {}, 1.0, now
+                )
+            else:
+                await repo.tick(release_id, item.id, "UOPS", now)
+
+
+async def sign_all_but_final(deps: Deps, release_id: int) -> None:
+    signoff = SignoffService(deps)
+    for role_id, user in NON_FINAL:
+        attestations = deps.settings.app.roles[role_id].attestations
+        await signoff.sign(release_id, role_id, user, attestations, None)
+
+
+async def thread(deps: Deps, release_id: int) -> list[str]:
+    """What was queued for the release's card thread, oldest first."""
+    async with deps.db.read() as repo:
+        rows = await repo.session.scalars(
+            select(OutboxRow.text).where(OutboxRow.release_id == release_id).order_by(OutboxRow.id)
+        )
+        return list(rows.all())
