@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import json
 import textwrap
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.config import AppConfig, parse_app_config
-from bot.domain.model import ItemStatus, LatestResult, Release, ReleaseState, Signature, Tick
+from bot.domain.authorization import MAX_ROLLBACK_PLAN, DeploymentPlan
+from bot.domain.model import (
+    ItemStatus,
+    LatestResult,
+    Rejection,
+    Release,
+    ReleaseState,
+    Signature,
+    Tick,
+)
 from bot.domain.view import build_view
+from bot.fake_slack.blockkit import message_problems, view_problems
 from bot.services.signoff import SignIntent
 from bot.slack import ids
-from bot.slack.blocks.card import APPROVED_TEXT, card, card_text
+from bot.slack.blocks.card import APPROVED_TEXT, card, card_text, post_deploy_lines
 from bot.slack.blocks.modals import checklist_modal, sign_modal
 from checks import default_registry
 
@@ -97,3 +108,167 @@ def test_checklist_splits_manual_items_into_blocks_of_ten() -> None:
     assert modal["submit"]["text"] == "Save"
     closed = checklist_modal(view(ReleaseState.CANCELLED, []), {})
     assert "submit" not in closed and not any(b["type"] == "input" for b in closed["blocks"])
+
+
+# --- section 10: the final approver's modal and the approved card ---------------------------
+
+PASSING = {"health": LatestResult("health", ItemStatus.PASS, "ok", T0)}
+ALL_TICKED = {f"m{i}": Tick(f"m{i}", "UENG", T0) for i in range(13)}
+SIGNED = [Signature(1, "eng", "UENG", T0), Signature(2, "cto", "UCTO", T0)]
+WINDOW = (datetime(2026, 12, 1, 10, 0, tzinfo=UTC), datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+
+
+def recorded(state: ReleaseState = ReleaseState.APPROVED, **fields: object) -> Release:
+    base = Release(
+        7,
+        "LUMINES 1.0.0",
+        "C1",
+        state,
+        "UREL",
+        T0,
+        approved_at=T0,
+        window_start=WINDOW[0],
+        window_end=WINDOW[1],
+        deploy_team=("UOPS", "UCTO"),
+        rollback_plan="helm rollback lumines <41> & https://runbooks.example/rollback",
+    )
+    return replace(base, **fields)  # type: ignore[arg-type]
+
+
+def approved_view(release: Release, results: dict[str, LatestResult] | None = None):
+    return build_view(APP, release, SIGNED, [], results or PASSING, ALL_TICKED, None)
+
+
+def element_of(blocks: list[dict], block_id: str) -> dict:
+    return next(b for b in blocks if b.get("block_id") == block_id)["element"]
+
+
+def test_final_sign_modal_asks_for_section_10_prefilled() -> None:
+    plan = DeploymentPlan(WINDOW[0], WINDOW[1], ("UOPS",), "helm rollback lumines")
+    intent = SignIntent(view(ReleaseState.OPEN, []), "cto", APP.roles["cto"], plan)
+    modal = sign_modal(intent)
+    assert view_problems(modal) == []
+    blocks = modal["blocks"]
+    start, end = element_of(blocks, ids.WINDOW_START), element_of(blocks, ids.WINDOW_END)
+    assert start == {
+        "type": "datetimepicker",
+        "action_id": ids.VALUE,
+        "initial_date_time": int(WINDOW[0].timestamp()),
+    }
+    assert end["initial_date_time"] == int(WINDOW[1].timestamp())
+    team = element_of(blocks, ids.DEPLOY_TEAM)
+    assert team["type"] == "multi_users_select" and team["initial_users"] == ["UOPS"]
+    rollback = element_of(blocks, ids.ROLLBACK_PLAN)
+    assert rollback["type"] == "plain_text_input" and rollback["multiline"] is True
+    assert rollback["initial_value"] == "helm rollback lumines"
+    assert rollback["max_length"] == MAX_ROLLBACK_PLAN
+    required = [b["block_id"] for b in blocks if b["type"] == "input" and not b.get("optional")]
+    assert required == [
+        ids.WINDOW_START,
+        ids.WINDOW_END,
+        ids.DEPLOY_TEAM,
+        ids.ROLLBACK_PLAN,
+    ]  # the CTO role in APP has no attestations
+
+
+def test_final_sign_modal_without_anything_known_leaves_fields_empty() -> None:
+    modal = sign_modal(SignIntent(view(ReleaseState.OPEN, []), "cto", APP.roles["cto"]))
+    assert view_problems(modal) == []
+    assert "initial_date_time" not in element_of(modal["blocks"], ids.WINDOW_START)
+    assert "initial_users" not in element_of(modal["blocks"], ids.DEPLOY_TEAM)
+    assert "initial_value" not in element_of(modal["blocks"], ids.ROLLBACK_PLAN)
+
+
+def test_other_roles_sign_without_section_10() -> None:
+    modal = sign_modal(SignIntent(view(ReleaseState.OPEN, []), "eng", APP.roles["eng"]))
+    block_ids = {b.get("block_id") for b in modal["blocks"]}
+    assert not block_ids & {ids.WINDOW_START, ids.WINDOW_END, ids.DEPLOY_TEAM, ids.ROLLBACK_PLAN}
+
+
+def test_approved_card_shows_section_10_in_full_and_mark_deployed() -> None:
+    blocks = card(approved_view(recorded()))
+    assert message_problems(blocks) == []
+    rendered = text(blocks)
+    assert "*Approved for Production Deployment:* Yes" in rendered
+    for condition in (
+        "All required approvals received",
+        "All blocking checks passing",
+        "Final approval by CTO/Engineering Manager",
+        "No open rejection",
+    ):
+        assert f":white_check_mark: {condition}" in rendered
+    start, end = (int(at.timestamp()) for at in WINDOW)
+    assert f"<!date^{start}^{{date_short_pretty}} {{time}}|2026-12-01 10:00 UTC>" in rendered
+    assert f"<!date^{end}^" in rendered and "(planned)" not in rendered
+    assert "*Deployment team:* <@UOPS>, <@UCTO>" in rendered
+    assert "> helm rollback lumines &lt;41&gt; &amp; https://runbooks.example/rollback" in rendered
+    actions = next(b for b in blocks if b["type"] == "actions")
+    deploy = actions["elements"][0]
+    assert deploy["action_id"] == ids.DEPLOYED and deploy["style"] == "primary"
+    assert ids.Ref.decode(deploy["value"]) == ids.Ref(r=7)
+    assert deploy["confirm"]["confirm"]["text"] == "Mark deployed"
+
+
+def test_suspended_card_says_no_and_why_without_mark_deployed() -> None:
+    failing = {"health": LatestResult("health", ItemStatus.FAIL, "answered 503", T0)}
+    blocks = card(approved_view(recorded(ReleaseState.SUSPENDED), failing))
+    assert message_problems(blocks) == []
+    rendered = text(blocks)
+    assert "*Deployment authorization:* suspended" in rendered
+    assert "*Approved for Production Deployment:* No: suspended: a blocking item" in rendered
+    assert ":white_circle: All blocking checks passing" in rendered
+    assert ids.DEPLOYED not in rendered
+    assert "*Deployment team:* <@UOPS>, <@UCTO>" in rendered  # the record is kept
+
+
+def test_open_card_shows_a_planned_window_and_why_not_approved() -> None:
+    release = replace(
+        recorded(ReleaseState.OPEN), approved_at=None, deploy_team=(), rollback_plan=None
+    )
+    blocks = card(build_view(APP, release, [], [], PASSING, {}, None))
+    assert message_problems(blocks) == []
+    rendered = text(blocks)
+    assert "(planned)" in rendered and "Deployment team" not in rendered
+    assert "*Approved for Production Deployment:* No: waiting for Engineering Lead" in rendered
+    assert ids.DEPLOYED not in rendered
+
+
+def test_rejected_card_names_the_rejecter_once_escaped() -> None:
+    release = replace(recorded(ReleaseState.BLOCKED), window_start=None, window_end=None)
+    rejection = Rejection(1, "USEC", "pen test <!channel>", T0)
+    blocks = card(build_view(APP, release, SIGNED[:1], [rejection], PASSING, ALL_TICKED, None))
+    rendered = text(blocks)
+    assert "rejected by <@USEC>" in rendered and "<!channel>" not in rendered
+
+
+def test_a_long_rollback_plan_is_bounded() -> None:
+    plan = "\n".join(["step & <check> " * 6] * 40)[:MAX_ROLLBACK_PLAN]
+    blocks = card(approved_view(recorded(rollback_plan=plan)))
+    assert message_problems(blocks) == []
+    record = next(b for b in blocks if "*Rollback plan:*" in b.get("text", {}).get("text", ""))
+    shown = record["text"]["text"]
+    assert len(shown) < 3000 and shown.endswith("…")
+    assert "&am…" not in shown and "&amp;" in shown
+
+
+def test_approved_without_a_record_says_not_recorded() -> None:
+    release = replace(
+        recorded(), window_start=None, window_end=None, deploy_team=(), rollback_plan=None
+    )
+    rendered = text(card(approved_view(release)))
+    assert rendered.count("_not recorded_") == 3
+
+
+def test_deployed_card_says_when_and_by_whom() -> None:
+    deployed_at = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+    release = recorded(ReleaseState.DEPLOYED, deployed_at=deployed_at, deployed_by="UOPS")
+    shipped = approved_view(release)
+    blocks = card(shipped)
+    assert message_problems(blocks) == []
+    rendered = text(blocks)
+    assert f":rocket: *Deployed* <!date^{int(deployed_at.timestamp())}^" in rendered
+    assert "by <@UOPS>" in rendered
+    assert "*Approved for Production Deployment:* Yes" in rendered
+    assert not any(b["type"] == "actions" for b in blocks)
+    assert card_text(shipped) == "LUMINES 1.0.0: 100% ready, deployed"
+    assert post_deploy_lines(shipped) == []

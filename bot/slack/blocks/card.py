@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain.model import ReleaseState
+from bot.domain.model import Release, ReleaseState
 from bot.domain.view import ReleaseView
 from bot.slack import ids
 from bot.slack.blocks.common import (
@@ -17,19 +17,25 @@ from bot.slack.blocks.common import (
     divider,
     header,
     option,
+    plain,
     section,
     when,
 )
-from bot.text import escape, truncate
+from bot.text import escape, quote, truncate
 
 APPROVED_TEXT = "Approved for production deployment"
 MAX_FAILING_SHOWN = 6
+MAX_PLAN_SHOWN = 2400  # characters of the quoted rollback plan on the card
+MAX_REASONS_SHOWN = 600
+SHIPPED = frozenset({ReleaseState.DEPLOYED, ReleaseState.MONITORING, ReleaseState.DONE})
 
 
 def card_text(view: ReleaseView) -> str:
     """The notification / fallback text of the card."""
     release = view.release
-    state = APPROVED_TEXT if view.authorization.approved else release.state.value
+    state = release.state.value
+    if view.authorization.approved and release.state not in SHIPPED:
+        state = APPROVED_TEXT
     return f"{release.name}: {view.readiness.percent}% ready, {state}"
 
 
@@ -97,22 +103,107 @@ def _roles(view: ReleaseView) -> list[Block]:
     return blocks
 
 
+def _reasons(view: ReleaseView) -> str:
+    """Why it is not approved, in one bounded line (rejections are quoted under Sign-off)."""
+    reasons = [r for r in view.authorization.reasons if not r.startswith("rejected by ")]
+    line = truncate("; ".join(reasons), MAX_REASONS_SHOWN)
+    text = escape(line)
+    if view.rejections:
+        who = ", ".join(f"<@{r.user_id}>" for r in view.rejections)
+        text = f"{text}; rejected by {who}" if text else f"rejected by {who}"
+    return text or "not yet"
+
+
+def _quoted_plan(plan: str) -> str:
+    """The rollback plan as a quote, escaped, within MAX_PLAN_SHOWN characters."""
+    shown = plan
+    while len(quote(shown)) > MAX_PLAN_SHOWN:
+        shown = shown[: int(len(shown) * 0.8)]
+    if shown != plan:
+        shown = shown.rstrip() + " …"
+    return quote(shown) or "> –"
+
+
+def _record(view: ReleaseView) -> list[Block]:
+    """Section 10's record: window, team, rollback plan (a planned window before that)."""
+    release = view.release
+    approved = view.authorization.approved or release.state in SHIPPED
+    lines = []
+    if release.window_start and release.window_end:
+        planned = "" if approved else " _(planned)_"
+        lines.append(
+            f"*Deployment window:* {when(release.window_start)} – "
+            f"{when(release.window_end)}{planned}"
+        )
+    elif approved:
+        lines.append("*Deployment window:* _not recorded_")
+    if release.deploy_team:
+        lines.append("*Deployment team:* " + ", ".join(f"<@{u}>" for u in release.deploy_team))
+    elif approved:
+        lines.append("*Deployment team:* _not recorded_")
+    if release.rollback_plan:
+        lines.append("*Rollback plan:*\n" + _quoted_plan(release.rollback_plan))
+    elif approved:
+        lines.append("*Rollback plan:* _not recorded_")
+    return [section("\n".join(lines))] if lines else []
+
+
 def _authorization(view: ReleaseView) -> list[Block]:
+    """Section 10 of the sign-off: the answer, its conditions, and the record."""
     auth = view.authorization
-    if view.release.state is ReleaseState.CANCELLED:
-        who = f" by <@{view.release.closed_by}>" if view.release.closed_by else ""
+    release = view.release
+    if release.state is ReleaseState.CANCELLED:
+        who = f" by <@{release.closed_by}>" if release.closed_by else ""
         return [section(f"*Deployment authorization:* :x: cancelled{who}")]
     if auth.approved:
         text = f"*Deployment authorization:* :white_check_mark: *{APPROVED_TEXT}*"
-        if view.release.approved_at:
-            text += f" ({when(view.release.approved_at)})"
+        if release.approved_at:
+            text += f" ({when(release.approved_at)})"
+        answer = "*Approved for Production Deployment:* Yes"
     else:
-        text = "*Deployment authorization:* not approved yet"
+        label = "suspended" if release.state is ReleaseState.SUSPENDED else "not approved yet"
+        text = f"*Deployment authorization:* {label}"
+        answer = f"*Approved for Production Deployment:* No: {_reasons(view)}"
     conditions = "\n".join(
         f"{':white_check_mark:' if c.met else ':white_circle:'} {escape(c.text)}"
         for c in auth.conditions
     )
-    return [section(f"{text}\n{conditions}")]
+    return [section(f"{text}\n{answer}\n*Conditions:*\n{conditions}"), *_record(view)]
+
+
+def post_deploy_lines(view: ReleaseView) -> list[str]:
+    """The post-deployment status under "Deployed …" (the monitoring phase, its breaches).
+
+    Nothing yet: post-deployment monitoring fills this in.
+    """
+    return []
+
+
+def _deployed(release: Release) -> str:
+    by = f" by <@{release.deployed_by}>" if release.deployed_by else ""
+    at = f" {when(release.deployed_at)}" if release.deployed_at else ""
+    return f":rocket: *Deployed*{at}{by}"
+
+
+def _deployment(view: ReleaseView) -> list[Block]:
+    if view.release.state not in SHIPPED:
+        return []
+    return [section("\n".join([_deployed(view.release), *post_deploy_lines(view)]))]
+
+
+def _deploy_button(release: Release) -> dict[str, Any]:
+    element = button("Mark deployed", ids.DEPLOYED, ids.Ref(r=release.id).encode(), style="primary")
+    element["confirm"] = {
+        "title": plain("Mark deployed?"),
+        "text": plain(
+            f"{release.name} is in production now: this records it and starts "
+            "post-deployment monitoring.",
+            300,
+        ),
+        "confirm": plain("Mark deployed"),
+        "deny": plain("Cancel"),
+    }
+    return element
 
 
 def _actions(view: ReleaseView) -> list[Block]:
@@ -121,6 +212,8 @@ def _actions(view: ReleaseView) -> list[Block]:
         return []
     ref = ids.Ref(r=release.id)
     elements: list[dict[str, Any]] = []
+    if release.state is ReleaseState.APPROVED and view.authorization.approved:
+        elements.append(_deploy_button(release))
     if release.state is ReleaseState.OPEN:
         for progress in view.open_roles:
             elements.append(
@@ -162,6 +255,7 @@ def card(view: ReleaseView, with_actions: bool = True) -> list[Block]:
     blocks += _roles(view)
     blocks.append(divider())
     blocks += _authorization(view)
+    blocks += _deployment(view)
     if with_actions:
         blocks += _actions(view)
     return blocks
