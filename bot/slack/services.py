@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.services.checking import CheckService
 from bot.services.deps import Deps
 from bot.services.releases import ReleaseService
+from bot.services.reminders import ReminderService
 from bot.services.signoff import SignoffService
 
 
@@ -16,7 +17,14 @@ class Services:
     releases: ReleaseService
     signoff: SignoffService
     checks: CheckService
+    reminders: ReminderService
 
     @classmethod
     def build(cls, deps: Deps) -> Services:
-        return cls(deps, ReleaseService(deps), SignoffService(deps), CheckService(deps))
+        return cls(
+            deps,
+            ReleaseService(deps),
+            SignoffService(deps),
+            CheckService(deps),
+            ReminderService(deps),
+        )

@@ -1,0 +1,150 @@
+"""Reminders in the release thread: daily, and as the deployment window nears; never twice."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.db.tables import MarkRow
+from bot.domain.authorization import DeploymentPlan
+from bot.domain.model import ReleaseState
+from bot.services.deps import Deps
+from bot.services.releases import ReleaseService
+from bot.services.reminders import ReminderService
+from bot.services.signoff import SignoffService
+from tests.services.conftest import (
+    CHANNEL,
+    FixedClock,
+    make_ready,
+    sign_all_but_final,
+    thread,
+)
+
+
+async def open_release(deps: Deps, name: str, window: str | None = None) -> int:
+    opened = await ReleaseService(deps).open(name, None, "UREL", CHANNEL, window=window)
+    return opened.release.id
+
+
+async def marks(deps: Deps, release_id: int) -> list[str]:
+    async with deps.db.read() as repo:
+        rows = await repo.session.scalars(
+            select(MarkRow.key).where(MarkRow.release_id == release_id).order_by(MarkRow.id)
+        )
+        return list(rows.all())
+
+
+async def test_daily_reminder_names_pending_roles_and_mentions_who_can_sign(deps: Deps) -> None:
+    release = await open_release(deps, "LUMINES 1.0.0")
+    attestations = deps.settings.app.roles["engineering_lead"].attestations
+    await SignoffService(deps).sign(release, "engineering_lead", "UENG", attestations, None)
+    assert await ReminderService(deps).daily() == 1
+    reminder = (await thread(deps, release))[-1]
+    assert reminder.startswith(":bell: *LUMINES 1.0.0*: still pending: *DevOps Lead* <@UOPS>, ")
+    assert "*Security Lead* <@USEC>," in reminder  # UENG holds Engineering Lead already
+    assert "*Product Owner* <@UPRD> <!subteam^SPRODUCT>" in reminder
+    assert "then the final approval by *CTO/Engineering Manager*." in reminder
+    assert "<@UCTO>" not in reminder  # the final approver's turn comes after the others
+    assert "Readiness 0%" in reminder and "blocking item(s) not passing" in reminder
+    assert await marks(deps, release) == ["reminder:2026-12-01"]
+
+
+async def test_daily_reminder_once_per_release_per_utc_date(deps: Deps, clock: FixedClock) -> None:
+    first = await open_release(deps, "LUMINES 1.0.0")
+    second = await open_release(deps, "LUMINES 1.0.1")
+    reminders = ReminderService(deps)
+    assert await reminders.daily() == 2
+    assert await reminders.daily() == 0
+    clock.advance(hours=15, minutes=59)  # 23:59 UTC, the same date
+    assert await ReminderService(deps).daily() == 0  # a restarted bot: the marks remember
+    clock.advance(minutes=1)  # 00:00 UTC the next day
+    assert await reminders.daily() == 2
+    assert await marks(deps, first) == ["reminder:2026-12-01", "reminder:2026-12-02"]
+    assert len(await thread(deps, second)) == 2
+
+
+async def test_overlapping_runs_post_each_reminder_once(deps: Deps) -> None:
+    for n in range(3):
+        await open_release(deps, f"LUMINES 1.0.{n}")
+    reminders = ReminderService(deps)
+    again = ReminderService(deps)
+    counts = await asyncio.gather(reminders.daily(), reminders.daily(), again.daily())
+    assert sum(counts) == 3
+
+
+async def test_settled_and_approved_releases_are_not_reminded(deps: Deps) -> None:
+    approved = await open_release(deps, "LUMINES 2.0.0")
+    await make_ready(deps, approved)
+    await sign_all_but_final(deps, approved)
+    attestations = deps.settings.app.roles["cto"].attestations
+    await SignoffService(deps).sign(approved, "cto", "UCTO", attestations, None, plan(deps))
+    cancelled = await open_release(deps, "LUMINES 2.0.1")
+    await ReleaseService(deps).cancel(cancelled, "UREL")
+    before = {r: len(await thread(deps, r)) for r in (approved, cancelled)}
+    assert await ReminderService(deps).daily() == 0
+    assert {r: len(await thread(deps, r)) for r in (approved, cancelled)} == before
+
+
+async def test_blocked_release_is_reminded_with_its_rejection(deps: Deps) -> None:
+    release = await open_release(deps, "LUMINES 1.0.0")
+    await SignoffService(deps).reject(release, "USEC", "pen test pending")
+    assert await ReminderService(deps).daily() == 1
+    reminder = (await thread(deps, release))[-1]
+    assert "still pending: *Engineering Lead*" in reminder
+    assert "blocked until <@USEC> withdraw(s) the rejection" in reminder
+
+
+async def test_the_final_approver_is_mentioned_once_the_others_signed(deps: Deps) -> None:
+    release = await open_release(deps, "LUMINES 1.0.0")
+    await sign_all_but_final(deps, release)
+    assert await ReminderService(deps).daily() == 1
+    reminder = (await thread(deps, release))[-1]
+    assert "still pending: *CTO/Engineering Manager* <@UCTO>." in reminder
+    assert "<@UREL>" not in reminder  # who opened the release can't give its final approval
+
+
+async def test_window_lead_reminder_once_as_the_planned_window_nears(
+    deps: Deps, clock: FixedClock
+) -> None:
+    soon = await open_release(deps, "LUMINES 1.0.0", "2026-12-01T11:00Z/2026-12-01T13:00Z")
+    later = await open_release(deps, "LUMINES 1.0.1", "2026-12-02T11:00Z/2026-12-02T13:00Z")
+    unplanned = await open_release(deps, "LUMINES 1.0.2")
+    reminders = ReminderService(deps)
+    assert deps.settings.app.schedules.window_lead == timedelta(hours=2)
+    assert await reminders.window_soon() == 0  # 08:00: the window is three hours away
+    clock.advance(hours=1)  # 09:00: two hours before
+    assert await reminders.window_soon() == 1
+    assert await reminders.window_soon() == 0
+    clock.advance(minutes=30)
+    assert await ReminderService(deps).window_soon() == 0
+    reminder = (await thread(deps, soon))[-1]
+    assert reminder.startswith(
+        ":alarm_clock: The deployment window of *LUMINES 1.0.0* starts <!date^1796122800^"
+    )
+    assert "still pending: *Engineering Lead* <@UENG> <@UENG2>" in reminder
+    assert await marks(deps, soon) == ["window-lead"]
+    assert await thread(deps, later) == [] and await thread(deps, unplanned) == []
+    clock.advance(hours=2)  # 11:30: the window has started; no late "starts soon"
+    assert await reminders.window_soon() == 0
+    clock.at = clock.at.replace(day=2, hour=10)
+    assert await reminders.window_soon() == 1
+    assert await marks(deps, later) == ["window-lead"]
+
+
+async def test_window_lead_skips_a_release_signed_meanwhile(deps: Deps, clock: FixedClock) -> None:
+    release = await open_release(deps, "LUMINES 1.0.0", "2026-12-01T09:00Z/2026-12-01T10:00Z")
+    await make_ready(deps, release)
+    await sign_all_but_final(deps, release)
+    await SignoffService(deps).sign(
+        release, "cto", "UCTO", deps.settings.app.roles["cto"].attestations, None, plan=plan(deps)
+    )
+    async with deps.db.read() as repo:
+        assert (await repo.release(release)).state is ReleaseState.APPROVED  # type: ignore[union-attr]
+    assert await ReminderService(deps).window_soon() == 0
+
+
+def plan(deps: Deps) -> DeploymentPlan:
+    now = deps.clock.now()
+    return DeploymentPlan(now, now + timedelta(hours=2), ("UOPS",), "helm rollback lumines")
