@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.authorization import AuthorizationQueries
+from bot.db.monitoring import MonitoringQueries
 from bot.db.tables import (
     AuditRow,
     CheckResultRow,
@@ -103,6 +104,9 @@ class PendingMessage:
     thread_ts: str
     text: str
     blocks: list[Any] | None
+    in_thread: bool = True
+    kind: str | None = None  # rendered by the Slack side from `data`
+    data: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ class PendingCard:
     version: int
 
 
-class Repo(AuthorizationQueries):
+class Repo(MonitoringQueries, AuthorizationQueries):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
@@ -224,11 +228,29 @@ class Repo(AuthorizationQueries):
     # --- outbox -----------------------------------------------------------------------------
 
     async def enqueue(
-        self, release_id: int, text: str, now: datetime, blocks: list[Any] | None = None
+        self,
+        release_id: int,
+        text: str,
+        now: datetime,
+        blocks: list[Any] | None = None,
+        *,
+        in_thread: bool = True,
+        kind: str | None = None,
+        data: dict[str, Any] | None = None,
     ) -> None:
-        """A message for the release's card thread; sent once the card is posted."""
+        """A message for the release's card thread (or the channel); sent once the card is
+        posted, in order. `kind` + `data`: the Slack side renders it (buttons, a digest)."""
         self.session.add(
-            OutboxRow(release_id=release_id, text=text, blocks=blocks, created_at=now, attempts=0)
+            OutboxRow(
+                release_id=release_id,
+                text=text,
+                blocks=blocks,
+                in_thread=in_thread,
+                kind=kind,
+                data=data,
+                created_at=now,
+                attempts=0,
+            )
         )
 
     async def pending_messages(self, limit: int = 100) -> list[PendingMessage]:
@@ -242,7 +264,9 @@ class Repo(AuthorizationQueries):
             )
         ).all()
         return [
-            PendingMessage(o.id, o.release_id, channel, str(ts), o.text, o.blocks)
+            PendingMessage(
+                o.id, o.release_id, channel, str(ts), o.text, o.blocks, o.in_thread, o.kind, o.data
+            )
             for o, channel, ts in rows
         ]
 

@@ -174,6 +174,9 @@ class OutboxRow(Base):
     text: Mapped[str] = mapped_column(Text)
     blocks: Mapped[list[str] | None] = mapped_column(JSON)
     in_thread: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # A message the Slack side renders (an alert with buttons, a digest): its kind and facts.
+    kind: Mapped[str | None] = mapped_column(String(20))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)

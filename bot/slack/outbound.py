@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.services.outbox import OutboxService
 from bot.services.releases import ReleaseService
 from bot.slack.blocks.card import card, card_text
+from bot.slack.blocks.monitoring import render
 
 log = logging.getLogger(__name__)
 
@@ -90,22 +91,29 @@ class Outbound:
             wait = await self._card(pending.release_id, pending.card_ts)
             if wait:
                 waits.append(wait)
+        held: set[str] = set()  # channels where an earlier message waits: keep their order
         for message in await self.outbox.messages():
+            if message.channel in held:
+                continue
             wait = self._wait(
                 "chat.postMessage", self._posted_at[message.channel], self.post_interval
             )
             if wait:
                 waits.append(wait)
+                held.add(message.channel)
                 continue
             try:
                 await self.client.chat_postMessage(
                     channel=message.channel,
-                    thread_ts=message.thread_ts,
+                    thread_ts=message.thread_ts if message.in_thread else None,
                     text=message.text,
-                    blocks=message.blocks,
+                    blocks=render(message.kind, message.data, message.text) or message.blocks,
                 )
             except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-                waits.append(await self._failed("chat.postMessage", exc, message.id))
+                wait = await self._failed("chat.postMessage", exc, message.id)
+                if wait:  # retried later: what follows in this channel waits for it
+                    waits.append(wait)
+                    held.add(message.channel)
                 continue
             finally:
                 self._posted_at[message.channel] = time.monotonic()

@@ -71,6 +71,8 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("in_thread", sa.Boolean(), server_default="1", nullable=False)
         )
+        batch_op.add_column(sa.Column("kind", sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column("data", sa.JSON(), nullable=True))
 
     with op.batch_alter_table("releases", schema=None) as batch_op:
         batch_op.add_column(sa.Column("window_start", bot.db.tables.UTCDateTime(), nullable=True))
@@ -91,6 +93,8 @@ def downgrade() -> None:
         batch_op.drop_column("window_start")
 
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("data")
+        batch_op.drop_column("kind")
         batch_op.drop_column("in_thread")
 
     with op.batch_alter_table("check_runs", schema=None) as batch_op:

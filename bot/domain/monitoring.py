@@ -1,0 +1,155 @@
+"""Post-deployment monitoring as pure rules: the phases' timeline, what is due, the digest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.config import Item, Phase
+from bot.domain.model import ItemStatus
+
+
+@dataclass(frozen=True)
+class PhaseWindow:
+    phase: Phase
+    index: int
+    start: datetime
+    end: datetime
+
+    @property
+    def digest_key(self) -> str:
+        return f"digest:{self.phase.id}"
+
+
+def timeline(phases: Sequence[Phase], deployed_at: datetime) -> list[PhaseWindow]:
+    """The phases one after the other, from the moment of deployment."""
+    windows, start = [], deployed_at
+    for index, phase in enumerate(phases):
+        windows.append(PhaseWindow(phase, index, start, start + phase.duration))
+        start += phase.duration
+    return windows
+
+
+def current(windows: Sequence[PhaseWindow], now: datetime) -> PhaseWindow | None:
+    return next((w for w in windows if w.start <= now < w.end), None)
+
+
+def due_slot(window: PhaseWindow, now: datetime) -> int:
+    """A phase runs at its start and then every `every`: the slot due now. Slots missed while
+    the bot was down coalesce into the latest one."""
+    return int((now - window.start) / window.phase.every)
+
+
+def run_key(window: PhaseWindow, slot: int) -> str:
+    return f"run:{window.phase.id}:{slot}"
+
+
+def digests_due(
+    windows: Sequence[PhaseWindow], posted: set[str], now: datetime
+) -> list[PhaseWindow]:
+    """Ended phases whose digest is not posted yet, in order."""
+    return [w for w in windows if w.end <= now and w.digest_key not in posted]
+
+
+def is_late(window: PhaseWindow, now: datetime, grace: timedelta) -> bool:
+    return now - window.end > grace
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One post-deploy result."""
+
+    item_id: str
+    status: ItemStatus
+    reason: str
+    values: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Breach:
+    item_id: str
+    opened_at: datetime
+    reason: str
+    recovered_at: datetime | None = None
+    acknowledged_by: str | None = None
+    rolled_back_by: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemSummary:
+    item: Item
+    runs: int
+    passed: int
+    worst: str | None  # the worst value seen, in words ("highest 0.0004", "p95 212 ms")
+    last: Observation | None
+
+    @property
+    def healthy(self) -> bool:
+        return self.runs > 0 and self.passed == self.runs
+
+
+@dataclass(frozen=True)
+class Digest:
+    window: PhaseWindow
+    items: tuple[ItemSummary, ...]
+    breaches: tuple[Breach, ...]
+    next_phase: Phase | None
+    late: bool = False
+
+    @property
+    def healthy(self) -> bool:
+        return all(s.healthy for s in self.items) and not self.breaches
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def worst_value(item: Item, observations: Sequence[Observation]) -> str | None:
+    """The worst figure a phase saw for an item: the highest (or lowest, for a lower bound)
+    Prometheus value, or the highest latency p95."""
+    check = item.check
+    kind = getattr(check, "type", None)
+    if kind == "prometheus":
+        numbers = [n for o in observations if (n := _number(o.values.get("worst"))) is not None]
+        if not numbers:
+            return None
+        lower_bound = getattr(check, "op", "<") in (">", ">=")
+        return f"lowest {min(numbers):g}" if lower_bound else f"highest {max(numbers):g}"
+    if kind == "latency":
+        numbers = [n for o in observations if (n := _number(o.values.get("p95_ms"))) is not None]
+        return f"worst p95 {max(numbers):.0f} ms" if numbers else None
+    return None
+
+
+def digest(
+    window: PhaseWindow,
+    items: Sequence[Item],
+    observations: Sequence[Observation],
+    breaches: Sequence[Breach],
+    next_phase: Phase | None,
+    late: bool = False,
+) -> Digest:
+    """Every item's state over the phase: runs passed, worst value, the last result."""
+    inside = [o for o in observations if window.start <= o.at < window.end]
+    summaries = []
+    for item in items:
+        seen = [o for o in inside if o.item_id == item.id]
+        passed = sum(1 for o in seen if o.status is ItemStatus.PASS)
+        summaries.append(
+            ItemSummary(
+                item, len(seen), passed, worst_value(item, seen), seen[-1] if seen else None
+            )
+        )
+    during = [
+        b
+        for b in breaches
+        if b.opened_at < window.end and (b.recovered_at is None or b.recovered_at >= window.start)
+    ]
+    return Digest(window, tuple(summaries), tuple(during), next_phase, late)

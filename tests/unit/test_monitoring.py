@@ -1,0 +1,147 @@
+"""Post-deploy rules and messages: the phases' timeline, slots, digests, and their blocks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.config import Item, Phase
+from bot.domain.model import ItemStatus
+from bot.domain.monitoring import (
+    Breach,
+    Observation,
+    current,
+    digest,
+    digests_due,
+    due_slot,
+    is_late,
+    timeline,
+)
+from bot.fake_slack.blockkit import message_problems
+from bot.slack.blocks.monitoring import alert_blocks, digest_blocks, render
+from bot.slack.ids import ALERT_ACK, ALERT_ROLLBACK, Ref
+from checks import default_registry
+
+T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+PHASES = [
+    Phase(
+        id="hour",
+        title="Immediate (First Hour)",
+        duration=timedelta(hours=1),
+        every=timedelta(minutes=10),
+    ),
+    Phase(
+        id="day",
+        title="Extended (First 24 Hours)",
+        duration=timedelta(hours=24),
+        every=timedelta(hours=1),
+    ),
+]
+REGISTRY = default_registry()
+ERRORS = Item(
+    id="errors",
+    title="Error rate < 0.1%",
+    check=REGISTRY.parse(
+        {"type": "prometheus", "url": "http://p", "query": "q", "op": "<", "threshold": 0.001}
+    ),
+)
+P95 = Item(
+    id="p95",
+    title="p95",
+    check=REGISTRY.parse({"type": "latency", "url": "http://t", "p95_ms": 500}),
+)
+FEEDBACK = Item(id="feedback", title="User feedback positive", blocking=False)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def test_phases_follow_each_other_and_slots_coalesce() -> None:
+    hour, day = timeline(PHASES, T0)
+    assert (hour.start, hour.end, day.start, day.end) == (T0, at(60), at(60), at(60 + 24 * 60))
+    assert current([hour, day], at(59)) is hour and current([hour, day], at(60)) is day
+    assert current([hour, day], at(60 + 24 * 60)) is None
+    assert [due_slot(hour, at(m)) for m in (0, 9.9, 10, 35, 59)] == [0, 0, 1, 3, 5]
+
+
+def test_digests_fall_due_at_each_phase_end_once_and_late_after_the_grace() -> None:
+    windows = timeline(PHASES, T0)
+    assert digests_due(windows, set(), at(59)) == []
+    assert [w.phase.id for w in digests_due(windows, set(), at(60))] == ["hour"]
+    assert digests_due(windows, {"digest:hour"}, at(61)) == []
+    assert [w.phase.id for w in digests_due(windows, set(), at(3000))] == ["hour", "day"]
+    grace = timedelta(minutes=15)
+    assert not is_late(windows[0], at(75), grace) and is_late(windows[0], at(76), grace)
+
+
+def test_a_digest_counts_runs_keeps_the_worst_value_and_the_breaches_of_its_phase() -> None:
+    hour, day = timeline(PHASES, T0)
+    seen = [
+        Observation("errors", ItemStatus.PASS, "ok", {"worst": 0.0002}, at(0)),
+        Observation("errors", ItemStatus.FAIL, "too high", {"worst": 0.004}, at(10)),
+        Observation("errors", ItemStatus.PASS, "ok", {"worst": 0.0001}, at(20)),
+        Observation("p95", ItemStatus.PASS, "ok", {"p95_ms": 212.4}, at(0)),
+        Observation("p95", ItemStatus.PASS, "ok", {"p95_ms": 380.0}, at(10)),
+        Observation("errors", ItemStatus.FAIL, "next phase", {"worst": 9}, at(70)),
+    ]
+    breaches = [
+        Breach("errors", at(10), "too high", at(20), acknowledged_by="UOPS"),
+        Breach("errors", at(70), "next phase"),
+    ]
+    found = digest(hour, [ERRORS, P95, FEEDBACK], seen, breaches, day.phase)
+    errors, p95, feedback = found.items
+    assert (errors.runs, errors.passed, errors.worst) == (3, 2, "highest 0.004")
+    assert (p95.runs, p95.passed, p95.worst) == (2, 2, "worst p95 380 ms")
+    assert (feedback.runs, feedback.worst) == (0, None)
+    assert [b.opened_at for b in found.breaches] == [at(10)]
+    assert not found.healthy and found.next_phase is day.phase
+
+
+def test_alert_and_digest_messages_are_valid_block_kit() -> None:
+    blocks = alert_blocks(":rotating_light: <@UOPS> *Database healthy* is failing", 7, 42)
+    assert message_problems(blocks) == []
+    buttons = blocks[1]["elements"]
+    assert [b["action_id"] for b in buttons] == [ALERT_ACK, ALERT_ROLLBACK]
+    assert {Ref.decode(b["value"]) for b in buttons} == {Ref(r=7, alert=42)}
+    assert "does not run anything" in buttons[1]["confirm"]["text"]["text"]
+
+    data = {
+        "release": 7,
+        "name": "LUMINES <1.0.0>",
+        "phase": "hour",
+        "title": "Immediate (First Hour)",
+        "start": T0.isoformat(),
+        "end": at(60).isoformat(),
+        "late": True,
+        "next": None,
+        "items": [
+            {
+                "id": f"i{n}",
+                "title": f"Item {n}",
+                "manual": n == 0,
+                "runs": 6,
+                "passed": n % 7,
+                "worst": "highest 0.004",
+                "last_status": "fail",
+                "last_reason": "x" * 400,
+            }
+            for n in range(40)
+        ],
+        "breaches": [
+            {
+                "item": "Item 3",
+                "opened_at": at(10).isoformat(),
+                "recovered_at": None,
+                "reason": "down",
+                "acknowledged_by": "UOPS",
+                "rolled_back_by": "UCTO",
+            }
+        ],
+    }
+    blocks = digest_blocks(data)
+    assert message_problems(blocks) == []
+    assert blocks[0]["text"]["text"] == "Immediate (First Hour) digest (late)"
+    text = str(blocks)
+    assert "LUMINES &lt;1.0.0&gt;" in text and "*still failing*" in text
+    assert "roll back decided by <@UCTO>" in text and "monitoring complete" in text
+    assert render("digest", data, "fallback") == blocks and render(None, None, "t") is None
