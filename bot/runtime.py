@@ -14,6 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.db.migrate import upgrade
+from bot.scheduler import Scheduler
 from bot.services.deps import Deps
 from bot.services.outbox import OutboxService
 from bot.services.tasks import TaskRunner
@@ -53,6 +54,7 @@ class Runtime:
             slack.card_update_interval.total_seconds(),
             slack.post_interval.total_seconds(),
         )
+        self.scheduler = Scheduler(self.services)
         self._runner: web.AppRunner | None = None
         self._sender: asyncio.Task[None] | None = None
 
@@ -79,6 +81,7 @@ class Runtime:
         except Exception as exc:
             log.error("Slack is unreachable (%s); will keep trying as work arrives", exc)
         self._sender = asyncio.create_task(self.outbound.run(), name="outbound")
+        self.scheduler.start()
         self._runner = web.AppRunner(
             build_web(self.bolt, self.db, self.settings.env.slack_signing_secret or ""),
             access_log=None,
@@ -92,6 +95,7 @@ class Runtime:
         return int(bound)
 
     async def stop(self) -> None:
+        self.scheduler.stop()
         if self._runner is not None:
             await self._runner.cleanup()
         await self.deps.tasks.drain()

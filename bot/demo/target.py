@@ -66,6 +66,8 @@ def build_target(state: TargetState) -> web.Application:
             value = "0.12" if state.ok("app") else "0.9"
         elif "http_requests_total" in promql:  # error ratio
             value = "0" if state.ok("app") else "0.05"
+        elif "resource_limits" in promql:  # CPU or memory over the pod's limit
+            value = "0.35" if state.ok("app") else "0.93"
         else:  # up
             value = "1" if state.ok("app") else "0"
         sample = {"metric": {"job": "lumines"}, "value": [time.time(), value]}

@@ -32,6 +32,27 @@ async def load_view(repo: Repo, app: AppConfig, release: Release) -> ReleaseView
     )
 
 
+def _suspended(name: str, view: ReleaseView) -> str:
+    """Why the approval is suspended, and which signers signed while those items passed."""
+    failing = view.readiness.blocking_not_passing
+    titles = ", ".join(f"“{escape(v.item.title)}”" for v in failing[:5])
+    more = f" and {len(failing) - 5} more" if len(failing) > 5 else ""
+    lines = [
+        f":warning: {name}'s approval is *suspended* until every blocking item passes again: "
+        f"{titles}{more} no longer passing. The deployment gate is closed."
+    ]
+    for signature in view.signatures:
+        seen = signature.evidence.get("items", {})
+        changed = [v.item.title for v in failing if seen.get(v.item.id) == "pass"]
+        if changed:
+            lines.append(
+                f"<@{signature.user_id}>: since you signed, "
+                + ", ".join(f"“{escape(t)}”" for t in changed[:5])
+                + (" no longer passes." if len(changed) == 1 else " no longer pass.")
+            )
+    return "\n".join(lines)
+
+
 async def settle(
     repo: Repo, app: AppConfig, release: Release, now: datetime, actor: str | None
 ) -> ReleaseView:
@@ -56,13 +77,7 @@ async def settle(
             else f":white_check_mark: {name}: every blocking item passes again, "
             "the approval is restored."
         ),
-        ReleaseState.SUSPENDED: (
-            f":warning: {name}'s approval is *suspended*: "
-            + ", ".join(
-                f"“{escape(v.item.title)}”" for v in view.readiness.blocking_not_passing[:5]
-            )
-            + " no longer passing."
-        ),
+        ReleaseState.SUSPENDED: _suspended(name, view),
         ReleaseState.BLOCKED: f":no_entry: {name} is *blocked* until the rejection is withdrawn.",
         ReleaseState.OPEN: f"{name} is open for sign-off again.",
     }.get(state)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.checking import CheckService
+from bot.services.deploy import DeployService
 from bot.services.deps import Deps
+from bot.services.monitor import MonitorService
 from bot.services.releases import ReleaseService
 from bot.services.reminders import ReminderService
 from bot.services.signoff import SignoffService
@@ -17,14 +19,19 @@ class Services:
     releases: ReleaseService
     signoff: SignoffService
     checks: CheckService
+    monitor: MonitorService
+    deploy: DeployService
     reminders: ReminderService
 
     @classmethod
     def build(cls, deps: Deps) -> Services:
+        monitor = MonitorService(deps)
         return cls(
-            deps,
-            ReleaseService(deps),
-            SignoffService(deps),
-            CheckService(deps),
-            ReminderService(deps),
+            deps=deps,
+            releases=ReleaseService(deps),
+            signoff=SignoffService(deps),
+            checks=CheckService(deps),
+            monitor=monitor,
+            deploy=DeployService(deps, monitor),
+            reminders=ReminderService(deps),
         )

@@ -101,6 +101,37 @@ def register(app: AsyncApp, services: Services) -> None:
 
         tasks.spawn(work(), on_error=reply.error)
 
+    @app.action(ids.DEPLOYED)
+    async def deployed_clicked(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        reply = _replier(body, client)
+
+        async def work() -> None:
+            await services.deploy.mark_deployed(_ref(_action(body)).r, reply.user)
+
+        tasks.spawn(work(), on_error=reply.error)
+
+    async def answer_alert(body: dict[str, Any], client: AsyncWebClient, rollback: bool) -> None:
+        reply = _replier(body, client)
+
+        async def work() -> None:
+            ref = _ref(_action(body))
+            if ref.alert is None:
+                raise InvalidInput("That button is out of date.")
+            await services.monitor.answer(ref.r, ref.alert, reply.user, rollback)
+
+        tasks.spawn(work(), on_error=reply.error)
+
+    @app.action(ids.ALERT_ACK)
+    async def alert_acknowledged(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await answer_alert(body, client, rollback=False)
+
+    @app.action(ids.ALERT_ROLLBACK)
+    async def rollback_decided(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await answer_alert(body, client, rollback=True)
+
     @app.action({"action_id": ids.VALUE})
     async def input_changed(ack: Any) -> None:
         await ack()  # inputs inside our modals; their values arrive with the submission

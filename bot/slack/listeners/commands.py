@@ -17,7 +17,7 @@ from bot.slack.services import Services
 from bot.text import escape
 
 _OPTION = re.compile(r"^([a-z]+)=(\S+)$")
-LATER = {"deployed", "export"}
+LATER = {"export"}
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,12 @@ async def run_command(services: Services, command: Command, reply: Replier) -> N
         release = await releases.resolve(command.name, command.channel)
         await releases.cancel(release.id, command.user)
         await reply.say(f"Cancelled *{escape(release.name)}*.")
+    elif command.verb == "deployed":
+        release = await releases.resolve(command.name, command.channel)
+        await services.deploy.mark_deployed(release.id, command.user)
+        await reply.say(
+            f"Marked *{escape(release.name)}* deployed; post-deployment monitoring has started."
+        )
     elif command.verb in LATER:
         await reply.say(f"`/readiness {command.verb}` is not available in this version yet.")
     else:
