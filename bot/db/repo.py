@@ -107,6 +107,8 @@ class PendingMessage:
     in_thread: bool = True
     kind: str | None = None  # rendered by the Slack side from `data`
     data: dict[str, Any] | None = None
+    attempts: int = 0  # > 0: an earlier try may have reached Slack before a crash
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class PendingCard:
     channel: str
     card_ts: str | None
     version: int
+    attempted: bool = False  # the first post was tried: it may be in the channel already
 
 
 class Repo(MonitoringQueries, AuthorizationQueries):
@@ -207,13 +210,25 @@ class Repo(MonitoringQueries, AuthorizationQueries):
         rows = (
             await self.session.execute(
                 select(
-                    ReleaseRow.id, ReleaseRow.channel, ReleaseRow.card_ts, ReleaseRow.card_version
+                    ReleaseRow.id,
+                    ReleaseRow.channel,
+                    ReleaseRow.card_ts,
+                    ReleaseRow.card_version,
+                    ReleaseRow.card_attempted,
                 )
                 .where(ReleaseRow.card_version > ReleaseRow.card_sent_version)
                 .order_by(ReleaseRow.id)
             )
         ).all()
-        return [PendingCard(r.id, r.channel, r.card_ts, r.card_version) for r in rows]
+        return [
+            PendingCard(r.id, r.channel, r.card_ts, r.card_version, r.card_attempted)
+            for r in rows
+        ]
+
+    async def card_attempt(self, release_id: int) -> None:
+        await self.session.execute(
+            update(ReleaseRow).where(ReleaseRow.id == release_id).values(card_attempted=True)
+        )
 
     async def card_sent(self, release_id: int, version: int, card_ts: str | None = None) -> None:
         values: dict[str, Any] = {
@@ -265,7 +280,17 @@ class Repo(MonitoringQueries, AuthorizationQueries):
         ).all()
         return [
             PendingMessage(
-                o.id, o.release_id, channel, str(ts), o.text, o.blocks, o.in_thread, o.kind, o.data
+                o.id,
+                o.release_id,
+                channel,
+                str(ts),
+                o.text,
+                o.blocks,
+                o.in_thread,
+                o.kind,
+                o.data,
+                o.attempts,
+                o.created_at,
             )
             for o, channel, ts in rows
         ]
@@ -275,10 +300,18 @@ class Repo(MonitoringQueries, AuthorizationQueries):
             update(OutboxRow).where(OutboxRow.id == message_id).values(sent_at=now)
         )
 
+    async def message_attempt(self, message_id: int) -> None:
+        """Counted before the call: a crash after Slack took it leaves the count behind."""
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == message_id)
+            .values(attempts=OutboxRow.attempts + 1)
+        )
+
     async def message_failed(
         self, message_id: int, error: str, give_up: bool, now: datetime
     ) -> None:
-        values: dict[str, Any] = {"attempts": OutboxRow.attempts + 1, "last_error": error[:500]}
+        values: dict[str, Any] = {"last_error": error[:500]}
         if give_up:
             values["sent_at"] = now  # leaves the queue; last_error says why
         await self.session.execute(

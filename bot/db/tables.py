@@ -67,6 +67,8 @@ class ReleaseRow(Base):
     card_ts: Mapped[str | None] = mapped_column(String(40))
     card_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     card_sent_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Set before the card's first chat.postMessage: after a crash, look before posting again.
+    card_attempted: Mapped[bool] = mapped_column(default=False, server_default="0")
     # Section 10, recorded with the final approval (the window may be planned at `new`).
     window_start: Mapped[datetime | None]
     window_end: Mapped[datetime | None]

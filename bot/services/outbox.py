@@ -18,6 +18,14 @@ class OutboxService:
         async with self.deps.db.write() as repo:
             await repo.card_sent(release_id, version, card_ts)
 
+    async def message_attempt(self, message_id: int) -> None:
+        async with self.deps.db.write() as repo:
+            await repo.message_attempt(message_id)
+
+    async def card_attempt(self, release_id: int) -> None:
+        async with self.deps.db.write() as repo:
+            await repo.card_attempt(release_id)
+
     async def message_sent(self, message_id: int) -> None:
         async with self.deps.db.write() as repo:
             await repo.message_sent(message_id, self.deps.clock.now())

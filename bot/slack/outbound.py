@@ -13,6 +13,8 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -24,6 +26,8 @@ from bot.slack.blocks.card import card, card_text
 from bot.slack.blocks.monitoring import render
 
 log = logging.getLogger(__name__)
+
+EVENT_TYPE = "readiness_post"  # message metadata: which card or outbox row a post is
 
 PERMANENT = {
     "channel_not_found",
@@ -88,7 +92,7 @@ class Outbound:
         """One pass. Returns the seconds until something held back falls due, if anything."""
         waits: list[float] = []
         for pending in await self.releases.pending_cards():
-            wait = await self._card(pending.release_id, pending.card_ts)
+            wait = await self._card(pending.release_id, pending.card_ts, pending.attempted)
             if wait:
                 waits.append(wait)
         held: set[str] = set()  # channels where an earlier message waits: keep their order
@@ -102,12 +106,21 @@ class Outbound:
                 waits.append(wait)
                 held.add(message.channel)
                 continue
+            thread_ts = message.thread_ts if message.in_thread else None
+            key = {"message": message.id}
             try:
+                if message.attempts and await self._posted(
+                    message.channel, thread_ts, message.created_at, key
+                ):
+                    await self.outbox.message_sent(message.id)  # it landed before a crash
+                    continue
+                await self.outbox.message_attempt(message.id)
                 await self.client.chat_postMessage(
                     channel=message.channel,
-                    thread_ts=message.thread_ts if message.in_thread else None,
+                    thread_ts=thread_ts,
                     text=message.text,
                     blocks=render(message.kind, message.data, message.text) or message.blocks,
+                    metadata={"event_type": EVENT_TYPE, "event_payload": key},
                 )
             except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
                 wait = await self._failed("chat.postMessage", exc, message.id)
@@ -124,7 +137,30 @@ class Outbound:
         now = time.monotonic()
         return max(self._paused.get(method, 0.0) - now, last + interval - now, 0.0)
 
-    async def _card(self, release_id: int, card_ts: str | None) -> float:
+    async def _posted(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        since: datetime | None,
+        key: dict[str, int],
+    ) -> str | None:
+        """The ts of our message carrying `key`, if Slack has it: a post that was sent but
+        not recorded (the process died in between) must not be sent twice."""
+        oldest = f"{(since or datetime.now(UTC)).timestamp() - 60:.6f}"
+        args: dict[str, Any] = {"channel": channel, "oldest": oldest, "limit": 200}
+        if thread_ts:
+            answer = await self.client.conversations_replies(
+                ts=thread_ts, include_all_metadata=True, **args
+            )
+        else:
+            answer = await self.client.conversations_history(include_all_metadata=True, **args)
+        for found in answer.get("messages") or []:
+            metadata = found.get("metadata") or {}
+            if metadata.get("event_type") == EVENT_TYPE and metadata.get("event_payload") == key:
+                return str(found["ts"])
+        return None
+
+    async def _card(self, release_id: int, card_ts: str | None, attempted: bool = False) -> float:
         method = "chat.update" if card_ts else "chat.postMessage"
         wait = self._wait(
             method, self._card_sent_at.get(release_id, 0.0) if card_ts else 0.0, self.card_interval
@@ -140,8 +176,22 @@ class Outbound:
                 )
                 await self.outbox.card_sent(release_id, version)
             else:
+                key = {"card": release_id}
+                found = None
+                if attempted:
+                    found = await self._posted(
+                        view.release.channel, None, view.release.created_at, key
+                    )
+                if found:  # posted before a crash: bring it up to date instead
+                    await self.outbox.card_sent(release_id, 0, found)
+                    self.wake.set()
+                    return 0.0
+                await self.outbox.card_attempt(release_id)
                 response = await self.client.chat_postMessage(
-                    channel=view.release.channel, text=text, blocks=blocks
+                    channel=view.release.channel,
+                    text=text,
+                    blocks=blocks,
+                    metadata={"event_type": EVENT_TYPE, "event_payload": key},
                 )
                 await self.outbox.card_sent(release_id, version, str(response["ts"]))
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:

@@ -81,10 +81,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("rollback_plan", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("deployed_at", bot.db.tables.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("deployed_by", sa.String(length=40), nullable=True))
+        batch_op.add_column(
+            sa.Column("card_attempted", sa.Boolean(), server_default="0", nullable=False)
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("releases", schema=None) as batch_op:
+        batch_op.drop_column("card_attempted")
         batch_op.drop_column("deployed_by")
         batch_op.drop_column("deployed_at")
         batch_op.drop_column("rollback_plan")
