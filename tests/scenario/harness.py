@@ -95,7 +95,7 @@ def target_env(target: ThreadedTarget, tmp: Path) -> dict[str, str]:
     }
 
 
-def test_config(tmp: Path) -> Path:
+def scenario_config(tmp: Path) -> Path:
     """The shipped app.yaml, with Slack pacing shortened so scenarios run quickly."""
     path = tmp / "app.yaml"
     path.write_text(
@@ -121,7 +121,7 @@ class Bot:
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": fake.api_url,
             "DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
-            "READINESS_CONFIG": str(test_config(tmp)),
+            "READINESS_CONFIG": str(scenario_config(tmp)),
             "PORT": str(self.port),
             **target_env(target, tmp),
             "READINESS_ENGINEERING_LEAD": "UENG,UENG2",
