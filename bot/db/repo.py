@@ -221,8 +221,7 @@ class Repo(MonitoringQueries, AuthorizationQueries):
             )
         ).all()
         return [
-            PendingCard(r.id, r.channel, r.card_ts, r.card_version, r.card_attempted)
-            for r in rows
+            PendingCard(r.id, r.channel, r.card_ts, r.card_version, r.card_attempted) for r in rows
         ]
 
     async def card_attempt(self, release_id: int) -> None:

@@ -32,6 +32,15 @@ def timeline(phases: Sequence[Phase], deployed_at: datetime) -> list[PhaseWindow
     return windows
 
 
+@dataclass(frozen=True)
+class MonitoringStatus:
+    """Where a deployed release's monitoring stands: each phase (its digest posted or not)
+    and the items breaching now."""
+
+    phases: tuple[tuple[PhaseWindow, bool], ...]
+    breaching: tuple[str, ...] = ()  # titles of the items with an open alert
+
+
 def current(windows: Sequence[PhaseWindow], now: datetime) -> PhaseWindow | None:
     return next((w for w in windows if w.start <= now < w.end), None)
 

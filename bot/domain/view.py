@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.config import AppConfig
 from bot.domain.model import CheckRunProgress, LatestResult, Rejection, Release, Signature, Tick
+from bot.domain.monitoring import MonitoringStatus
 from bot.domain.readiness import Readiness, assess
 from bot.domain.signoff import Authorization, RoleProgress, authorize, role_progress
 
@@ -20,6 +21,7 @@ class ReleaseView:
     authorization: Authorization
     rejections: tuple[Rejection, ...]
     run: CheckRunProgress | None
+    monitoring: MonitoringStatus | None = None  # once deployed
 
     @property
     def signatures(self) -> list[Signature]:

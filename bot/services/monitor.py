@@ -149,6 +149,7 @@ class MonitorService:
             await repo.audit(
                 "alert.opened", now, release.id, None, item=item.id, reason=result.reason
             )
+            await repo.touch_card(release.id)
         elif not failing and open_alert is not None:
             await repo.recover_alert(open_alert.id, now)
             await repo.enqueue(
@@ -158,6 +159,7 @@ class MonitorService:
                 now,
             )
             await repo.audit("alert.recovered", now, release.id, None, item=item.id)
+            await repo.touch_card(release.id)
 
     async def answer(self, release_id: int, alert_id: int, user: str, rollback: bool) -> str:
         """Acknowledge a breach, or record the decision to roll back; returns what was done."""

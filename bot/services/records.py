@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from bot.config import AppConfig
 from bot.db import Repo
 from bot.domain.errors import NotFound
 from bot.domain.model import Release, ReleaseState
+from bot.domain.monitoring import MonitoringStatus, timeline
 from bot.domain.signoff import derive_state
 from bot.domain.view import ReleaseView, build_view
 from bot.text import escape
@@ -21,7 +23,7 @@ async def load_release(repo: Repo, release_id: int) -> Release:
 
 
 async def load_view(repo: Repo, app: AppConfig, release: Release) -> ReleaseView:
-    return build_view(
+    view = build_view(
         app,
         release,
         await repo.signatures(release.id),
@@ -30,6 +32,22 @@ async def load_view(repo: Repo, app: AppConfig, release: Release) -> ReleaseView
         await repo.ticks(release.id),
         await repo.latest_run(release.id),
     )
+    if release.deployed_at is None:
+        return view
+    posted = await repo.marks(release.id, "digest:")
+    titles = {item.id: item.title for item in app.post_deploy.items}
+    status = MonitoringStatus(
+        tuple(
+            (window, window.digest_key in posted)
+            for window in timeline(app.post_deploy.phases, release.deployed_at)
+        ),
+        tuple(
+            titles.get(b.item_id, b.item_id)
+            for b in await repo.breaches(release.id)
+            if b.recovered_at is None
+        ),
+    )
+    return replace(view, monitoring=status)
 
 
 def _suspended(name: str, view: ReleaseView) -> str:

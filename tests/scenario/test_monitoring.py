@@ -70,6 +70,6 @@ def test_phases_digest_once_each_in_order_across_a_kill(
     fake.wait_for(lambda s: len(digests(s, name)) >= 3 or None, timeout=30)
     time.sleep(1.0)  # anything doubled would have arrived by now
     assert fake.on_loop(lambda s: digests(s, name)) == TITLES
-    slack.wait_card(name, "Done")
+    slack.wait_card(name, "Done", *(f"{title}: digest posted" for title in TITLES))
     thread = slack.thread(name)
     assert any("monitoring of *" + name + "* is complete" in t for t in thread)

@@ -25,6 +25,7 @@ from bot.services.deps import Deps
 from bot.services.records import load_release, settle
 from bot.services.signoff import evidence
 from bot.services.tasks import TaskRunner
+from bot.slack.blocks.card import post_deploy_lines
 from bot.slack.services import Services
 from tests.scenario.harness import ThreadedTarget
 
@@ -189,6 +190,11 @@ async def test_phases_run_on_their_cadence_alert_once_and_digest_once(world: Wor
     world.clock.move(minutes=2)
     await monitor.tick(wait=True)  # 10:04 still failing: no second alert
     (alert,) = world.alerts(release_id)
+    view = await services.releases.view(release_id)
+    assert view.monitoring is not None and view.monitoring.breaching == ("Database healthy",)
+    lines = post_deploy_lines(view)
+    assert lines[0].startswith(":eyes: Immediate (First Hour): until <!date^")
+    assert lines[-1] == ":rotating_light: *Breaching now:* Database healthy"
     assert alert.startswith(":rotating_light: <@UOPS> <@UCTO> *Database healthy* is failing")
     assert "GET /api/health/db answered 503 Service Unavailable" in alert
 

@@ -172,11 +172,25 @@ def _authorization(view: ReleaseView) -> list[Block]:
 
 
 def post_deploy_lines(view: ReleaseView) -> list[str]:
-    """The post-deployment status under "Deployed …" (the monitoring phase, its breaches).
-
-    Nothing yet: post-deployment monitoring fills this in.
-    """
-    return []
+    """The post-deployment status under "Deployed …": each phase, its digest, the breaches."""
+    status = view.monitoring
+    if status is None:
+        return []
+    lines = []
+    upcoming = True
+    for window, digested in status.phases:
+        title = escape(window.phase.title)
+        if digested:
+            lines.append(f":white_check_mark: {title}: digest posted")
+        elif upcoming:
+            upcoming = False
+            lines.append(f":eyes: {title}: until {when(window.end)}")
+        else:
+            lines.append(f":white_circle: {title}: {when(window.start)} – {when(window.end)}")
+    if status.breaching:
+        shown = ", ".join(escape(t) for t in status.breaching[:5])
+        lines.append(f":rotating_light: *Breaching now:* {shown}")
+    return lines
 
 
 def _deployed(release: Release) -> str:
