@@ -13,10 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from bot.config import load_settings
 from bot.db import Database
 from bot.db.migrate import upgrade
+from bot.db.tables import ReleaseRow
 from bot.domain.errors import InvalidState, NotAuthorized
 from bot.domain.model import ReleaseState
 from bot.scheduler import Scheduler
@@ -204,6 +206,16 @@ async def test_phases_run_on_their_cadence_alert_once_and_digest_once(world: Wor
     await monitor.answer(release_id, alert_id, "UOPS", rollback=False)
     with pytest.raises(InvalidState, match="already acknowledged"):
         await monitor.answer(release_id, alert_id, "UCTO", rollback=False)
+    async with world.deps.db.write() as repo:
+        await repo.session.execute(
+            update(ReleaseRow).values(rollback_plan="helm rollback lumines 41 (runbook §7)")
+        )
+    await monitor.answer(release_id, alert_id, "UCTO", rollback=True)
+    rollback = world.messages(release_id)[-1]["text"]
+    assert rollback.startswith(":leftwards_arrow_with_hook: <@UCTO> decided to *roll back*")
+    assert rollback.endswith("Rollback plan: helm rollback lumines 41 (runbook §7)")
+    with pytest.raises(InvalidState, match="already decided to roll back"):
+        await monitor.answer(release_id, alert_id, "UOPS", rollback=True)
 
     world.target.state.broken.clear()
     world.clock.move(minutes=2)
@@ -224,7 +236,8 @@ async def test_phases_run_on_their_cadence_alert_once_and_digest_once(world: Wor
     assert (items["error_rate"]["runs"], items["error_rate"]["passed"]) == (5, 5)
     assert items["error_rate"]["worst"] == "highest 0"
     (breach,) = first["breaches"]
-    assert breach["acknowledged_by"] == "UOPS" and breach["recovered_at"] is not None
+    assert breach["acknowledged_by"] == "UOPS" and breach["rolled_back_by"] == "UCTO"
+    assert breach["recovered_at"] is not None
     digest_message = next(m for m in world.messages(release_id) if m["kind"] == "digest")
     assert digest_message["in_thread"] == 0  # to the channel, not the thread
 
