@@ -73,3 +73,32 @@ def test_phases_digest_once_each_in_order_across_a_kill(
     slack.wait_card(name, "Done", *(f"{title}: digest posted" for title in TITLES))
     thread = slack.thread(name)
     assert any("monitoring of *" + name + "* is complete" in t for t in thread)
+
+
+def test_a_breach_is_answered_from_its_alert_in_the_thread(
+    slack: Slack, target: ThreadedTarget, fake: FakeSlackThread, name: str
+) -> None:
+    slack.command("UREL", f"new {name} ref=abc123")
+    slack.checks_done(name)
+    approve_all_but_final(slack, name)
+    assert slack.sign("UCTO", name, "cto").status_code == 200
+    slack.wait_card(name, "Approved for production deployment")
+    target.state.broken.add("nats")
+    try:
+        slack.command("UOPS", f"deployed {name}")
+        ts = slack.card(name).ts
+        alert = fake.wait_for(
+            lambda s: next(
+                (m for m in s.thread(CHANNEL, ts) if m.text.startswith(":rotating_light:")), None
+            ),
+            timeout=20,
+        )
+    finally:
+        target.state.broken.discard("nats")
+    assert "*All services healthy: NATS (/api/health/nats)* is failing" in alert.text
+    assert "<@UOPS>" in alert.text and "<@UCTO>" in alert.text
+    refusal = slack.refusal("UENG", lambda: slack.click("UENG", name, ids.ALERT_ACK, message=alert))
+    assert "or the deployment team can answer this alert" in refusal
+    slack.click("UOPS", name, ids.ALERT_ACK, message=alert)
+    slack.wait_thread(name, "<@UOPS> acknowledged the alert")
+    slack.wait_thread(name, "recovered on *" + name + "*")
