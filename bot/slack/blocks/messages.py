@@ -8,7 +8,7 @@ from bot.slack.blocks.common import STATE_LABEL, Block, context, section
 from bot.text import escape
 
 HELP = """*Readiness* keeps this channel's production-readiness sign-off.
-`/readiness new NAME [ref=SHA] [window=START/END]` open a release (e.g. `/readiness new LUMINES 1.0.0`)
+`/readiness new NAME [ref=SHA] [window=START/END]` open a release, e.g. `new LUMINES 1.0.0`
 `/readiness status [NAME]` where a release stands
 `/readiness list` the open releases
 `/readiness check [NAME] [SECTION]` run the automated checks again
