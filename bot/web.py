@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -14,10 +15,35 @@ from bot.db import Database
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is refused (413)
+WINDOW = 5 * 60  # Slack's signatures are valid this long (SignatureVerifier checks both ways)
+
+
+class ReplayGuard:
+    """A signed request is accepted once: the same timestamp and signature again (a replay
+    within the five minutes a signature is valid) is refused. Slack never resends a request
+    byte for byte; its Events API retries are signed anew."""
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.limit = limit
+        self._seen: dict[tuple[str, str], int] = {}  # insertion order = arrival order
+
+    def first_time(self, timestamp: str, signature: str, now: float) -> bool:
+        horizon = now - WINDOW - 60
+        while self._seen:
+            oldest = next(iter(self._seen.items()))
+            if oldest[1] >= horizon and len(self._seen) < self.limit:
+                break
+            del self._seen[oldest[0]]
+        key = (timestamp, signature)
+        if key in self._seen:
+            return False
+        self._seen[key] = int(timestamp)
+        return True
 
 
 def build_web(bolt: AsyncApp, db: Database, signing_secret: str) -> web.Application:
     verifier = SignatureVerifier(signing_secret)
+    replays = ReplayGuard()
 
     async def slack_events(request: web.Request) -> web.Response:
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
@@ -31,6 +57,9 @@ def build_web(bolt: AsyncApp, db: Database, signing_secret: str) -> web.Applicat
         signature = request.headers.get("X-Slack-Signature", "")
         if not verifier.is_valid(body, timestamp, signature):
             return web.Response(status=401, text="invalid request")
+        if not replays.first_time(timestamp, signature, time.time()):
+            log.warning("refused a replayed request (timestamp %s)", timestamp)
+            return web.Response(status=401, text="replayed request")
         try:
             bolt_request = await to_bolt_request(request)
         except Exception:  # Bolt would answer 500 to a body it can't parse

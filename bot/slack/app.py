@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -30,6 +31,7 @@ def build_app(services: Services, client: AsyncWebClient) -> AsyncApp:
     commands.register(app, services)
     actions.register(app, services)
     views.register(app, services)
+    _ignore_the_rest(app)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
@@ -37,6 +39,23 @@ def build_app(services: Services, client: AsyncWebClient) -> AsyncApp:
         return BoltResponse(status=500, body="")
 
     return app
+
+
+def _ignore_the_rest(app: AsyncApp) -> None:
+    """Registered last: an action or view this version doesn't know (an old message's
+    button, another app's) is acknowledged and logged, never answered with an error."""
+    anything = re.compile(".*")
+
+    @app.action(anything)
+    async def unknown_action(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        log.info("ignored unknown action %r", str(action.get("action_id", ""))[:80])
+
+    @app.view(anything)
+    async def unknown_view(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        log.info("ignored unknown view %r", str(body.get("view", {}).get("callback_id"))[:80])
 
 
 def make_client(token: str, api_url: str) -> AsyncWebClient:
