@@ -133,6 +133,39 @@ def config_validate(path: str | None) -> None:
 
 
 @main.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain; exit 1 naming the first event that was edited, deleted or forged."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.db import Database
+    from bot.services.audit import verify_chain
+
+    try:
+        env = load_environment()
+    except ConfigError as exc:
+        _fail(exc.problems)
+
+    async def run() -> None:
+        database = Database(env.database_url)
+        try:
+            report = await verify_chain(database)
+        except OperationalError as exc:
+            _fail([f"{env.database_url}: not a Readiness database ({exc.orig})"])
+        finally:
+            await database.close()
+        if not report.ok:
+            _fail([f"{env.database_url}: {report.problem}"], code=1)
+        click.echo(f"audit log OK: {report.events} events, head {report.head}")
+
+    asyncio.run(run())
+
+
+@main.group()
 def db() -> None:
     """The database."""
 
