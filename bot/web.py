@@ -47,8 +47,9 @@ def build_web(bolt: AsyncApp, db: Database, signing_secret: str) -> web.Applicat
 
     async def slack_events(request: web.Request) -> web.Response:
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        if not timestamp.isdigit():
+        if not (timestamp.isascii() and timestamp.isdigit()):
             # Bolt answers 500 for a non-numeric timestamp; it is simply unauthenticated.
+            # (isdigit() alone accepts "²" and other digits int() refuses.)
             return web.Response(status=401, text="invalid request")
         try:
             body = (await request.read()).decode("utf-8")

@@ -1,0 +1,25 @@
+"""Reliability fixtures: the scenario fixtures (fake Slack, LUMINES target, the real bot
+over HTTP), with a bot whose schedules are off, so row counts change only by what a test
+does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.fake_slack import FakeSlackThread
+from tests.reliability.helpers import start_bot
+from tests.scenario.conftest import fake, name, slack, target  # noqa: F401
+from tests.scenario.harness import Bot, ThreadedTarget
+
+
+@pytest.fixture(scope="module")
+def bot(
+    fake: FakeSlackThread,  # noqa: F811
+    target: ThreadedTarget,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Bot]:
+    running = start_bot(fake, target, tmp_path_factory.mktemp("bot"))
+    yield running
+    running.stop()

@@ -1,0 +1,160 @@
+"""Helpers of the reliability suite: a quiet bot, row counts, releases, signed bodies."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bot.fake_slack import FakeSlackThread, View, payloads
+from tests.scenario.conftest import Slack
+from tests.scenario.harness import ROOT, SECRET, Bot, ThreadedTarget, text_of
+
+TABLES = ("releases", "signatures", "audit_events", "outbox")
+
+# Who may sign what (tests/scenario/harness.py's environment): the non-final roles.
+SIGNERS = {
+    "engineering_lead": "UENG",
+    "devops_lead": "UOPS",
+    "security_lead": "USEC",
+    "product_owner": "UPRD",
+}
+
+
+def quiet_config(tmp: Path, extra: str = "") -> Path:
+    """The shipped app.yaml with fast Slack pacing and no cron jobs (no scheduled re-check
+    or reminder may write rows while a test counts them). `extra` edits roles, e.g.
+    `min_signers`."""
+    text = (ROOT / "app.yaml").read_text()
+    for line in ('recheck: "*/30 * * * *"', 'reminder: "0 9 * * 1-5"'):
+        assert line in text, f"app.yaml changed: no {line!r}"
+        text = text.replace(line, line.split(":")[0] + ": null")
+    if extra:
+        text = extra_roles(text, extra)
+    text += "\nslack:\n  card_update_interval: 200ms\n  post_interval: 20ms\n"
+    path = tmp / "reliability.yaml"
+    path.write_text(text)
+    return path
+
+
+def extra_roles(text: str, extra: str) -> str:
+    """`extra` is `role_id.key: value`; inserted under that role's title line."""
+    role, rest = extra.split(".", 1)
+    anchor = f"  {role}:\n"
+    assert anchor in text, f"app.yaml has no role {role}"
+    return text.replace(anchor, f"{anchor}    {rest}\n", 1)
+
+
+def start_bot(
+    fake: FakeSlackThread, target: ThreadedTarget, tmp: Path, extra: str = "", **env: str
+) -> Bot:
+    config = quiet_config(tmp, extra)
+    return Bot(fake, target, tmp, READINESS_CONFIG=str(config), **env).start()
+
+
+# --- reading the database -------------------------------------------------------------
+
+
+def query(bot: Bot, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(bot.db_path) as db:
+        return db.execute(sql, args).fetchall()
+
+
+def rows(bot: Bot) -> dict[str, int]:
+    """How many rows each table that a request could write to holds."""
+    return {table: query(bot, f"SELECT count(*) FROM {table}")[0][0] for table in TABLES}
+
+
+def release_id(bot: Bot, name: str) -> int:
+    found = query(bot, "SELECT id FROM releases WHERE name = ? AND state != 'cancelled'", name)
+    assert found, f"no release {name}"
+    return int(found[0][0])
+
+
+def live_signatures(bot: Bot, name: str) -> list[tuple[str, str]]:
+    """(role, user) of every signature on NAME not withdrawn."""
+    return [
+        (str(role), str(user))
+        for role, user in query(
+            bot,
+            "SELECT role_id, user_id FROM signatures JOIN releases ON releases.id = release_id "
+            "WHERE releases.name = ? AND withdrawn_at IS NULL ORDER BY signatures.id",
+            name,
+        )
+    ]
+
+
+def unsent(bot: Bot) -> int:
+    """Outbox rows and card versions still to reach Slack."""
+    messages = query(bot, "SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0][0]
+    cards = query(bot, "SELECT count(*) FROM releases WHERE card_sent_version < card_version")
+    return int(messages) + int(cards[0][0])
+
+
+# --- Slack -----------------------------------------------------------------------------
+
+
+def open_release(slack: Slack, name: str, ref: str = "abc123") -> int:
+    """`/readiness new NAME`, its checks finished and its card posted; the release id."""
+    reply = slack.command("UREL", f"new {name} ref={ref}")
+    assert f"Opened *{name}*" in reply, reply
+    slack.checks_done(name)
+    slack.wait_card(name, "Readiness")
+    return release_id(slack.bot, name)
+
+
+def settle(slack: Slack, timeout: float = 20) -> None:
+    """Wait until every queued card update and thread message reached Slack."""
+    slack.fake.wait_for(lambda _: unsent(slack.bot) == 0 or None, timeout=timeout)
+
+
+def thread_texts(slack: Slack, name: str) -> list[str]:
+    return slack.thread(name)
+
+
+def sign_values(view: View) -> dict[str, Any]:
+    """Every attestation of the Sign modal ticked."""
+    options = [
+        o["value"]
+        for b in view.blocks
+        if b.get("block_id") == "attestations"
+        for o in b["element"]["options"]
+    ]
+    assert options, view.all_text()
+    return {"attestations": options}
+
+
+def submission(
+    slack: Slack,
+    user: str,
+    view: View,
+    values: Mapping[str, Any] | None = None,
+    **edits: Any,
+) -> bytes:
+    """The view_submission body Slack would send for VIEW, with fields of the view
+    replaced by `edits` (e.g. a private_metadata a client tampered with)."""
+    spec = {**view.as_slack(), **edits}
+    return payloads.view_submission(
+        {"id": user, "name": user.lower()},
+        spec,
+        dict(values if values is not None else sign_values(view)),
+        enforce_required=False,
+        team_id=slack.driver.team_id,
+        team_domain=slack.driver.team_domain,
+        api_app_id=slack.driver.app_id,
+    )
+
+
+def signed(body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    return {"Content-Type": payloads.FORM, **payloads.sign(SECRET, body, timestamp)}
+
+
+def post(bot: Bot, body: bytes, headers: Mapping[str, str | bytes]) -> httpx.Response:
+    return httpx.post(bot.events_url, content=body, headers=dict(headers), timeout=15)
+
+
+def card_text(slack: Slack, name: str) -> str:
+    return text_of(slack.card(name).blocks)
