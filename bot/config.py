@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
@@ -59,6 +59,9 @@ class Role(Strict):
     )
     min_signers: int = Field(default=1, ge=1, le=10)
     final: bool = False
+    # A signature goes stale, to be given again, when the release's ref or the checklist
+    # changes after it was given.
+    stale_on: list[Literal["ref", "config"]] = ["ref", "config"]  # pydantic copies it
 
 
 class Item(Strict):
@@ -167,8 +170,13 @@ class AppConfig(Strict):
 
     @property
     def version(self) -> str:
-        """A fingerprint of the checklist and roles: what a signature was given on."""
-        shape = self.model_dump(mode="json", include={"roles", "sections", "post_deploy"})
+        """A fingerprint of the checklist and what each role attests: what a signature was
+        given on. Who holds a role (members, user groups) is not part of it."""
+        shape = self.model_dump(
+            mode="json",
+            include={"sections", "post_deploy", "roles"},
+            exclude={"roles": {"__all__": {"members", "usergroups", "stale_on"}}},
+        )
         canonical = json.dumps(shape, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 

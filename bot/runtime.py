@@ -80,6 +80,9 @@ class Runtime:
             )
         except Exception as exc:
             log.error("Slack is unreachable (%s); will keep trying as work arrives", exc)
+        told = await self.services.releases.review_config()
+        if told:
+            log.warning("the checklist changed: told %d release(s) of stale signatures", told)
         self._sender = asyncio.create_task(self.outbound.run(), name="outbound")
         self.scheduler.start()
         self._runner = web.AppRunner(

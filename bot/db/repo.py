@@ -184,6 +184,11 @@ class Repo(MonitoringQueries, AuthorizationQueries):
         found = await self.releases(sorted(PRE_DEPLOY), channel=channel, limit=1)
         return found[0] if found else None
 
+    async def set_ref(self, release_id: int, ref: str, now: datetime) -> None:
+        await self.session.execute(
+            update(ReleaseRow).where(ReleaseRow.id == release_id).values(ref=ref, updated_at=now)
+        )
+
     async def set_state(
         self, release_id: int, state: ReleaseState, now: datetime, closed_by: str | None = None
     ) -> None:

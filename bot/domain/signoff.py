@@ -29,6 +29,40 @@ class RoleProgress:
 
 
 @dataclass(frozen=True)
+class StaleSignature:
+    """A signature given on evidence that no longer holds: it counts no more."""
+
+    signature: Signature
+    reason: str
+
+
+def stale_reason(app: AppConfig, release: Release, signature: Signature) -> str | None:
+    """Why a signature no longer counts: the release's ref or the checklist changed since."""
+    role = app.roles.get(signature.role_id)
+    seen = signature.evidence
+    if role is None:
+        return "its role is no longer in the checklist"
+    if "ref" in role.stale_on and seen.get("ref") != release.ref:
+        return f"the ref changed from `{seen.get('ref') or 'none'}` to `{release.ref or 'none'}`"
+    if "config" in role.stale_on and seen.get("config_version") != app.version:
+        return "the checklist changed since it was given"
+    return None
+
+
+def split_stale(
+    app: AppConfig, release: Release, signatures: Sequence[Signature]
+) -> tuple[list[Signature], list[StaleSignature]]:
+    fresh, stale = [], []
+    for signature in signatures:
+        reason = stale_reason(app, release, signature)
+        if reason is None:
+            fresh.append(signature)
+        else:
+            stale.append(StaleSignature(signature, reason))
+    return fresh, stale
+
+
+@dataclass(frozen=True)
 class Condition:
     text: str
     met: bool
@@ -218,6 +252,7 @@ def authorize(
     signatures: Sequence[Signature],
     rejections: Sequence[Rejection],
     readiness: Readiness,
+    stale: Sequence[StaleSignature] = (),
 ) -> Authorization:
     """Section 10 of the sign-off: approved only when every condition is met."""
     progress = role_progress(app, signatures)
@@ -243,6 +278,12 @@ def authorize(
     if not final.complete:
         reasons.append(f"no final approval by {final.role.title}")
     reasons += [f"rejected by <@{r.user_id}>: {r.reason}" for r in rejections]
+    reasons += [
+        f"the signature of <@{s.signature.user_id}> as "
+        f"{app.roles[s.signature.role_id].title if s.signature.role_id in app.roles else '?'} "
+        f"is stale ({s.reason})"
+        for s in stale
+    ]
     if release.state is ReleaseState.SUSPENDED:
         reasons.insert(0, "suspended: a blocking item regressed after approval")
     approved = not reasons and release.state in (

@@ -9,7 +9,14 @@ from bot.config import AppConfig
 from bot.domain.model import CheckRunProgress, LatestResult, Rejection, Release, Signature, Tick
 from bot.domain.monitoring import MonitoringStatus
 from bot.domain.readiness import Readiness, assess
-from bot.domain.signoff import Authorization, RoleProgress, authorize, role_progress
+from bot.domain.signoff import (
+    Authorization,
+    RoleProgress,
+    StaleSignature,
+    authorize,
+    role_progress,
+    split_stale,
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,7 @@ class ReleaseView:
     rejections: tuple[Rejection, ...]
     run: CheckRunProgress | None
     monitoring: MonitoringStatus | None = None  # once deployed
+    stale: tuple[StaleSignature, ...] = ()  # given on evidence that changed: they count no more
 
     @property
     def signatures(self) -> list[Signature]:
@@ -46,12 +54,14 @@ def build_view(
     run: CheckRunProgress | None,
 ) -> ReleaseView:
     readiness = assess(app, results, ticks)
+    fresh, stale = split_stale(app, release, signatures)
     return ReleaseView(
         release=release,
         product=app.product,
         readiness=readiness,
-        roles=tuple(role_progress(app, signatures)),
-        authorization=authorize(app, release, signatures, rejections, readiness),
+        roles=tuple(role_progress(app, fresh)),
+        authorization=authorize(app, release, fresh, rejections, readiness, stale),
         rejections=tuple(rejections),
         run=run,
+        stale=tuple(stale),
     )

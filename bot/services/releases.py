@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.db.repo import PendingCard
+from bot.config import AppConfig
+from bot.db.repo import PendingCard, Repo
 from bot.domain.authorization import parse_window
 from bot.domain.errors import InvalidInput, InvalidState, NotFound
 from bot.domain.model import PRE_DEPLOY, Release, ReleaseState
-from bot.domain.signoff import check_can_cancel
+from bot.domain.signoff import StaleSignature, check_can_cancel
 from bot.domain.view import ReleaseView
 from bot.services.deps import Deps
 from bot.services.membership import memberships
 from bot.services.records import load_release, load_view, settle
 from bot.text import clean, escape
+
+
+def _signers(app: AppConfig, stale: Sequence[StaleSignature]) -> str:
+    return ", ".join(
+        f"<@{s.signature.user_id}> ({escape(app.roles[s.signature.role_id].title)})"
+        for s in stale
+        if s.signature.role_id in app.roles
+    )
+
 
 MAX_NAME = 80
 MAX_REF = 200
@@ -27,6 +39,7 @@ _NAME = re.compile(r"^[\w .:/+@#-]+$")
 class Opened:
     release: Release
     created: bool
+    moved_from: str | None = None  # an open release given a new ref: what it was
 
 
 def check_name(raw: str) -> str:
@@ -67,7 +80,10 @@ class ReleaseService:
             async with self.deps.db.write() as repo:
                 existing = await repo.release_by_name(name)
                 if existing is not None and existing.state is not ReleaseState.CANCELLED:
-                    return Opened(existing, created=False)
+                    if ref is None or ref == existing.ref:
+                        return Opened(existing, created=False)
+                    moved = await self._move(repo, existing, ref, user, now)
+                    return Opened(moved, created=False, moved_from=existing.ref or "none")
                 release = await repo.add_release(name, home, ref, user, now, self.app.version)
                 planning: dict[str, list[str]] = {}
                 if planned is not None:
@@ -93,6 +109,56 @@ class ReleaseService:
             return Opened(existing, created=False)
         self.deps.outbox_ready.set()
         return Opened(release, created=True)
+
+    async def _move(
+        self, repo: Repo, release: Release, ref: str, user: str, now: datetime
+    ) -> Release:
+        """A new ref for a release still being signed: the signatures given on the old one
+        go stale (per role's `stale_on`); the thread says whose and why."""
+        if release.state not in PRE_DEPLOY:
+            raise InvalidState(
+                f"{escape(release.name)} is {release.state.value}: open a new release for "
+                f"ref `{escape(ref)}`."
+            )
+        await repo.set_ref(release.id, ref, now)
+        await repo.audit("release.ref", now, release.id, user, old=release.ref, new=ref)
+        moved = await load_release(repo, release.id)
+        view = await settle(repo, self.app, moved, now, user)
+        text = (
+            f":arrows_counterclockwise: <@{user}> moved *{escape(release.name)}* to ref "
+            f"`{escape(ref)}` (was `{escape(release.ref or 'none')}`); the checks run again."
+        )
+        if view.stale:
+            text += "\nThese signatures were given on the old ref and must be given again: "
+            text += _signers(self.app, view.stale)
+        await repo.enqueue(release.id, text, now)
+        return await load_release(repo, release.id)
+
+    async def review_config(self) -> int:
+        """At start: releases whose signatures were given on another checklist are told once
+        (per checklist version) which signatures went stale; returns how many were told."""
+        now = self.deps.clock.now()
+        told = 0
+        for view in await self.active():
+            stale = [s for s in view.stale if "checklist changed" in s.reason]
+            if not stale:
+                continue
+            async with self.deps.db.write() as repo:
+                key = f"stale-config:{self.app.version}"
+                if not await repo.mark(view.release.id, key, now, now):
+                    continue
+                await settle(repo, self.app, view.release, now, None)
+                await repo.enqueue(
+                    view.release.id,
+                    ":arrows_counterclockwise: The checklist changed (version "
+                    f"`{self.app.version}`); these signatures were given on the previous one "
+                    "and must be given again: " + _signers(self.app, stale),
+                    now,
+                )
+                told += 1
+        if told:
+            self.deps.outbox_ready.set()
+        return told
 
     async def resolve(self, name: str | None, channel: str | None) -> Release:
         """A release by name, or the newest open one of this channel (then of any channel)."""

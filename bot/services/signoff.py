@@ -120,6 +120,17 @@ class SignoffService:
                 check_can_sign(
                     self.app, release, role_id, user, held, before.signatures, before.readiness
                 )
+                for old in before.stale:  # signing again replaces the person's stale signature
+                    if old.signature.user_id == user:
+                        await repo.withdraw_signature(old.signature.id, now)
+                        await repo.audit(
+                            "signature.replaced",
+                            now,
+                            release.id,
+                            user,
+                            signature_id=old.signature.id,
+                            reason=old.reason,
+                        )
                 signature = await repo.add_signature(
                     release.id,
                     role_id,

@@ -47,6 +47,11 @@ APP: AppConfig = parse_app_config(
 )
 
 
+def signed_by(n: int, role: str, user: str) -> Signature:
+    """A signature given on the release's current evidence (its ref, this checklist)."""
+    return Signature(n, role, user, T0, evidence={"ref": "abc", "config_version": APP.version})
+
+
 def view(state: ReleaseState, signatures: list[Signature], ticks: dict[str, Tick] | None = None):
     release = Release(7, "LUMINES 1.0.0", "C1", state, "UREL", T0, ref="abc")
     results = {"health": LatestResult("health", ItemStatus.FAIL, "GET /h answered 503 <b>", T0)}
@@ -71,12 +76,12 @@ def test_open_card_offers_sign_buttons_and_escapes_reasons() -> None:
 
 def test_approved_card_says_so_and_offers_no_sign_button() -> None:
     ticks = {f"m{i}": Tick(f"m{i}", "UENG", T0) for i in range(13)}
-    signed = [Signature(1, "eng", "UENG", T0), Signature(2, "cto", "UCTO", T0)]
+    signed = [signed_by(1, "eng", "UENG"), signed_by(2, "cto", "UCTO")]
     approved = view(ReleaseState.APPROVED, signed, ticks)
     # health still fails: the view is not approved, whatever the stored state says
     assert APPROVED_TEXT not in text(card(approved))
     results = {"health": LatestResult("health", ItemStatus.PASS, "ok", T0)}
-    release = Release(7, "LUMINES 1.0.0", "C1", ReleaseState.APPROVED, "UREL", T0)
+    release = Release(7, "LUMINES 1.0.0", "C1", ReleaseState.APPROVED, "UREL", T0, ref="abc")
     ok = build_view(APP, release, signed, [], results, ticks, None)
     blocks = card(ok)
     assert APPROVED_TEXT in text(blocks)
@@ -114,7 +119,7 @@ def test_checklist_splits_manual_items_into_blocks_of_ten() -> None:
 
 PASSING = {"health": LatestResult("health", ItemStatus.PASS, "ok", T0)}
 ALL_TICKED = {f"m{i}": Tick(f"m{i}", "UENG", T0) for i in range(13)}
-SIGNED = [Signature(1, "eng", "UENG", T0), Signature(2, "cto", "UCTO", T0)]
+SIGNED = [signed_by(1, "eng", "UENG"), signed_by(2, "cto", "UCTO")]
 WINDOW = (datetime(2026, 12, 1, 10, 0, tzinfo=UTC), datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
 
 
@@ -126,6 +131,7 @@ def recorded(state: ReleaseState = ReleaseState.APPROVED, **fields: object) -> R
         state,
         "UREL",
         T0,
+        ref="abc",
         approved_at=T0,
         window_start=WINDOW[0],
         window_end=WINDOW[1],

@@ -28,6 +28,8 @@ from bot.domain.signoff import (
     check_can_withdraw,
     check_can_withdraw_rejection,
     derive_state,
+    split_stale,
+    stale_reason,
 )
 from checks import default_registry
 
@@ -256,3 +258,28 @@ def test_authorization_lists_what_is_missing(app: AppConfig) -> None:
     done = authorize(app, release(ReleaseState.APPROVED), final, [], assess(app, ALL_PASS, TICKED))
     assert done.approved and not done.reasons
     assert all(c.met for c in done.conditions)
+
+
+def test_a_signature_goes_stale_when_the_ref_or_the_checklist_changes(app: AppConfig) -> None:
+    signed_on = {"ref": "abc", "config_version": app.version}
+    fresh = Signature(1, "eng", "UENG", T0, evidence=signed_on)
+    on_abc = Release(1, "R", "C1", ReleaseState.APPROVED, "UREL", T0, ref="abc")
+    on_def = Release(1, "R", "C1", ReleaseState.APPROVED, "UREL", T0, ref="def")
+    assert stale_reason(app, on_abc, fresh) is None
+    assert stale_reason(app, on_def, fresh) == "the ref changed from `abc` to `def`"
+    older = Signature(2, "cto", "UCTO", T0, evidence={**signed_on, "config_version": "0ld"})
+    assert stale_reason(app, on_abc, older) == "the checklist changed since it was given"
+    kept, stale = split_stale(app, on_abc, [fresh, older])
+    assert kept == [fresh] and [s.signature for s in stale] == [older]
+
+
+def test_stale_on_chooses_what_a_role_signs_on(app: AppConfig) -> None:
+    app.roles["eng"].stale_on = ["config"]
+    app.roles["cto"].stale_on = []
+    on_def = Release(1, "R", "C1", ReleaseState.APPROVED, "UREL", T0, ref="def")
+    eng = Signature(1, "eng", "UENG", T0, evidence={"ref": "abc", "config_version": app.version})
+    cto = Signature(2, "cto", "UCTO", T0, evidence={"ref": "abc", "config_version": "0ld"})
+    assert stale_reason(app, on_def, eng) is None  # a new ref doesn't matter to this role
+    assert stale_reason(app, on_def, cto) is None  # nothing does
+    eng_old = Signature(3, "eng", "UENG", T0, evidence={"ref": "abc", "config_version": "0ld"})
+    assert stale_reason(app, on_def, eng_old) == "the checklist changed since it was given"

@@ -91,6 +91,12 @@ def _roles(view: ReleaseView) -> list[Block]:
         else:
             state = ":white_circle: pending" + (f" ({need} signers)" if need > 1 else "")
         final = " _(final approval)_" if progress.role.final else ""
+        stale = [s for s in view.stale if s.signature.role_id == progress.role_id]
+        state += "".join(
+            f"\n      :warning: <@{s.signature.user_id}>'s signature is stale: "
+            f"{escape(s.reason)}; sign again"
+            for s in stale
+        )
         lines.append(f"*{escape(progress.role.title)}*{final}: {state}")
     blocks = [section("*Sign-off*\n" + "\n".join(lines))]
     for rejection in view.rejections:

@@ -64,6 +64,13 @@ async def run_command(services: Services, command: Command, reply: Replier) -> N
             window=command.options.get("window"),
         )
         release = opened.release
+        if opened.moved_from is not None:
+            await services.checks.start(release.id, "ref", command.user)
+            await reply.say(
+                f"Moved *{escape(release.name)}* to ref `{escape(release.ref or '')}` "
+                f"(was `{escape(opened.moved_from)}`); its checks run again."
+            )
+            return
         if not opened.created:
             await reply.say(
                 f"*{escape(release.name)}* is already {release.state.value}; "
