@@ -20,8 +20,8 @@ WINDOW = 5 * 60  # Slack's signatures are valid this long (SignatureVerifier che
 
 class ReplayGuard:
     """A signed request is accepted once: the same timestamp and signature again (a replay
-    within the five minutes a signature is valid) is refused. Slack never resends a request
-    byte for byte; its Events API retries are signed anew."""
+    within the five minutes a signature is valid) is refused. Slack never resends a
+    command or an interaction; events are deduplicated by their event_id instead."""
 
     def __init__(self, limit: int = 200_000) -> None:
         self.limit = limit
@@ -58,7 +58,10 @@ def build_web(bolt: AsyncApp, db: Database, signing_secret: str) -> web.Applicat
         signature = request.headers.get("X-Slack-Signature", "")
         if not verifier.is_valid(body, timestamp, signature):
             return web.Response(status=401, text="invalid request")
-        if not replays.first_time(timestamp, signature, time.time()):
+        # Events (JSON) are handled once per event_id, retries included; commands and
+        # interactions (forms) carry no such id, so the request itself is accepted once.
+        is_event = request.content_type == "application/json"
+        if not is_event and not replays.first_time(timestamp, signature, time.time()):
             log.warning("refused a replayed request (timestamp %s)", timestamp)
             return web.Response(status=401, text="replayed request")
         try:

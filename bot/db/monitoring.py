@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.tables import AlertRow, CheckResultRow, CheckRunRow, MarkRow, ReleaseRow
+from bot.db.tables import (
+    AlertRow,
+    CheckResultRow,
+    CheckRunRow,
+    MarkRow,
+    ReleaseRow,
+    SeenEventRow,
+)
 from bot.domain.model import ItemStatus, ReleaseState
 from bot.domain.monitoring import Breach, Observation
 
@@ -52,6 +59,19 @@ class MonitoringQueries:
             select(MarkRow).where(MarkRow.release_id == release_id, MarkRow.key.startswith(prefix))
         )
         return {row.key: row for row in rows.all()}
+
+    async def first_delivery(self, event_id: str, now: datetime) -> bool:
+        """Record an Events API delivery; False when this event was handled already.
+        Entries older than a day are forgotten (Slack retries within minutes)."""
+        await self.session.execute(
+            delete(SeenEventRow).where(SeenEventRow.received_at < now - timedelta(days=1))
+        )
+        result = await self.session.execute(
+            insert(SeenEventRow)
+            .values(event_id=event_id, received_at=now)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     # --- deployment and post-deploy runs ----------------------------------------------------
 

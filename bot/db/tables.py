@@ -230,6 +230,14 @@ class MarkRow(Base):
     __table_args__ = (Index("ux_schedule_marks_key", "release_id", "key", unique=True),)
 
 
+class SeenEventRow(Base):
+    """Events API deliveries already handled: a retry or a repeat of one changes nothing."""
+
+    __tablename__ = "seen_events"
+    event_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class AuditRow(Base):
     """Append-only (triggers refuse UPDATE and DELETE); each row hashes its predecessor."""
 

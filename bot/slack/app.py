@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.listeners import actions, commands, views
+from bot.slack.listeners import actions, commands, events, views
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ def build_app(services: Services, client: AsyncWebClient) -> AsyncApp:
     commands.register(app, services)
     actions.register(app, services)
     views.register(app, services)
+    events.register(app, services)
     _ignore_the_rest(app)
 
     @app.error

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.services.checking import CheckService
 from bot.services.deploy import DeployService
 from bot.services.deps import Deps
+from bot.services.events import EventLog
 from bot.services.monitor import MonitorService
 from bot.services.releases import ReleaseService
 from bot.services.reminders import ReminderService
@@ -21,6 +22,7 @@ class Services:
     checks: CheckService
     monitor: MonitorService
     deploy: DeployService
+    events: EventLog
     reminders: ReminderService
 
     @classmethod
@@ -33,5 +35,6 @@ class Services:
             checks=CheckService(deps),
             monitor=monitor,
             deploy=DeployService(deps, monitor),
+            events=EventLog(deps),
             reminders=ReminderService(deps),
         )

@@ -20,6 +20,14 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
+        "seen_events",
+        sa.Column("event_id", sa.String(length=60), nullable=False),
+        sa.Column("received_at", bot.db.tables.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_seen_events")),
+    )
+    with op.batch_alter_table("seen_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_seen_events_received_at"), ["received_at"])
+    op.create_table(
         "alerts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("release_id", sa.Integer(), nullable=False),
@@ -87,6 +95,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("seen_events")
     with op.batch_alter_table("releases", schema=None) as batch_op:
         batch_op.drop_column("card_attempted")
         batch_op.drop_column("deployed_by")

@@ -1,0 +1,57 @@
+"""Events: a mention of the bot answers with the release's status in the thread.
+
+Each event is handled once, however often Slack delivers it (retries carry the same
+event_id); the ack goes first, the work after."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.errors import DomainError
+from bot.slack.blocks.messages import status_blocks
+from bot.slack.replies import describe
+from bot.slack.services import Services
+
+log = logging.getLogger(__name__)
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    tasks = services.deps.tasks
+
+    @app.event("app_mention")
+    async def mentioned(
+        ack: Any, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        channel = str(event.get("channel") or "")
+        thread = str(event.get("thread_ts") or event.get("ts") or "")
+
+        async def work() -> None:
+            if not channel or not await services.events.first(body.get("event_id")):
+                return
+            words = _MENTION.sub(" ", str(event.get("text") or "")).split()
+            if words and words[0].lower() == "status":
+                words = words[1:]
+            try:
+                release = await services.releases.resolve(" ".join(words) or None, channel)
+                view = await services.releases.view(release.id)
+            except DomainError as exc:
+                await client.chat_postMessage(channel=channel, thread_ts=thread, text=str(exc))
+                return
+            await client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread,
+                text=f"{release.name}: {view.readiness.percent}% ready",
+                blocks=status_blocks(view),
+            )
+
+        async def failed(exc: BaseException) -> None:
+            log.error("answering a mention failed: %s", describe(exc))
+
+        tasks.spawn(work(), on_error=failed)
