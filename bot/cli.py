@@ -51,12 +51,9 @@ def serve(port: int | None, host: str, config: str | None) -> None:
     ]
     if missing:
         _fail(missing)
-    logging.basicConfig(
-        level=settings.env.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "alembic.runtime.plugins"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from bot.logs import configure
+
+    configure(settings.env.log_level, settings.env.log_format)
     asyncio.run(_serve(settings, host, settings.env.port if port is None else port))
 
 

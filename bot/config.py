@@ -195,6 +195,7 @@ class Environment(BaseModel):
     readiness_api_token: str | None = None
     port: int = Field(default=3000, ge=0, le=65535)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
 
 class Settings(BaseModel):

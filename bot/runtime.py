@@ -14,6 +14,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.db.migrate import upgrade
+from bot.metrics import Metrics
+from bot.observe import observe
 from bot.scheduler import Scheduler
 from bot.services.deps import Deps
 from bot.services.outbox import OutboxService
@@ -35,6 +37,7 @@ class Runtime:
         self.db = Database(env.database_url)
         self.http = check_http_client(settings.app.checks.concurrency)
         self.client = make_client(env.slack_bot_token or "", env.slack_api_url)
+        self.client.metrics = metrics = Metrics()
         self.deps = Deps(
             settings=settings,
             db=self.db,
@@ -42,6 +45,7 @@ class Runtime:
             directory=SlackDirectory(self.client),
             http=self.http,
             tasks=TaskRunner(),
+            metrics=metrics,
         )
         self.services = Services.build(self.deps)
         self.bolt = build_app(self.services, self.client)
@@ -85,10 +89,9 @@ class Runtime:
             log.warning("the checklist changed: told %d release(s) of stale signatures", told)
         self._sender = asyncio.create_task(self.outbound.run(), name="outbound")
         self.scheduler.start()
-        self._runner = web.AppRunner(
-            build_web(self.bolt, self.db, self.settings.env.slack_signing_secret or ""),
-            access_log=None,
-        )
+        http = build_web(self.bolt, self.db, self.settings.env.slack_signing_secret or "")
+        observe(http, self.deps.metrics, self.db)
+        self._runner = web.AppRunner(http, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +14,7 @@ from bot.db.tables import (
     CheckResultRow,
     CheckRunRow,
     MarkRow,
+    OutboxRow,
     ReleaseRow,
     SeenEventRow,
 )
@@ -72,6 +73,24 @@ class MonitoringQueries:
             .on_conflict_do_nothing(index_elements=["event_id"])
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def count_by_state(self) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(ReleaseRow.state, func.count()).group_by(ReleaseRow.state)
+        )
+        return {state: int(n) for state, n in rows.all()}
+
+    async def count_pending(self) -> dict[str, int]:
+        """What still has to reach Slack: thread/channel messages and card versions."""
+        messages = await self.session.scalar(
+            select(func.count()).select_from(OutboxRow).where(OutboxRow.sent_at.is_(None))
+        )
+        cards = await self.session.scalar(
+            select(func.count())
+            .select_from(ReleaseRow)
+            .where(ReleaseRow.card_version > ReleaseRow.card_sent_version)
+        )
+        return {"message": int(messages or 0), "card": int(cards or 0)}
 
     # --- deployment and post-deploy runs ----------------------------------------------------
 

@@ -106,11 +106,15 @@ class CheckService:
         settings = self.deps.settings
         ctx = CheckContext(self.deps.http, environ=settings.environ)
         counts: Counter[str] = Counter()
+        types = {job.key: job.params.type for job in jobs}
         try:
             async for result in run_checks(
                 jobs, settings.registry, ctx, settings.app.checks.concurrency
             ):
                 counts[result.status.value] += 1
+                self.deps.metrics.check(
+                    types[result.key], result.status.value, result.duration_ms / 1000
+                )
                 async with self.deps.db.write() as repo:
                     await repo.add_result(
                         release_id,

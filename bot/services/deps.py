@@ -11,6 +11,7 @@ import httpx
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
+from bot.metrics import Metrics
 from bot.services.tasks import TaskRunner
 
 
@@ -30,3 +31,4 @@ class Deps:
     tasks: TaskRunner
     # Set whenever something was queued for Slack; the outbound sender waits on it.
     outbox_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    metrics: Metrics = field(default_factory=Metrics)

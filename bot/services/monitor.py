@@ -101,8 +101,11 @@ class MonitorService:
             async for result in run_checks(
                 jobs, settings.registry, ctx, self.app.checks.concurrency
             ):
+                item = by_id[result.key]
+                kind = item.check.type if item.check is not None else "manual"
+                self.deps.metrics.check(kind, result.status.value, result.duration_ms / 1000)
                 async with self.deps.db.write() as repo:
-                    await self._record(repo, release, window, run_id, by_id[result.key], result)
+                    await self._record(repo, release, window, run_id, item, result)
                 self.deps.outbox_ready.set()
         finally:
             async with self.deps.db.write() as repo:

@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.observe import MeteredWebClient
 from bot.slack.listeners import actions, commands, events, views
 from bot.slack.services import Services
 
@@ -59,6 +60,6 @@ def _ignore_the_rest(app: AsyncApp) -> None:
         log.info("ignored unknown view %r", str(body.get("view", {}).get("callback_id"))[:80])
 
 
-def make_client(token: str, api_url: str) -> AsyncWebClient:
+def make_client(token: str, api_url: str) -> MeteredWebClient:
     base = api_url if api_url.endswith("/") else api_url + "/"
-    return AsyncWebClient(token=token, base_url=base, timeout=10)
+    return MeteredWebClient(token=token, base_url=base, timeout=10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from bot.slack.replies import Replier
 from bot.slack.services import Services
 from bot.text import escape
 
+log = logging.getLogger(__name__)
 _OPTION = re.compile(r"^([a-z]+)=(\S+)$")
 LATER = {"export"}
 
@@ -140,5 +142,6 @@ def register(app: AsyncApp, services: Services) -> None:
     async def readiness_command(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         command = parse(body)
+        log.info("/readiness %s from %s in %s", command.verb[:20], command.user, command.channel)
         reply = Replier(client, command.user, command.channel, body.get("response_url"))
         services.deps.tasks.spawn(run_command(services, command, reply), on_error=reply.error)

@@ -1,0 +1,39 @@
+"""Logging: plain lines, or JSON lines (LOG_FORMAT=json) carrying each Slack request's id."""
+
+from __future__ import annotations
+
+import logging
+from contextvars import ContextVar
+
+from pythonjsonlogger.json import JsonFormatter
+
+# Set for each request to /slack/events; the work it spawns inherits it (asyncio copies
+# the context into tasks), so every line about one request carries its id.
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+class _RequestId(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        return True
+
+
+def configure(level: str, fmt: str) -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(_RequestId())
+    if fmt == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s")
+        )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("httpx", "alembic.runtime.plugins", "apscheduler.executors.default"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
