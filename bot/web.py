@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
 from bot.db import Database
+from bot.slack import envelope
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,14 @@ def build_web(bolt: AsyncApp, db: Database, signing_secret: str) -> web.Applicat
         except Exception:  # Bolt would answer 500 to a body it can't parse
             return web.Response(status=400, text="malformed payload")
         if not isinstance(bolt_request.body, dict):
+            return web.Response(status=400, text="malformed payload")
+        try:
+            wrong = envelope.problem(bolt_request.body)
+        except envelope.Unserved as kind:
+            log.info("no listener for payload type %r", str(kind)[:80])
+            return web.Response(status=404, text="unhandled request")
+        if wrong is not None:  # Bolt and the listeners would index it and raise: 500
+            log.warning("refused a payload not shaped as Slack sends it (%s)", wrong)
             return web.Response(status=400, text="malformed payload")
         return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 

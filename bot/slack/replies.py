@@ -6,6 +6,7 @@ import logging
 import uuid
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -44,7 +45,14 @@ class Replier:
             log.warning("no way to tell %s: %s", self.user, text)
 
     async def error(self, exc: BaseException) -> None:
-        await self.say(describe(exc))
+        told = describe(exc)
+        try:
+            await self.say(told)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, ValueError) as failed:
+            # Slack refused (user_not_found, a used-up response_url) or is unreachable: the
+            # refusal is logged once, not raised into a second, traceback-logged failure.
+            error = failed.response.get("error") if isinstance(failed, SlackApiError) else failed
+            log.warning("could not tell %s %r: %s", self.user, told[:200], error)
 
 
 def describe(exc: BaseException) -> str:
