@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bot.fake_slack import FakeSlackThread, View, payloads
+from bot.fake_slack import FakeSlackThread, Message, View, payloads
+from bot.fake_slack.elements import element_action, find_elements
 from tests.scenario.conftest import Slack
 from tests.scenario.harness import ROOT, SECRET, Bot, ThreadedTarget, text_of
 
@@ -107,8 +111,18 @@ def open_release(slack: Slack, name: str, ref: str = "abc123") -> int:
 
 
 def settle(slack: Slack, timeout: float = 20) -> None:
-    """Wait until every queued card update and thread message reached Slack."""
-    slack.fake.wait_for(lambda _: unsent(slack.bot) == 0 or None, timeout=timeout)
+    """Wait until every queued card update and thread message reached Slack and was
+    recorded as sent (polled: the record follows the call the fake saw)."""
+    wait_until(lambda: unsent(slack.bot) == 0, timeout, "outbound work still unsent")
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 20, what: str = "") -> None:
+    """Poll CONDITION (something the fake can't see, e.g. a database row) until true."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s: {what}")
+        time.sleep(0.02)
 
 
 def thread_texts(slack: Slack, name: str) -> list[str]:
@@ -142,6 +156,7 @@ def submission(
         spec,
         dict(values if values is not None else sign_values(view)),
         enforce_required=False,
+        trigger_id=slack.fake.issue_trigger_id(user, view.id),  # each submission has its own
         team_id=slack.driver.team_id,
         team_domain=slack.driver.team_domain,
         api_app_id=slack.driver.app_id,
@@ -158,3 +173,36 @@ def post(bot: Bot, body: bytes, headers: Mapping[str, str | bytes]) -> httpx.Res
 
 def card_text(slack: Slack, name: str) -> str:
     return text_of(slack.card(name).blocks)
+
+
+def click_body(slack: Slack, user: str, message: Message, action_id: str) -> bytes:
+    """The block_actions body of USER clicking ACTION_ID on MESSAGE, as the driver's click
+    builds it (its own trigger_id and response_url), without sending it."""
+    found = find_elements(message.blocks, action_id)
+    assert len(found) == 1, (action_id, message.action_ids())
+    block, element = found[0]
+    return payloads.block_actions(
+        {"id": user, "name": user.lower()},
+        {"id": message.channel, "name": "releases"},
+        message.as_slack(),
+        element_action(block, element),
+        trigger_id=slack.fake.issue_trigger_id(user),
+        response_url=slack.fake.new_response_url(message.channel, user, message.ts),
+        team_id=slack.driver.team_id,
+        team_domain=slack.driver.team_domain,
+        api_app_id=slack.driver.app_id,
+    )
+
+
+def post_together(bot: Bot, bodies: Sequence[bytes]) -> list[httpx.Response]:
+    """POST every body, signed, at the same moment (one thread each, released together)."""
+    start = threading.Barrier(len(bodies))
+
+    def send(body: bytes) -> httpx.Response:
+        headers = signed(body)
+        with httpx.Client(timeout=30) as http:
+            start.wait()
+            return http.post(bot.events_url, content=body, headers=headers)
+
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return list(pool.map(send, bodies))
