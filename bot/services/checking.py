@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 from bot.config import AppConfig
-from bot.domain.errors import InvalidState
-from bot.domain.model import PRE_DEPLOY
+from bot.domain.errors import InvalidInput, InvalidState
+from bot.domain.model import PRE_DEPLOY, ItemStatus
+from bot.domain.view import ReleaseView
 from bot.services.deps import Deps
 from bot.services.records import load_release, settle
 from checks import CheckContext, CheckJob, CheckResult, run_checks
@@ -67,6 +69,51 @@ class CheckService:
         if jobs:
             await self._run(release_id, run_id, jobs, actor, on_result)
         return len(jobs)
+
+    async def record_external(
+        self,
+        release_id: int,
+        item_id: str,
+        status: ItemStatus,
+        reason: str,
+        values: dict[str, Any],
+        actor: str,
+    ) -> ReleaseView:
+        """A result CI ran for an automated item: recorded as a check result (no run),
+        audited, and the release settled on it, so it may suspend or restore an approval.
+        The next run of that item's own check replaces it, as any newer result does."""
+        app = self.deps.settings.app
+        item = next((i for i in app.items if i.id == item_id), None)
+        if item is None:
+            raise InvalidInput(f"There is no checklist item {item_id!r}.")
+        if not item.automated:
+            raise InvalidInput(
+                f"“{item.title}” ({item.id}) is ticked by a person; results are recorded "
+                "for automated items only."
+            )
+        if status is ItemStatus.PENDING:
+            raise InvalidInput("A result is pass, fail or error.")
+        now = self.deps.clock.now()
+        async with self.deps.db.write() as repo:
+            release = await load_release(repo, release_id)
+            if release.state not in PRE_DEPLOY:
+                raise InvalidState(
+                    f"{release.name} is {release.state.value}: its checklist is no longer checked."
+                )
+            await repo.add_result(release.id, None, item.id, status.value, reason, values, 0.0, now)
+            await repo.audit(
+                "checks.external",
+                now,
+                release.id,
+                actor,
+                item=item.id,
+                status=status.value,
+                reason=reason,
+                url=values.get("url"),
+            )
+            view = await settle(repo, app, release, now, actor)
+        self.deps.outbox_ready.set()
+        return view
 
     async def _begin(
         self, release_id: int, trigger: str, actor: str | None, section: str | None
