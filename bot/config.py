@@ -193,6 +193,7 @@ class Environment(BaseModel):
     database_url: str = "sqlite+aiosqlite:///readiness.db"
     readiness_config: str = "app.yaml"
     readiness_api_token: str | None = None
+    readiness_url: str | None = None  # where `readiness gate` finds the bot
     port: int = Field(default=3000, ge=0, le=65535)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
