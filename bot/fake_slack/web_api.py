@@ -327,6 +327,8 @@ class WebApi:
         filename, length = a.need("filename"), a.number("length", -1)
         if length < 0:
             raise SlackError("invalid_arguments")
+        if length == 0:  # Slack: "typically only occurs when the length provided is 0"
+            raise SlackError("missing_argument")
         upload = self.ws.new_file(
             filename, length, alt_txt=a.text("alt_txt"), snippet_type=a.text("snippet_type")
         )

@@ -237,8 +237,9 @@ class Workspace:
     ) -> list[UploadedFile]:
         done: list[UploadedFile] = []
         for item in files:
-            upload = self.files.get(str(item.get("id")))
-            if upload is None or upload.data is None:
+            upload = self.files.get(str(item.get("id")) if isinstance(item, dict) else "")
+            # Not uploaded yet, or already completed ("this method can only be called once").
+            if upload is None or upload.data is None or upload.completed:
                 raise SlackError("file_not_found")
             upload.title = str(item.get("title") or upload.filename)
             upload.channel, upload.thread_ts = channel, thread_ts

@@ -134,7 +134,7 @@ def test_status_list_cancel_and_unknown_words(slack: Slack, name: str) -> None:
     open_release(slack, name)
     assert name in slack.command("UREL", "list")
     assert "`/readiness new NAME" in slack.command("UREL", "frobnicate")
-    assert "not available in this version" in slack.command("UREL", "export")
+    assert "There is no release named" in slack.command("UREL", "export NOPE 9")
     assert "There is no release named" in slack.command("UREL", "status NOPE 9")
     said = slack.command("UNOBODY", f"cancel {name}")
     assert "can cancel it" in said

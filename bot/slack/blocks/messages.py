@@ -13,6 +13,7 @@ HELP = """*Readiness* keeps this channel's production-readiness sign-off.
 `/readiness list` the open releases
 `/readiness check [NAME] [SECTION]` run the automated checks again
 `/readiness deployed [NAME]` mark an approved release deployed (starts monitoring)
+`/readiness export [NAME]` upload the filled-in sign-off document to the card's thread
 `/readiness cancel NAME` cancel a release
 `/readiness help` this text
 Without NAME, the newest open release of this channel is meant."""

@@ -13,13 +13,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack import ids
 from bot.slack.blocks.common import when
 from bot.slack.blocks.messages import help_blocks, list_blocks, status_blocks
+from bot.slack.exporting import export_to_thread
 from bot.slack.replies import Replier
 from bot.slack.services import Services
 from bot.text import escape
 
 log = logging.getLogger(__name__)
 _OPTION = re.compile(r"^([a-z]+)=(\S+)$")
-LATER = {"export"}
+LATER: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,14 @@ async def run_command(services: Services, command: Command, reply: Replier) -> N
         await services.deploy.mark_deployed(release.id, command.user)
         await reply.say(
             f"Marked *{escape(release.name)}* deployed; post-deployment monitoring has started."
+        )
+    elif command.verb == "export":
+        release = await export_to_thread(
+            services, reply.client, command.user, command.name, command.channel
+        )
+        await reply.say(
+            f"Uploaded the sign-off document of *{escape(release.name)}* to its card's thread "
+            f"in <#{release.channel}>."
         )
     elif command.verb in LATER:
         await reply.say(f"`/readiness {command.verb}` is not available in this version yet.")

@@ -1,0 +1,188 @@
+"""The sign-off document as JSON: the same record as the Markdown, for machines (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.domain.document import DigestRecord, SignoffDocument
+from bot.domain.model import Signature
+
+FORMAT = "readiness.signoff/1"
+
+
+def iso(at: datetime | None) -> str | None:
+    return at.astimezone(UTC).isoformat() if at else None
+
+
+def _person(user: str | None, names: Mapping[str, str]) -> dict[str, Any] | None:
+    return {"user": user, "name": names.get(user)} if user else None
+
+
+def _signature_json(signature: Signature, names: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "id": signature.id,
+        "role": signature.role_id,
+        **(_person(signature.user_id, names) or {}),
+        "signed_at": iso(signature.signed_at),
+        "attestations": list(signature.attestations),
+        "comment": signature.comment,
+        "evidence": signature.evidence,
+    }
+
+
+def render_json(doc: SignoffDocument) -> dict[str, Any]:
+    view, release, names = doc.view, doc.view.release, doc.names
+    auth, readiness = view.authorization, view.readiness
+    windows = {w.phase.id: w for w in doc.windows}
+    return {
+        "format": FORMAT,
+        "generated_at": iso(doc.generated_at),
+        "product": view.product,
+        "checklist_version": doc.checklist_version,
+        "release": {
+            "id": release.id,
+            "name": release.name,
+            "ref": release.ref,
+            "state": release.state.value,
+            "channel": release.channel,
+            "created_by": _person(release.created_by, names),
+            "created_at": iso(release.created_at),
+        },
+        "readiness": {"percent": readiness.percent, "blocking_pass": readiness.blocking_pass},
+        "sections": [
+            {
+                "number": number,
+                "id": progress.section.id,
+                "title": progress.section.title,
+                "passed": progress.passed,
+                "total": progress.total,
+                "items": [
+                    {
+                        "id": v.item.id,
+                        "title": v.item.title,
+                        "group": v.item.group,
+                        "automated": v.item.automated,
+                        "blocking": v.item.blocking,
+                        "owner": v.item.owner,
+                        "weight": v.item.weight,
+                        "status": v.status.value,
+                        "reason": v.reason,
+                        "at": iso(v.at),
+                        "ticked_by": _person(v.by, names),
+                    }
+                    for v in progress.items
+                ],
+            }
+            for number, progress in enumerate(readiness.sections, 1)
+        ],
+        "signoff": {
+            "roles": [
+                {
+                    "id": p.role_id,
+                    "title": p.role.title,
+                    "final": p.role.final,
+                    "min_signers": p.role.min_signers,
+                    "complete": p.complete,
+                    "attestations": list(p.role.attestations),
+                    "signatures": [_signature_json(s, names) for s in p.signatures],
+                }
+                for p in view.roles
+            ],
+            "stale": [
+                {**_signature_json(s.signature, names), "reason": s.reason} for s in view.stale
+            ],
+            "rejections": [
+                {
+                    **(_person(r.user_id, names) or {}),
+                    "reason": r.reason,
+                    "created_at": iso(r.created_at),
+                }
+                for r in view.rejections
+            ],
+        },
+        "authorization": {
+            "approved": auth.approved,
+            "state": release.state.value,
+            "approved_at": iso(release.approved_at),
+            "conditions": [{"text": c.text, "met": c.met} for c in auth.conditions],
+            "reasons": list(auth.reasons),
+            "window": {"start": iso(release.window_start), "end": iso(release.window_end)},
+            "team": [_person(u, names) for u in release.deploy_team],
+            "rollback_plan": release.rollback_plan,
+        },
+        "post_deploy": {
+            "deployed_at": iso(release.deployed_at),
+            "deployed_by": _person(release.deployed_by, names),
+            "phases": [
+                {
+                    "id": phase.id,
+                    "title": phase.title,
+                    "start": iso(windows[phase.id].start) if phase.id in windows else None,
+                    "end": iso(windows[phase.id].end) if phase.id in windows else None,
+                    "items": [i.id for i in doc.phase_items(phase)],
+                    "digest": _digest_json(doc.digest(phase.id)),
+                }
+                for phase in doc.phases
+            ],
+            "latest": {
+                key: {"status": r.status.value, "reason": r.reason, "at": iso(r.at)}
+                for key, r in doc.post_results.items()
+            },
+            "alerts": [
+                {
+                    "item": a.item_id,
+                    "title": doc.post_title(a.item_id),
+                    "opened_at": iso(a.opened_at),
+                    "reason": a.reason,
+                    "recovered_at": iso(a.recovered_at),
+                    "acknowledged_by": _person(a.acknowledged_by, names),
+                    "rolled_back_by": _person(a.rolled_back_by, names),
+                }
+                for a in doc.alerts
+            ],
+        },
+        "audit": {
+            "head": doc.audit.head,
+            "events": doc.audit.events,
+            "verified": doc.audit.verified,
+            "problem": doc.audit.problem,
+        },
+    }
+
+
+def _digest_json(digest: DigestRecord | None) -> dict[str, Any] | None:
+    if digest is None:
+        return None
+    return {
+        "posted_at": iso(digest.posted_at),
+        "late": digest.late,
+        "start": iso(digest.start),
+        "end": iso(digest.end),
+        "items": [
+            {
+                "id": i.item_id,
+                "title": i.title,
+                "manual": i.manual,
+                "runs": i.runs,
+                "passed": i.passed,
+                "healthy": i.healthy,
+                "worst": i.worst,
+                "last_status": i.last_status,
+                "last_reason": i.last_reason,
+            }
+            for i in digest.items
+        ],
+        "breaches": [
+            {
+                "item": b.item,
+                "opened_at": iso(b.opened_at),
+                "recovered_at": iso(b.recovered_at),
+                "reason": b.reason,
+                "acknowledged_by": b.acknowledged_by,
+                "rolled_back_by": b.rolled_back_by,
+            }
+            for b in digest.breaches
+        ],
+    }

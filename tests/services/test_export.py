@@ -1,0 +1,61 @@
+"""ExportService over a real database: a deployed release through its first phase (a
+breach, its answer, the digest), read back as the sign-off document."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.errors import NotFound
+from bot.export import render_json, render_markdown
+from bot.services.audit import verify_chain
+from bot.services.export import ExportService
+from tests.services.test_monitor import World, approved_release, target, world
+
+__all__ = ["target", "world"]  # the fixtures, shared with test_monitor
+
+
+async def test_the_document_carries_digests_alerts_and_the_audit_head(world: World) -> None:
+    services = world.services()
+    release_id = await approved_release(world)
+    await services.deploy.mark_deployed(release_id, "UOPS")
+    monitor = services.monitor
+    await monitor.tick(wait=True)  # 10:00
+    world.clock.move(minutes=2)
+    world.target.state.broken.add("db")
+    await monitor.tick(wait=True)  # 10:02 a breach
+    alert_id = next(m["data"]["alert"] for m in world.messages(release_id) if m["kind"] == "alert")
+    await monitor.answer(release_id, alert_id, "UOPS", rollback=False)
+    world.target.state.broken.clear()
+    for _ in range(4):  # 10:04 … 10:10: recovered, then the first hour's digest
+        world.clock.move(minutes=2)
+        await monitor.tick(wait=True)
+    world.clock.move(seconds=30)
+    await monitor.tick(wait=True)
+
+    document = await ExportService(world.deps).document(release_id)
+    (digest,) = document.digests
+    assert (digest.phase_id, digest.title) == ("first_hour", "Immediate (First Hour)")
+    runs = {i.item_id: (i.runs, i.passed) for i in digest.items}
+    assert runs == {"db_up": (5, 4), "error_rate": (5, 5)}
+    (alert,) = document.alerts
+    assert (alert.item_id, alert.acknowledged_by) == ("db_up", "UOPS")
+    assert alert.recovered_at is not None
+    assert set(document.post_results) == {"db_up", "error_rate"}
+    chain = await verify_chain(world.deps.db)
+    assert (document.audit.head, document.audit.events) == (chain.head, chain.events)
+
+    markdown = render_markdown(document)
+    assert "## 4. Post-Deployment Monitoring\n\n### 4.1 Immediate (First Hour)" in markdown
+    assert "digest posted 2026-12-01 10:10 UTC" in markdown
+    assert "- [ ] Database healthy — passed 4/5 runs" in markdown
+    assert "**Digest:** 1/2 items passed every run, 1 breach(es)." in markdown
+    assert "- Database healthy: opened 2026-12-01 10:02 UTC" in markdown
+    assert "### 4.2 Extended (First 24 Hours)\n\n_In progress:" in markdown
+    data = render_json(document)
+    assert data["post_deploy"]["phases"][0]["digest"]["items"][0]["runs"] == 5
+    assert data["release"]["state"] == "monitoring"
+
+    same = await ExportService(world.deps).document_named("lumines  1.0.0")
+    assert same.view.release.id == release_id
+    with pytest.raises(NotFound, match="There is no release named “LUMINES 9”"):
+        await ExportService(world.deps).document_named("LUMINES 9")
