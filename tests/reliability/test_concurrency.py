@@ -1,0 +1,90 @@
+"""50 sign-offs submitted at the same moment across 10 releases: every one recorded, once.
+
+The Engineering Lead needs two signers here (`min_signers: 2`), so each release takes five
+concurrent sign-offs: UENG and UENG2, UOPS, USEC, UPRD.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.fake_slack import FakeSlackThread
+from tests.reliability.helpers import (
+    live_signatures,
+    post_together,
+    query,
+    settle,
+    start_bot,
+    submission,
+)
+from tests.scenario.conftest import Slack
+from tests.scenario.harness import CHANNEL, Bot, ThreadedTarget
+
+RELEASES = [f"CONCURRENT {n}" for n in range(1, 11)]
+SIGNERS = [
+    ("engineering_lead", "UENG"),
+    ("engineering_lead", "UENG2"),
+    ("devops_lead", "UOPS"),
+    ("security_lead", "USEC"),
+    ("product_owner", "UPRD"),
+]
+TITLES = {
+    "engineering_lead": "Engineering Lead",
+    "devops_lead": "DevOps Lead",
+    "security_lead": "Security Lead",
+    "product_owner": "Product Owner",
+}
+
+
+@pytest.fixture(scope="module")
+def bot(
+    fake: FakeSlackThread, target: ThreadedTarget, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Bot]:
+    running = start_bot(
+        fake, target, tmp_path_factory.mktemp("bot"), extra="engineering_lead.min_signers: 2"
+    )
+    yield running
+    running.stop()
+
+
+def test_50_concurrent_sign_offs_across_10_releases(slack: Slack, bot: Bot) -> None:
+    answered = len(slack.fake.responses())
+    for name in RELEASES:
+        assert slack.driver.command("UREL", f"new {name}", channel=CHANNEL).status_code == 200
+    replies = slack.fake.wait_for(
+        lambda f: f.responses()[answered:] if len(f.responses()) >= answered + 10 else None
+    )
+    assert sorted(r.text.split("*")[1] for r in replies) == sorted(RELEASES)
+    for name in RELEASES:
+        slack.checks_done(name)
+    modals = [
+        (name, role, user, slack.open_modal(user, name, f"sign:{role}"))
+        for name in RELEASES
+        for role, user in SIGNERS
+    ]
+    assert all(view.callback_id == "sign_view" for *_, view in modals)
+    bodies = [submission(slack, user, view) for _, _, user, view in modals]
+    before = query(bot, "SELECT count(*) FROM signatures")[0][0]
+    log_from = len(bot.log())
+
+    answers = post_together(bot, bodies)
+
+    errors = [(r.status_code, r.text) for r in answers if r.status_code != 200 or r.text]
+    assert errors == [], errors[:5]  # every modal closed: no error, no refusal
+    slowest = max(r.elapsed.total_seconds() for r in answers)
+    assert slowest < 3.0, f"an ack took {slowest:.1f}s: Slack shows an error after 3 s"
+    assert query(bot, "SELECT count(*) FROM signatures")[0][0] == before + 50
+    for name in RELEASES:
+        assert sorted(live_signatures(bot, name)) == sorted(SIGNERS), name
+    log = bot.log()[log_from:]
+    assert "database is locked" not in log
+    assert "Traceback" not in log
+
+    settle(slack)
+    for name in RELEASES:
+        signed = sorted(t for t in slack.thread(name) if " signed as " in t)
+        assert signed == sorted(f"<@{u}> signed as *{TITLES[r]}*." for r, u in SIGNERS), name
+        card = slack.wait_card(name, "<@UENG2>")
+        assert all(f"<@{user}>" in card for _, user in SIGNERS), card
