@@ -66,7 +66,8 @@ class Outbound:
         self._paused: dict[str, float] = {}  # method -> monotonic time it may be used again
         self._card_sent_at: dict[int, float] = {}
         self._posted_at: dict[str, float] = defaultdict(float)
-        self._backoff = 1.0
+        self._failures: dict[str, int] = {}  # method -> consecutive 5xx/network failures
+        self._backoff = 1.0  # after a pass that raised (the database, not Slack)
 
     async def run(self) -> None:
         """Deliver forever; wakes when something is queued, or to retry what is due."""
@@ -122,6 +123,7 @@ class Outbound:
                     blocks=render(message.kind, message.data, message.text) or message.blocks,
                     metadata={"event_type": EVENT_TYPE, "event_payload": key},
                 )
+                self._failures.pop("chat.postMessage", None)
             except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
                 wait = await self._failed("chat.postMessage", exc, message.id)
                 if wait:  # retried later: what follows in this channel waits for it
@@ -199,6 +201,7 @@ class Outbound:
             if wait == 0.0:  # permanent: stop trying this version of the card
                 await self.outbox.card_sent(release_id, version)
             return wait
+        self._failures.pop(method, None)
         self._card_sent_at[release_id] = time.monotonic()
         return 0.0
 
@@ -220,8 +223,9 @@ class Outbound:
             reason = f"HTTP {status} {error}".strip()
         else:
             reason = f"{type(exc).__name__}: {exc}"
-        after = self._backoff
-        self._backoff = min(self._backoff * 2, 60.0)
+        # Exponential per method (1 s, 2 s, 4 s … 60 s) until one of its calls succeeds.
+        failures = self._failures[method] = self._failures.get(method, 0) + 1
+        after = min(2.0 ** (failures - 1), 60.0)
         self._paused[method] = time.monotonic() + after
         log.warning("%s failed (%s); retrying in %.0fs", method, reason, after)
         if message_id is not None:
