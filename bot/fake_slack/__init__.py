@@ -1,5 +1,6 @@
-"""A local stand-in for Slack: its Web API (FakeSlack), Slack's requests (payloads) and a
-person clicking around (SlackDriver). Used by the scenario tests and the browser demo."""
+"""A local stand-in for Slack: its Web API (FakeSlack), Slack's requests (payloads), Socket
+Mode's WebSocket (SocketModeServer) and a person clicking around (SlackDriver). Used by the
+scenario tests and the browser demo."""
 
 from bot.fake_slack.driver import SlackDriver
 from bot.fake_slack.model import (
@@ -14,6 +15,7 @@ from bot.fake_slack.model import (
     View,
 )
 from bot.fake_slack.server import FakeSlack
+from bot.fake_slack.socket_mode import SocketModeServer
 from bot.fake_slack.thread import FakeSlackThread
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "Response",
     "SlackDriver",
     "SlackError",
+    "SocketModeServer",
     "Team",
     "UploadedFile",
     "User",

@@ -27,6 +27,9 @@ class TeamFields(TypedDict):
     api_app_id: str
 
 
+_EVENT_IDS = itertools.count(1)
+
+
 class SlackDriver:
     """Posts signed slash commands, clicks, submissions and events to the app's URL."""
 
@@ -43,7 +46,7 @@ class SlackDriver:
         team = Team()
         self.team_id, self.team_domain, self.app_id = team_id, team.domain, team.app_id
         self.http = client or httpx.Client(timeout=10.0)
-        self._event_ids = itertools.count(1)
+        self._event_ids = _EVENT_IDS  # unique across drivers, as Slack's are
         self.last_trigger_id = ""
         self.last_response_url = ""
         self.last_event_id = ""

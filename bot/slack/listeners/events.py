@@ -1,4 +1,5 @@
-"""Events: a mention of the bot answers with the release's status in the thread.
+"""Events: a mention of the bot answers with the release's status in the thread; opening
+the app's Home tab shows the sign-offs waiting for that person and the open releases.
 
 Each event is handled once, however often Slack delivers it (retries carry the same
 event_id); the ack goes first, the work after."""
@@ -13,6 +14,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import DomainError
+from bot.slack.blocks.home import home_view
 from bot.slack.blocks.messages import status_blocks
 from bot.slack.replies import describe
 from bot.slack.services import Services
@@ -53,5 +55,25 @@ def register(app: AsyncApp, services: Services) -> None:
 
         async def failed(exc: BaseException) -> None:
             log.error("answering a mention failed: %s", describe(exc))
+
+        tasks.spawn(work(), on_error=failed)
+
+    @app.event("app_home_opened")
+    async def home_opened(
+        ack: Any, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        user = str(event.get("user") or "")
+        if event.get("tab") != "home" or not user:
+            return  # the Messages tab (not enabled in the manifest) needs nothing
+
+        async def work() -> None:
+            if not await services.events.first(body.get("event_id")):
+                return
+            home = await services.home.home(user)
+            await client.views_publish(user_id=user, view=home_view(home))
+
+        async def failed(exc: BaseException) -> None:
+            log.error("publishing the home tab of %s failed: %s", user, describe(exc))
 
         tasks.spawn(work(), on_error=failed)

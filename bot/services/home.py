@@ -1,0 +1,105 @@
+"""The Home tab's content for one person: the sign-offs waiting for them, the open releases."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.config import AppConfig, Role
+from bot.domain.errors import DomainError
+from bot.domain.model import PRE_DEPLOY, ReleaseState
+from bot.domain.signoff import check_can_sign
+from bot.domain.view import ReleaseView
+from bot.services.deps import Deps
+from bot.services.membership import memberships
+from bot.services.records import load_view
+
+log = logging.getLogger(__name__)
+
+MAX_RELEASES = 50
+
+
+@dataclass(frozen=True)
+class Signoff:
+    """A role this person holds that a release still needs; `later` says why it can't be
+    given yet (the final approval waits for the others, blocking items fail), or is None
+    when it can be given now."""
+
+    view: ReleaseView
+    role_id: str
+    role: Role
+    later: str | None = None
+
+
+@dataclass(frozen=True)
+class Home:
+    user: str
+    waiting: tuple[Signoff, ...]  # sign now
+    later: tuple[Signoff, ...]  # theirs to sign, once something else happens
+    releases: tuple[ReleaseView, ...]  # every release not yet deployed, newest first
+    at: datetime
+    note: str | None = None  # what could not be found out
+
+
+def signoffs_for(
+    app: AppConfig, views: Sequence[ReleaseView], user: str, held: frozenset[str]
+) -> list[Signoff]:
+    """The roles USER holds that open releases still need, by the rules the Sign button
+    applies: none on a release USER already signed (one person, one role) or opened (for
+    its final approval)."""
+    found: list[Signoff] = []
+    for view in views:
+        release = view.release
+        if release.state is not ReleaseState.OPEN:
+            continue
+        if any(s.user_id == user for s in view.signatures):
+            continue
+        for progress in view.open_roles:
+            if progress.role_id not in held:
+                continue
+            if progress.role.final and release.created_by == user:
+                continue
+            try:
+                check_can_sign(
+                    app, release, progress.role_id, user, held, view.signatures, view.readiness
+                )
+            except DomainError as refused:
+                found.append(Signoff(view, progress.role_id, progress.role, str(refused)))
+            else:
+                found.append(Signoff(view, progress.role_id, progress.role))
+    return found
+
+
+class HomeService:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    @property
+    def app(self) -> AppConfig:
+        return self.deps.settings.app
+
+    async def home(self, user: str) -> Home:
+        note = None
+        try:
+            held = await memberships(self.app, user, self.deps.directory)
+        except Exception as exc:  # Slack didn't say who is in a user group: roles by ID only
+            log.warning("home tab of %s: user groups unknown (%s)", user, exc)
+            held = frozenset(r for r, role in self.app.roles.items() if user in role.members)
+            note = (
+                "Slack didn't say who is in the roles' user groups, so sign-offs you hold "
+                "through a group may be missing; open this tab again in a minute."
+            )
+        async with self.deps.db.read() as repo:
+            releases = await repo.releases(sorted(PRE_DEPLOY), limit=MAX_RELEASES)
+            views = [await load_view(repo, self.app, release) for release in releases]
+        signoffs = signoffs_for(self.app, views, user, held)
+        return Home(
+            user=user,
+            waiting=tuple(s for s in signoffs if s.later is None),
+            later=tuple(s for s in signoffs if s.later is not None),
+            releases=tuple(views),
+            at=self.deps.clock.now(),
+            note=note,
+        )

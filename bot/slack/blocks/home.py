@@ -1,0 +1,90 @@
+"""The App Home tab: the sign-offs waiting for this person, then every open release."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.services.home import Home, Signoff
+from bot.slack import ids
+from bot.slack.blocks.common import (
+    STATE_LABEL,
+    Block,
+    bar,
+    button,
+    chunk_lines,
+    context,
+    divider,
+    header,
+    section,
+    when,
+)
+from bot.text import escape
+
+MAX_WAITING = 20  # one block each, with its Sign button
+MAX_LATER = 20
+
+
+def _waiting(signoff: Signoff) -> Block:
+    release, role = signoff.view.release, signoff.role
+    percent = signoff.view.readiness.percent
+    text = (
+        f"*{escape(release.name)}* needs your sign-off as *{escape(role.title)}*\n"
+        f"Readiness {percent}%  {bar(percent)} · <#{release.channel}>"
+    )
+    sign = button(
+        f"Sign as {role.title}",
+        ids.SIGN_PREFIX + signoff.role_id,
+        ids.Ref(r=release.id, role=signoff.role_id).encode(),
+        style="primary",
+    )
+    return section(text, accessory=sign)
+
+
+def _later(signoffs: tuple[Signoff, ...]) -> list[Block]:
+    lines = [
+        f"• *{escape(s.view.release.name)}* as *{escape(s.role.title)}*: {escape(s.later or '')}"
+        for s in signoffs[:MAX_LATER]
+    ]
+    if len(signoffs) > MAX_LATER:
+        lines.append(f"…and {len(signoffs) - MAX_LATER} more.")
+    texts = chunk_lines(["*Yours to sign later*", *lines])
+    return [section(text) for text in texts]
+
+
+def _releases(home: Home) -> list[Block]:
+    if not home.releases:
+        return [section("No release is open. Open one with `/readiness new NAME`.")]
+    lines = ["*Open releases*"]
+    for view in home.releases:
+        release = view.release
+        signed = sum(1 for p in view.roles if p.complete)
+        percent = view.readiness.percent
+        lines.append(
+            f"• *{escape(release.name)}* · {STATE_LABEL[release.state]} · "
+            f"{percent}%  {bar(percent)} · {signed}/{len(view.roles)} roles signed · "
+            f"<#{release.channel}>"
+        )
+    return [section(text) for text in chunk_lines(lines)]
+
+
+def home_view(home: Home) -> dict[str, Any]:
+    """views.publish's `view` for `home.user`."""
+    blocks: list[Block] = [
+        header("Production readiness"),
+        context(f"Your sign-offs and the releases in play · updated {when(home.at)}"),
+    ]
+    if home.note:
+        blocks.append(context(f":warning: {escape(home.note)}"))
+    blocks.append(section("*Waiting for your sign-off*"))
+    if home.waiting:
+        blocks += [_waiting(s) for s in home.waiting[:MAX_WAITING]]
+        if len(home.waiting) > MAX_WAITING:
+            more = len(home.waiting) - MAX_WAITING
+            blocks.append(context(f"…and {more} more: see `/readiness list`."))
+    else:
+        blocks.append(section("Nothing is waiting for your sign-off right now."))
+    if home.later:
+        blocks += _later(home.later)
+    blocks.append(divider())
+    blocks += _releases(home)
+    return {"type": "home", "blocks": blocks}
