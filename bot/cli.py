@@ -38,29 +38,36 @@ def main() -> None:
 @click.option("--port", type=int, default=None, help="HTTP port (default: $PORT or 3000).")
 @click.option("--host", default="0.0.0.0", show_default=True)  # noqa: S104 - a server
 @click.option("--config", "config", default=None, help="Config file (default: $READINESS_CONFIG).")
-def serve(port: int | None, host: str, config: str | None) -> None:
-    """Run the bot over HTTP: POST /slack/events, GET /healthz."""
+@click.option(
+    "--socket-mode",
+    is_flag=True,
+    help="Take Slack's requests over Socket Mode (needs SLACK_APP_TOKEN; implied when it is set).",
+)
+def serve(port: int | None, host: str, config: str | None, socket_mode: bool) -> None:
+    """Run the bot: Slack's requests on POST /slack/events (or over Socket Mode), GET /healthz."""
     settings = _settings(config)
-    missing = [
-        f"environment: {name}: required to serve"
-        for name, value in (
-            ("SLACK_BOT_TOKEN", settings.env.slack_bot_token),
-            ("SLACK_SIGNING_SECRET", settings.env.slack_signing_secret),
-        )
-        if not value
-    ]
+    env = settings.env
+    socket_mode = socket_mode or bool(env.slack_app_token)
+    required = [("SLACK_BOT_TOKEN", env.slack_bot_token)]
+    if socket_mode:  # Slack's requests come over the WebSocket: nothing to verify
+        required.append(("SLACK_APP_TOKEN", env.slack_app_token))
+    else:
+        required.append(("SLACK_SIGNING_SECRET", env.slack_signing_secret))
+    missing = [f"environment: {name}: required to serve" for name, value in required if not value]
+    if socket_mode and env.slack_app_token and not env.slack_app_token.startswith("xapp-"):
+        missing.append("environment: SLACK_APP_TOKEN: an app-level token starts with xapp-")
     if missing:
         _fail(missing)
     from bot.logs import configure
 
     configure(settings.env.log_level, settings.env.log_format)
-    asyncio.run(_serve(settings, host, settings.env.port if port is None else port))
+    asyncio.run(_serve(settings, host, env.port if port is None else port, socket_mode))
 
 
-async def _serve(settings: Settings, host: str, port: int) -> None:
+async def _serve(settings: Settings, host: str, port: int, socket_mode: bool = False) -> None:
     from bot.runtime import Runtime
 
-    runtime = Runtime(settings)
+    runtime = Runtime(settings, socket_mode=socket_mode)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -107,6 +114,97 @@ def check(release: tuple[str, ...], section: str | None, as_json: bool, config: 
     sys.exit(0 if report.ok else 1)
 
 
+def _seconds(_: click.Context, param: click.Parameter, value: str) -> float:
+    from checks.durations import parse_duration
+
+    try:
+        return parse_duration(value).total_seconds()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
+
+
+@main.command()
+@click.argument("release", nargs=-1, required=True)
+@click.option("--url", default=None, help="The bot (default: $READINESS_URL or localhost:$PORT).")
+@click.option("--token", default=None, help="API token (default: $READINESS_API_TOKEN).")
+@click.option("--wait", is_flag=True, help="Ask again until approved or --timeout passes.")
+@click.option("--timeout", default="30m", show_default=True, callback=_seconds)
+@click.option("--interval", default="10s", show_default=True, callback=_seconds)
+def gate(
+    release: tuple[str, ...],
+    url: str | None,
+    token: str | None,
+    wait: bool,
+    timeout: float,
+    interval: float,
+) -> None:
+    """Is RELEASE (e.g. `readiness gate LUMINES 1.0.0`) approved for production deployment?
+
+    Exits 0 when it is, 1 when not (printing why), 2 when the bot can't be asked (no token,
+    refused, unreachable, unknown release). With --wait it asks every --interval until
+    approved or --timeout passes.
+    """
+    import httpx
+
+    from bot import gate as gating
+
+    try:
+        env = load_environment()
+    except ConfigError as exc:
+        _fail(exc.problems)
+    name = " ".join(release)
+    base = url or env.readiness_url or f"http://localhost:{env.port}"
+    secret = token or env.readiness_api_token
+    if not secret:
+        _fail(["no API token: give --token or set READINESS_API_TOKEN"])
+    with httpx.Client(timeout=10.0) as client:
+
+        def question() -> gating.Answer:
+            return gating.ask(client, base, name, secret)
+
+        try:
+            if wait:
+                answer = gating.wait(question, timeout, interval, click.echo)
+            else:
+                answer = question()
+        except gating.GateProblem as exc:
+            _fail([str(exc)])
+    if answer.approved:
+        click.echo(f"{name} is approved for production deployment")
+        sys.exit(0)
+    waited = f" after waiting {gating.format_duration_s(timeout)}" if wait else ""
+    click.echo(f"{name} is not approved for production deployment{waited} ({answer.state}):")
+    for reason in answer.reasons:
+        click.echo(f"  - {reason}")
+    sys.exit(1)
+
+
+@main.command()
+@click.option(
+    "--url", default=None, help="Where Slack reaches the bot, e.g. https://readiness.example.com."
+)
+@click.option(
+    "--socket-mode", is_flag=True, help="No request URLs: Slack delivers over Socket Mode."
+)
+def manifest(url: str | None, socket_mode: bool) -> None:
+    """Print the Slack app manifest (YAML) to paste at api.slack.com/apps.
+
+    Create New App > From a manifest; every request URL is URL/slack/events.
+    """
+    import yaml
+
+    from bot.slack.manifest import PLACEHOLDER, ManifestError
+    from bot.slack.manifest import manifest as build
+
+    try:
+        document = build(url, socket_mode)
+    except ManifestError as exc:
+        _fail([str(exc)])
+    if not url and not socket_mode:
+        click.echo(f"replace {PLACEHOLDER} with the bot's public URL, or use --url", err=True)
+    click.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1000), nl=False)
+
+
 @main.group()
 def config() -> None:
     """Work with app.yaml."""
@@ -127,6 +225,35 @@ def config_validate(path: str | None) -> None:
         f"({automated} automated), {len(app.roles)} roles, "
         f"{len(app.post_deploy.items)} post-deploy items; version {app.version}"
     )
+
+
+@main.command("export")
+@click.argument("release", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("--config", "config", default=None, help="Config file (default: $READINESS_CONFIG).")
+def export(release: tuple[str, ...], fmt: str, config: str | None) -> None:
+    """Print the filled-in sign-off document of RELEASE (e.g. `LUMINES 1.0.0`).
+
+    Markdown in the seed document's structure, or JSON with the same data: every item's
+    state and latest reason, each signature, the authorization, the digests so far and the
+    audit log's head hash. Exits 2 for an unknown release.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    from bot.export import render_json, render_markdown
+    from bot.services.export import export_release
+
+    settings = _settings(config)
+    try:
+        document = asyncio.run(export_release(settings, " ".join(release)))
+    except DomainError as exc:
+        _fail([str(exc)])
+    except OperationalError as exc:
+        _fail([f"{settings.env.database_url}: not a Readiness database ({exc.orig})"])
+    if fmt == "json":
+        click.echo(json.dumps(render_json(document), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_markdown(document), nl=False)
 
 
 @main.group()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import aiohttp
 from aiohttp import web
 from slack_sdk.errors import SlackApiError
 
+from bot.api import add_api
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
@@ -24,6 +26,7 @@ from bot.slack.app import build_app, make_client
 from bot.slack.directory import SlackDirectory
 from bot.slack.outbound import Outbound
 from bot.slack.services import Services
+from bot.slack.socket_mode import SocketMode, http_signing_secret
 from bot.web import build_web
 from checks.httpclient import check_http_client
 
@@ -31,9 +34,13 @@ log = logging.getLogger(__name__)
 
 
 class Runtime:
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock | None = None, socket_mode: bool | None = None
+    ) -> None:
         env = settings.env
         self.settings = settings
+        # Socket Mode when asked, or when an app-level token is given.
+        self.socket_mode = bool(env.slack_app_token) if socket_mode is None else socket_mode
         self.db = Database(env.database_url)
         self.http = check_http_client(settings.app.checks.concurrency)
         self.client = make_client(env.slack_bot_token or "", env.slack_api_url)
@@ -61,9 +68,13 @@ class Runtime:
         self.scheduler = Scheduler(self.services)
         self._runner: web.AppRunner | None = None
         self._sender: asyncio.Task[None] | None = None
+        self._socket: SocketMode | None = None
 
-    async def start(self, host: str, port: int) -> int:
-        """Migrate, then serve; returns the bound port."""
+    async def start(
+        self, host: str, port: int, routes: Callable[[web.Application], None] | None = None
+    ) -> int:
+        """Migrate, then serve; returns the bound port. `routes` may add to the web app
+        before it serves (`readiness demo` adds its page)."""
         # One pooled session for every Slack call and response_url reply; slack_sdk would
         # otherwise open (and tear down) a session and a connection per call.
         self.client.session = aiohttp.ClientSession(
@@ -89,8 +100,12 @@ class Runtime:
             log.warning("the checklist changed: told %d release(s) of stale signatures", told)
         self._sender = asyncio.create_task(self.outbound.run(), name="outbound")
         self.scheduler.start()
-        http = build_web(self.bolt, self.db, self.settings.env.slack_signing_secret or "")
+        secret = http_signing_secret(self.settings.env.slack_signing_secret, self.socket_mode)
+        http = build_web(self.bolt, self.db, secret)
         observe(http, self.deps.metrics, self.db)
+        add_api(http, self.services, self.settings.env.readiness_api_token)
+        if routes is not None:
+            routes(http)
         self._runner = web.AppRunner(http, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -98,9 +113,16 @@ class Runtime:
         addresses = self._runner.addresses
         bound = addresses[0][1] if addresses else port
         log.info("listening on http://%s:%s", host, bound)
+        if self.socket_mode:
+            self._socket = SocketMode(
+                self.bolt, self.settings.env.slack_app_token or "", self.client
+            )
+            await self._socket.start()
         return int(bound)
 
     async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.stop()
         self.scheduler.stop()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -70,6 +70,7 @@ class FakeSlack:
         self._faults: dict[str, list[Fault]] = {}
         self._delays: dict[str, Delay] = {}
         self._changed = asyncio.Event()
+        self._listeners: list[Callable[[], None]] = []
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -126,7 +127,14 @@ class FakeSlack:
         return await self._answer(RESPONSE_URL, body, request, apply, not_found=404)
 
     async def _on_upload(self, request: web.Request) -> web.StreamResponse:
-        file_id, data = request.match_info["file_id"], await request.read()
+        """Slack takes the file's bytes raw or multipart-encoded (its one file field)."""
+        file_id = request.match_info["file_id"]
+        if request.content_type == "multipart/form-data":
+            form = await request.post()
+            parts = [v.file.read() for v in form.values() if isinstance(v, FileField)]
+            data = parts[0] if parts else b""
+        else:
+            data = await request.read()
 
         def apply() -> JSON:
             upload = self.workspace.files.get(file_id)
@@ -171,9 +179,16 @@ class FakeSlack:
         self.touch()
 
     def touch(self) -> None:
-        """Wake every `wait_for` to look again."""
+        """Wake every `wait_for` to look again, and tell every `on_change` listener."""
         self._changed.set()
         self._changed = asyncio.Event()
+        for listener in self._listeners:
+            listener()
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` on the fake's loop after every call or change (the demo's page
+        follows the workspace live this way). It must be quick and must not raise."""
+        self._listeners.append(listener)
 
     # --- faults and waiting -------------------------------------------------------------
 

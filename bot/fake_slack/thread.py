@@ -100,6 +100,10 @@ class FakeSlackThread:
 
     # --- the FakeSlack API, thread-safe -------------------------------------------------
 
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """`listener()` runs on the fake's thread after every change (see FakeSlack.on_change)."""
+        self.on_loop(lambda f: f.on_change(listener))
+
     def calls(self, method: str | None = None) -> list[Call]:
         return self.on_loop(lambda f: f.calls(method))
 

@@ -8,6 +8,8 @@ from bot.services.checking import CheckService
 from bot.services.deploy import DeployService
 from bot.services.deps import Deps
 from bot.services.events import EventLog
+from bot.services.export import ExportService
+from bot.services.home import HomeService
 from bot.services.monitor import MonitorService
 from bot.services.releases import ReleaseService
 from bot.services.reminders import ReminderService
@@ -24,6 +26,8 @@ class Services:
     deploy: DeployService
     events: EventLog
     reminders: ReminderService
+    export: ExportService
+    home: HomeService
 
     @classmethod
     def build(cls, deps: Deps) -> Services:
@@ -37,4 +41,6 @@ class Services:
             deploy=DeployService(deps, monitor),
             events=EventLog(deps),
             reminders=ReminderService(deps),
+            export=ExportService(deps),
+            home=HomeService(deps),
         )
