@@ -16,10 +16,19 @@ from tests.scenario.harness import Bot, ThreadedTarget
 
 @pytest.fixture(scope="module")
 def bot(
+    request: pytest.FixtureRequest,
     fake: FakeSlackThread,  # noqa: F811
     target: ThreadedTarget,  # noqa: F811
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Bot]:
-    running = start_bot(fake, target, tmp_path_factory.mktemp("bot"))
+    """One bot per module. A module may set `CHECKS = False` (every item manual: releases
+    open without a check run) and `ROLES = {role: {setting: value}}`."""
+    running = start_bot(
+        fake,
+        target,
+        tmp_path_factory.mktemp("bot"),
+        roles=getattr(request.module, "ROLES", None),
+        checks=getattr(request.module, "CHECKS", True),
+    )
     yield running
     running.stop()

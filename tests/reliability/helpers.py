@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 from bot.fake_slack import FakeSlackThread, Message, View, payloads
 from bot.fake_slack.elements import element_action, find_elements
@@ -29,39 +32,41 @@ SIGNERS = {
 }
 
 
-def quiet_config(tmp: Path, extra: str = "") -> Path:
-    """The shipped app.yaml with fast Slack pacing, short latency checks and no cron jobs
-    (no scheduled re-check or reminder may write rows while a test counts them). `extra`
-    edits roles, e.g.
-    `min_signers`."""
+def quiet_config(
+    tmp: Path, roles: Mapping[str, Mapping[str, Any]] | None = None, checks: bool = True
+) -> Path:
+    """The shipped app.yaml with fast Slack pacing, no cron jobs (no scheduled re-check or
+    reminder may write rows while a test counts them) and latency checks a tenth as long
+    (these tests open many releases, and opening one runs every check). `roles` adds to
+    roles' settings (e.g. `min_signers`); `checks=False` makes every checklist item manual,
+    for tests about signatures that open many releases."""
     text = (ROOT / "app.yaml").read_text()
-    for line in ('recheck: "*/30 * * * *"', 'reminder: "0 9 * * 1-5"'):
-        assert line in text, f"app.yaml changed: no {line!r}"
-        text = text.replace(line, line.split(":")[0] + ": null")
-    # Latency checks a tenth as long: these tests open many releases, and each opening
-    # runs every check (what a latency check measures is not what they are about).
     text, shrunk = re.subn(r"requests: (\d+)", lambda m: f"requests: {int(m[1]) // 10}", text)
     assert shrunk >= 2, "app.yaml has no latency checks to shorten"
-    if extra:
-        text = extra_roles(text, extra)
-    text += "\nslack:\n  card_update_interval: 200ms\n  post_interval: 20ms\n"
+    config = yaml.safe_load(text)
+    assert config["schedules"].keys() >= {"recheck", "reminder"}, "app.yaml changed"
+    config["schedules"].update(recheck=None, reminder=None)
+    config["slack"] = {"card_update_interval": "200ms", "post_interval": "20ms"}
+    for role, settings in (roles or {}).items():
+        config["roles"][role].update(settings)
+    if not checks:
+        for section in config["sections"]:
+            for item in section["items"]:
+                item.pop("check", None)
     path = tmp / "reliability.yaml"
-    path.write_text(text)
+    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     return path
 
 
-def extra_roles(text: str, extra: str) -> str:
-    """`extra` is `role_id.key: value`; inserted under that role's title line."""
-    role, rest = extra.split(".", 1)
-    anchor = f"  {role}:\n"
-    assert anchor in text, f"app.yaml has no role {role}"
-    return text.replace(anchor, f"{anchor}    {rest}\n", 1)
-
-
 def start_bot(
-    fake: FakeSlackThread, target: ThreadedTarget, tmp: Path, extra: str = "", **env: str
+    fake: FakeSlackThread,
+    target: ThreadedTarget,
+    tmp: Path,
+    roles: Mapping[str, Mapping[str, Any]] | None = None,
+    checks: bool = True,
+    **env: str,
 ) -> Bot:
-    config = quiet_config(tmp, extra)
+    config = quiet_config(tmp, roles, checks)
     return Bot(fake, target, tmp, READINESS_CONFIG=str(config), **env).start()
 
 
@@ -212,3 +217,32 @@ def post_together(bot: Bot, bodies: Sequence[bytes]) -> list[httpx.Response]:
 
     with ThreadPoolExecutor(len(bodies)) as pool:
         return list(pool.map(send, bodies))
+
+
+def open_sign_modals(
+    slack: Slack, wanted: Sequence[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], View]:
+    """Click `Sign as ROLE` for every (release name, role, user) at once; their modals,
+    keyed the same way (each modal says which release and role it is for)."""
+    ids = {name: release_id(slack.bot, name) for name, _, _ in wanted}
+    cards = {name: slack.card(name) for name in ids}
+    users = {user for _, _, user in wanted}
+    opened = {user: len(slack.fake.views(user)) for user in users}
+    bodies = [click_body(slack, user, cards[name], f"sign:{role}") for name, role, user in wanted]
+    assert all(r.status_code == 200 for r in post_together(slack.bot, bodies))
+    expect = Counter(user for _, _, user in wanted)
+
+    def all_open(fake: Any) -> list[View] | None:
+        views = [v for user in users for v in fake.views(user)[opened[user] :]]
+        if Counter(v.user for v in views) != expect:
+            return None
+        return views
+
+    views = slack.fake.wait_for(all_open, timeout=30)
+    found: dict[tuple[str, str, str], View] = {}
+    names = {number: name for name, number in ids.items()}
+    for view in views:
+        meta = json.loads(view.private_metadata)
+        found[(names[meta["r"]], meta["role"], view.user)] = view
+    assert sorted(found) == sorted(wanted), "a Sign modal did not open"
+    return found

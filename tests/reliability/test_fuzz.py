@@ -25,6 +25,7 @@ from tests.reliability.helpers import open_release, rows
 from tests.scenario.conftest import Slack
 from tests.scenario.harness import CHANNEL, SECRET, Bot
 
+CHECKS = False  # every item manual: releases open without a check run
 SEED = 20240605
 CASES = 500
 BASE = "FUZZ BASE"
@@ -522,12 +523,6 @@ def test_no_traceback_in_the_log(fuzzed: Run) -> None:
     assert "Error handling request" not in fuzzed.log
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/slack/ids.py Ref: `r` and `alert` are unbounded ints; a value above 2**63-1 "
-    "reaches repo.release() (bot/db/repo.py session.get) and raises OverflowError, logged "
-    "with a traceback as an unexpected error, instead of InvalidInput 'out of date'",
-)
 def test_a_release_id_too_big_for_sqlite_is_refused_as_out_of_date(
     fuzzed: Run, slack: Slack, bot: Bot
 ) -> None:
