@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.domain.errors import InvalidInput
 
@@ -38,15 +38,18 @@ MANUAL_PREFIX = "manual:"  # + section id + ":" + chunk number, in the Checklist
 VALUE = "value"  # the action_id of every input element
 
 
+SQLITE_MAX = 2**63 - 1  # the largest id SQLite stores; a bigger one is forged
+
+
 class Ref(BaseModel):
     """What a button or modal carries: the release, and the role or operation when it matters."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    r: int
-    role: str | None = None
-    op: str | None = None
-    alert: int | None = None
+    r: int = Field(ge=0, le=SQLITE_MAX)
+    role: str | None = Field(default=None, max_length=60)
+    op: str | None = Field(default=None, max_length=20)
+    alert: int | None = Field(default=None, ge=0, le=SQLITE_MAX)
 
     def encode(self) -> str:
         return self.model_dump_json(exclude_none=True)
