@@ -19,6 +19,7 @@ from tests.reliability.helpers import (
     live_signatures,
     open_release,
     post,
+    query,
     release_id,
     rows,
     sign_values,
@@ -116,6 +117,12 @@ def test_a_replayed_request_is_refused_and_counted_once(slack: Slack, bot: Bot, 
         again = post(bot, body, headers)
         assert again.status_code == 401, again.text
         assert "replayed" in again.text
+    # Headers aren't signed: dressed as an Events API retry, or as JSON (events are
+    # de-duplicated by event_id, not by the replay guard), it still doesn't get in.
+    retry = post(bot, body, {**headers, "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "x"})
+    assert retry.status_code == 401 and "replayed" in retry.text
+    as_json = post(bot, body, {**headers, "Content-Type": payloads.JSON_TYPE})
+    assert 400 <= as_json.status_code < 500, (as_json.status_code, as_json.text)
     assert rows(bot) == before
     assert query_names(bot, name) == 1
     assert "Open releases" in slack.command("UREL", "list")
@@ -125,8 +132,6 @@ def test_a_replayed_request_is_refused_and_counted_once(slack: Slack, bot: Bot, 
 
 
 def query_names(bot: Bot, name: str) -> int:
-    from tests.reliability.helpers import query
-
     return int(query(bot, "SELECT count(*) FROM releases WHERE name = ?", name)[0][0])
 
 
