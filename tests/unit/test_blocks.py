@@ -278,3 +278,5 @@ def test_deployed_card_says_when_and_by_whom() -> None:
     assert not any(b["type"] == "actions" for b in blocks)
     assert card_text(shipped) == "LUMINES 1.0.0: 100% ready, deployed"
     assert post_deploy_lines(shipped) == []
+    by_api = card(approved_view(replace(release, deployed_by="ci-<pipeline>")))
+    assert "by ci-&lt;pipeline&gt;" in text(by_api) and "<@ci-" not in text(by_api)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.domain.model import Release, ReleaseState
@@ -199,8 +200,13 @@ def post_deploy_lines(view: ReleaseView) -> list[str]:
     return lines
 
 
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
 def _deployed(release: Release) -> str:
-    by = f" by <@{release.deployed_by}>" if release.deployed_by else ""
+    who = release.deployed_by or ""
+    # A Slack user, or a pipeline named through the API ("ci-pipeline"), shown as text.
+    by = f" by <@{who}>" if _USER_ID.match(who) else (f" by {escape(who)}" if who else "")
     at = f" {when(release.deployed_at)}" if release.deployed_at else ""
     return f":rocket: *Deployed*{at}{by}"
 
