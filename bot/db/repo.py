@@ -60,6 +60,12 @@ def _release(row: ReleaseRow) -> Release:
     )
 
 
+def _link(values: dict[str, Any] | None) -> str | None:
+    """The CI run a pushed result points to, if it gave one."""
+    url = (values or {}).get("url")
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
 def _signature(row: SignatureRow) -> Signature:
     return Signature(
         id=row.id,
@@ -509,6 +515,7 @@ class Repo(MonitoringQueries, AuthorizationQueries):
                 r.finished_at,
                 r.duration_ms,
                 r.changed_at,
+                _link(r.values),
             )
             for r in rows.all()
         }

@@ -89,6 +89,7 @@ class LatestResult:
     at: datetime
     duration_ms: float = 0.0
     changed_at: datetime | None = None  # since when the item has had this status
+    url: str | None = None  # where the result came from (a CI run pushed through the API)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ class ItemView:
     at: datetime | None = None
     by: str | None = None  # who ticked a manual item
     changed_at: datetime | None = None  # automated: since when it has had this status
+    url: str | None = None  # a pushed result's CI run
 
     @property
     def passing(self) -> bool:
@@ -68,7 +69,13 @@ def item_view(
         if result is None:
             return ItemView(item, section_id, ItemStatus.PENDING, "not checked yet")
         return ItemView(
-            item, section_id, result.status, result.reason, result.at, changed_at=result.changed_at
+            item,
+            section_id,
+            result.status,
+            result.reason,
+            result.at,
+            changed_at=result.changed_at,
+            url=result.url,
         )
     if tick is None:
         return ItemView(item, section_id, ItemStatus.PENDING, "not ticked yet")

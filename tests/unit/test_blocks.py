@@ -280,3 +280,11 @@ def test_deployed_card_says_when_and_by_whom() -> None:
     assert post_deploy_lines(shipped) == []
     by_api = card(approved_view(replace(release, deployed_by="ci-<pipeline>")))
     assert "by ci-&lt;pipeline&gt;" in text(by_api) and "<@ci-" not in text(by_api)
+
+
+def test_a_pushed_ci_result_links_its_run_in_the_checklist() -> None:
+    release = Release(7, "LUMINES 1.0.0", "C1", ReleaseState.OPEN, "UREL", T0, ref="abc")
+    pushed = LatestResult("health", ItemStatus.FAIL, "3 tests failed", T0, url="https://ci/r/1")
+    modal = checklist_modal(build_view(APP, release, [], [], {"health": pushed}, {}, None), {})
+    assert view_problems(modal) == []
+    assert "3 tests failed" in text(modal) and "<https://ci/r/1|CI run>" in text(modal)

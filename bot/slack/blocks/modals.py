@@ -185,6 +185,8 @@ def _automated_line(item: ItemView) -> str:
         line += f" · checked {when(item.at)}"
     if item.changed_at and item.at and item.changed_at < item.at:
         line += f" · {item.status.value} since {when(item.changed_at)}"
+    if item.url:
+        line += f" · <{escape(item.url)}|CI run>"
     return line
 
 
