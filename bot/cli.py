@@ -80,6 +80,30 @@ async def _serve(settings: Settings, host: str, port: int, socket_mode: bool = F
 
 
 @main.command()
+@click.option("--port", type=int, default=3000, show_default=True, help="HTTP port of the page.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Keep the database in this SQLite file (default: a temporary one).",
+)
+@click.option("--fast", is_flag=True, hidden=True, help="Phases of seconds (for tests).")
+def demo(port: int, host: str, db_path: Path | None, fast: bool) -> None:
+    """The whole product on this machine, no Slack workspace needed: the real bot, a local
+    stand-in for Slack in your browser, and a demo LUMINES service to check.
+
+    Open http://127.0.0.1:PORT/, type `/readiness new LUMINES 1.0.0`, sign as each role.
+    """
+    from bot.demo.server import run
+    from bot.logs import configure
+
+    configure("WARNING", "text")
+    sys.exit(run(host, port, db_path, fast, click.echo))
+
+
+@main.command()
 @click.argument("release", nargs=-1)
 @click.option("--section", default=None, help="Only this section's items (its id).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")

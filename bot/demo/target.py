@@ -22,6 +22,18 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'",
 }
 PARTS = ("app", "db", "cache", "nats", "headers", "alerts", "ci", "cluster", "coverage")
+# What breaking each part does, in a person's words (the demo page's switches).
+EFFECTS = {
+    "app": "the whole service: /api/health answers 503, p95 and error rate climb",
+    "db": "/api/health/db answers 503",
+    "cache": "/api/health/cache answers 503",
+    "nats": "/api/health/nats answers 503",
+    "headers": "the security headers are gone",
+    "alerts": "a critical alert fires in Alertmanager",
+    "ci": "the GitHub Actions runs fail",
+    "cluster": "a Kubernetes node is NotReady",
+    "coverage": "test coverage drops to 61%",
+}
 WORKFLOWS = ("ci.yml", "e2e.yml", "security.yml", "deploy.yml")
 DOCS = {"production-runbook": 1020, "monitoring": 547, "deployment": 240, "troubleshooting": 180}
 

@@ -1,0 +1,197 @@
+"""`readiness demo`: the whole product on one machine, in one process.
+
+- the LUMINES demo target (bot/demo/target.py) on a free local port;
+- FakeSlack, the local stand-in for Slack's Web API the scenario tests use, on its own
+  thread (SlackDriver, which signs requests as Slack does, needs it there);
+- the real bot: Runtime, the same code as `readiness serve`, on PORT, with the shipped
+  app.yaml pointed at the target and the demo people in its roles;
+- the page at http://HOST:PORT/, served by the bot's own web server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+import socket
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.demo.page import DemoPage
+from bot.demo.people import CHANNEL, CHANNEL_NAME, PEOPLE
+from bot.demo.settings import Wiring, demo_settings
+from bot.demo.target import TargetState, build_target
+from bot.fake_slack import FakeSlackThread, SlackDriver
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+LOCAL = "127.0.0.1"
+
+
+class Demo:
+    """Start and stop the demo's parts, in order."""
+
+    def __init__(
+        self, host: str = LOCAL, port: int = 3000, db: Path | None = None, fast: bool = False
+    ) -> None:
+        self.host, self.port, self.db, self.fast = host, port, db, fast
+        self.target = TargetState()
+        self.api_token = secrets.token_urlsafe(16)
+        self.settings: Settings | None = None
+        self.url = ""
+        self._workdir: tempfile.TemporaryDirectory[str] | None = None
+        self._target: web.AppRunner | None = None
+        self._fake: FakeSlackThread | None = None
+        self._runtime: Runtime | None = None
+        self._driver: SlackDriver | None = None
+
+    async def start(self) -> str:
+        """Start everything; returns the page's URL. Stops what started if a part fails."""
+        try:
+            return await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> str:
+        self._workdir = tempfile.TemporaryDirectory(prefix="readiness-demo-")
+        workdir = Path(self._workdir.name)
+        database = self.db.resolve() if self.db else workdir / "readiness.db"
+
+        self._target = web.AppRunner(build_target(self.target), access_log=None)
+        await self._target.setup()
+        await web.TCPSite(self._target, LOCAL, 0).start()
+        target_url = f"http://{LOCAL}:{self._target.addresses[0][1]}"
+
+        bot_token = "xoxb-demo-" + secrets.token_hex(8)
+        fake = await asyncio.to_thread(FakeSlackThread(bot_token=bot_token).start)
+        self._fake = fake
+
+        def people() -> None:
+            fake.add_channel(CHANNEL, CHANNEL_NAME)
+            for p in PEOPLE:
+                fake.add_user(p.id, p.name, p.real_name)
+
+        await asyncio.to_thread(people)
+
+        wiring = Wiring(
+            slack_api_url=fake.api_url,
+            target_url=target_url,
+            database_url=f"sqlite+aiosqlite:///{database}",
+            signing_secret=secrets.token_hex(16),
+            bot_token=bot_token,
+            api_token=self.api_token,
+        )
+        self.settings = settings = demo_settings(wiring, workdir, self.fast)
+        page = DemoPage(fake, self.target, self.host)
+        self._runtime = Runtime(settings)
+        port = await self._runtime.start(self.host, self.port, routes=page.routes)
+        local = LOCAL if self.host in ("", "0.0.0.0", "::") else self.host  # noqa: S104
+        self._driver = SlackDriver(
+            f"http://{local}:{port}/slack/events", wiring.signing_secret, fake
+        )
+        page.driver = self._driver
+        self.port = port
+        self.url = f"http://{local}:{port}/"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runtime is not None:
+            await _stop(self._runtime)
+            self._runtime = None
+        if self._driver is not None:
+            self._driver.close()
+            self._driver = None
+        if self._fake is not None:
+            await asyncio.to_thread(self._fake.stop)
+            self._fake = None
+        if self._target is not None:
+            await self._target.cleanup()
+            self._target = None
+        if self._workdir is not None:
+            self._workdir.cleanup()
+            self._workdir = None
+
+
+async def _stop(runtime: Runtime) -> None:
+    """runtime.stop(), cancelling the outbound sender again while it does not end: on
+    Python 3.11 `asyncio.wait_for` swallows a cancel that lands just as its wait completes
+    (CPython gh-86296), and Outbound.run then loops on; the demo's short ticks make that
+    likely. A second cancel lands in the next wait and ends it."""
+    stopping = asyncio.ensure_future(runtime.stop())
+    while not stopping.done():
+        await asyncio.wait({stopping}, timeout=1.0)
+        sender = getattr(runtime, "_sender", None)
+        if not stopping.done() and isinstance(sender, asyncio.Task) and not sender.done():
+            log.info("the outbound sender missed its cancellation; cancelling it again")
+            sender.cancel()
+    await stopping
+
+
+def _port_taken(host: str, port: int) -> str | None:
+    """Why `port` can't be listened on, found before anything starts (None: it can)."""
+    if port == 0:
+        return None
+    try:
+        infos = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except OSError as exc:
+        return str(exc.strerror or exc)
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return str(exc.strerror or exc)
+    return None
+
+
+def run(
+    host: str, port: int, db: Path | None, fast: bool, echo: Callable[[str], None] = print
+) -> int:
+    """Run the demo until SIGINT/SIGTERM; returns the exit status."""
+
+    busy = _port_taken(host, port)
+    if busy:
+        hint = " (another --port?)" if "in use" in busy else ""
+        echo(f"readiness demo: cannot listen on {host}:{port}: {busy}{hint}")
+        return 2
+    # A tick that overlaps the previous one is skipped; said once a tick, it is only noise.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+
+    async def main() -> int:
+        demo = Demo(host, port, db, fast)
+        try:
+            url = await demo.start()
+        except OSError as exc:
+            echo(f"readiness demo: cannot listen on {host}:{port}: {exc.strerror or exc}")
+            return 2
+        echo(
+            f"Readiness demo: open {url}\n"
+            "  The page is a local stand-in for Slack: the real bot, a demo LUMINES service,\n"
+            "  nothing leaves this machine. "
+            + (f"Database: {db}" if db else "Database: a temporary file, gone on exit.")
+            + f"\n  Gate API: READINESS_API_TOKEN={demo.api_token} "
+            f'readiness gate "LUMINES 1.0.0" --url {url.rstrip("/")}\n'
+            "  Ctrl+C to stop."
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            with contextlib.suppress(Exception):
+                await demo.stop()
+        return 0
+
+    return asyncio.run(main())
