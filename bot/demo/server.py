@@ -103,7 +103,7 @@ class Demo:
 
     async def stop(self) -> None:
         if self._runtime is not None:
-            await _stop(self._runtime)
+            await self._runtime.stop()
             self._runtime = None
         if self._driver is not None:
             self._driver.close()
@@ -117,21 +117,6 @@ class Demo:
         if self._workdir is not None:
             self._workdir.cleanup()
             self._workdir = None
-
-
-async def _stop(runtime: Runtime) -> None:
-    """runtime.stop(), cancelling the outbound sender again while it does not end: on
-    Python 3.11 `asyncio.wait_for` swallows a cancel that lands just as its wait completes
-    (CPython gh-86296), and Outbound.run then loops on; the demo's short ticks make that
-    likely. A second cancel lands in the next wait and ends it."""
-    stopping = asyncio.ensure_future(runtime.stop())
-    while not stopping.done():
-        await asyncio.wait({stopping}, timeout=1.0)
-        sender = getattr(runtime, "_sender", None)
-        if not stopping.done() and isinstance(sender, asyncio.Task) and not sender.done():
-            log.info("the outbound sender missed its cancellation; cancelling it again")
-            sender.cancel()
-    await stopping
 
 
 def _port_taken(host: str, port: int) -> str | None:

@@ -10,6 +10,7 @@ that method for its Retry-After, and 5xx or network errors back off and retry.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -73,11 +74,11 @@ class Outbound:
         """Deliver forever; wakes when something is queued, or to retry what is due."""
         self.wake.set()  # on start, deliver whatever a previous process left
         while True:
-            delay = 30.0
-            try:
-                await asyncio.wait_for(self.wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancellation
+            # that stops the sender (CPython gh-86296), and shutdown then hangs.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(30.0):
+                    await self.wake.wait()
             self.wake.clear()
             try:
                 next_due = await self.deliver()
