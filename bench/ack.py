@@ -41,7 +41,7 @@ from bot.fake_slack import FakeSlackThread, payloads  # noqa: E402
 from bot.fake_slack.elements import element_action, find_elements  # noqa: E402
 from tests.scenario.harness import CHANNEL, SECRET, USERS, Bot, ThreadedTarget, free_port  # noqa: E402
 
-CONCURRENCY, ROUNDS, TARGET_RATIO = 100, 5, 1.25
+CONCURRENCY, ROUNDS, TARGET_RATIO = 100, 20, 1.25
 RELEASE, ROLE = "BENCH 1.0.0", "engineering_lead"
 Build = Callable[[int], bytes]  # request number -> unsigned body
 Post = Callable[[str, bytes, dict[str, str]], Awaitable[int]]  # -> HTTP status

@@ -26,6 +26,9 @@ def build_app(services: Services, client: AsyncWebClient) -> AsyncApp:
         client=client,
         signing_secret=env.slack_signing_secret,
         process_before_response=True,
+        # bot/web.py verifies every HTTP request's signature (and refuses replays) before
+        # Bolt sees it; Socket Mode requests come over Slack's own authenticated socket.
+        request_verification_enabled=False,
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("bot.slack.bolt"),
     )
