@@ -486,10 +486,11 @@ class Repo(MonitoringQueries, AuthorizationQueries):
         return len(release_ids)
 
     async def latest_run(self, release_id: int) -> CheckRunProgress | None:
+        """The checklist's latest run (post-deploy runs are monitoring, shown apart)."""
         row = (
             await self.session.scalars(
                 select(CheckRunRow)
-                .where(CheckRunRow.release_id == release_id)
+                .where(CheckRunRow.release_id == release_id, CheckRunRow.phase.is_(None))
                 .order_by(CheckRunRow.id.desc())
                 .limit(1)
             )
