@@ -22,6 +22,11 @@ def _fail(problems: list[str], code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
+def _not_ours(url: str, exc: Exception) -> str:
+    cause = getattr(exc, "orig", exc)
+    return f"{url}: not a Readiness database ({cause}); `readiness db upgrade` makes one"
+
+
 def _settings(config: str | None) -> Settings:
     try:
         return load_settings(config)
@@ -134,7 +139,9 @@ def check(release: tuple[str, ...], section: str | None, as_json: bool, config: 
 
         from bot.report import render_table
 
-        render_table(report, Console())
+        console = Console()
+        # In a CI log or a pipe there is no terminal width to honour: keep reasons whole.
+        render_table(report, console if console.is_terminal else Console(width=200))
     sys.exit(0 if report.ok else 1)
 
 
@@ -162,7 +169,9 @@ def gate(
     timeout: float,
     interval: float,
 ) -> None:
-    """Is RELEASE (e.g. `readiness gate LUMINES 1.0.0`) approved for production deployment?
+    """Exit 0 if RELEASE is approved for production deployment.
+
+    For example `readiness gate LUMINES 1.0.0`.
 
     Exits 0 when it is, 1 when not (printing why), 2 when the bot can't be asked (no token,
     refused, unreachable, unknown release). With --wait it asks every --interval until
@@ -256,7 +265,9 @@ def config_validate(path: str | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
 @click.option("--config", "config", default=None, help="Config file (default: $READINESS_CONFIG).")
 def export(release: tuple[str, ...], fmt: str, config: str | None) -> None:
-    """Print the filled-in sign-off document of RELEASE (e.g. `LUMINES 1.0.0`).
+    """Print the filled-in sign-off document of RELEASE.
+
+    For example `readiness export LUMINES 1.0.0 --format md`.
 
     Markdown in the seed document's structure, or JSON with the same data: every item's
     state and latest reason, each signature, the authorization, the digests so far and the
@@ -273,7 +284,7 @@ def export(release: tuple[str, ...], fmt: str, config: str | None) -> None:
     except DomainError as exc:
         _fail([str(exc)])
     except OperationalError as exc:
-        _fail([f"{settings.env.database_url}: not a Readiness database ({exc.orig})"])
+        _fail([_not_ours(settings.env.database_url, exc)])
     if fmt == "json":
         click.echo(json.dumps(render_json(document), indent=2, ensure_ascii=False))
     else:
@@ -303,7 +314,7 @@ def audit_verify() -> None:
         try:
             report = await verify_chain(database)
         except OperationalError as exc:
-            _fail([f"{env.database_url}: not a Readiness database ({exc.orig})"])
+            _fail([_not_ours(env.database_url, exc)])
         finally:
             await database.close()
         if not report.ok:

@@ -195,8 +195,13 @@ class Environment(BaseModel):
     readiness_api_token: str | None = None
     readiness_url: str | None = None  # where `readiness gate` finds the bot
     port: int = Field(default=3000, ge=0, le=65535)
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_any_case(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
 
 
 class Settings(BaseModel):

@@ -55,7 +55,7 @@ class CheckReport:
 
     def summary(self) -> str:
         failing = [view for view in self.judged if not view.passing]
-        scope = f"release {self.release}" if self.release else "checklist (no release)"
+        scope = f"release {self.release}" if self.release else "checklist, no release"
         if self.section:
             scope += f", section {self.section}"
         verdict = (

@@ -78,7 +78,7 @@ def test_the_table_names_each_section_and_says_why_it_exits(
     for section in APP.sections:
         assert section.title in out
     assert "GET /api/health/db answered 503 Service Unavailable, expected 200" in out
-    assert re.search(r"Readiness \d+% \(checklist \(no release\)\): \d+ blocking item", out)
+    assert re.search(r"Readiness \d+% \(checklist, no release\): \d+ blocking item", out)
     assert "[1/" in done.stderr  # progress, one line per result when not in a terminal
 
 
