@@ -7,13 +7,17 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from bot.config import ConfigError, Settings, load_app_config, load_environment, load_settings
 from bot.domain.errors import DomainError
+
+if TYPE_CHECKING:
+    from bot.db import Database
 
 
 def _fail(problems: list[str], code: int = 2) -> NoReturn:
@@ -25,6 +29,25 @@ def _fail(problems: list[str], code: int = 2) -> NoReturn:
 def _not_ours(url: str, exc: Exception) -> str:
     cause = getattr(exc, "orig", exc)
     return f"{url}: not a Readiness database ({cause}); `readiness db upgrade` makes one"
+
+
+def _on_database(work: Callable[[Database, str], Awaitable[None]]) -> None:
+    """Run `work` on the database $DATABASE_URL names, closing it whatever happens."""
+    try:
+        url = load_environment().database_url
+    except ConfigError as exc:
+        _fail(exc.problems)
+
+    from bot.db import Database
+
+    async def run() -> None:
+        database = Database(url)
+        try:
+            await work(database, url)
+        finally:
+            await database.close()
+
+    asyncio.run(run())
 
 
 def _settings(config: str | None) -> Settings:
@@ -301,27 +324,18 @@ def audit_verify() -> None:
     """Walk the hash chain; exit 1 naming the first event that was edited, deleted or forged."""
     from sqlalchemy.exc import OperationalError
 
-    from bot.db import Database
     from bot.services.audit import verify_chain
 
-    try:
-        env = load_environment()
-    except ConfigError as exc:
-        _fail(exc.problems)
-
-    async def run() -> None:
-        database = Database(env.database_url)
+    async def verify(database: Database, url: str) -> None:
         try:
             report = await verify_chain(database)
         except OperationalError as exc:
-            _fail([_not_ours(env.database_url, exc)])
-        finally:
-            await database.close()
+            _fail([_not_ours(url, exc)])
         if not report.ok:
-            _fail([f"{env.database_url}: {report.problem}"], code=1)
+            _fail([f"{url}: {report.problem}"], code=1)
         click.echo(f"audit log OK: {report.events} events, head {report.head}")
 
-    asyncio.run(run())
+    _on_database(verify)
 
 
 @main.group()
@@ -332,20 +346,10 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Bring the schema up to date (serve does this at start)."""
-    from bot.db import Database
     from bot.db.migrate import upgrade
 
-    try:
-        env = load_environment()
-    except ConfigError as exc:
-        _fail(exc.problems)
+    async def migrate(database: Database, url: str) -> None:
+        await upgrade(database)
+        click.echo(f"{url}: schema is up to date")
 
-    async def run() -> None:
-        database = Database(env.database_url)
-        try:
-            await upgrade(database)
-        finally:
-            await database.close()
-
-    asyncio.run(run())
-    click.echo(f"{env.database_url}: schema is up to date")
+    _on_database(migrate)
