@@ -101,7 +101,7 @@ class Runtime:
         self._sender = asyncio.create_task(self.outbound.run(), name="outbound")
         self.scheduler.start()
         secret = http_signing_secret(self.settings.env.slack_signing_secret, self.socket_mode)
-        http = build_web(self.bolt, self.db, secret)
+        http = build_web(self.bolt, self.db, secret, self.deps.tasks)
         observe(http, self.deps.metrics, self.db)
         add_api(http, self.services, self.settings.env.readiness_api_token)
         if routes is not None:

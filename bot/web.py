@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
 from bot.db import Database
+from bot.services.tasks import TaskRunner
 from bot.slack import envelope
 
 log = logging.getLogger(__name__)
@@ -42,11 +43,17 @@ class ReplayGuard:
         return True
 
 
-def build_web(bolt: AsyncApp, db: Database, signing_secret: str) -> web.Application:
+def build_web(
+    bolt: AsyncApp, db: Database, signing_secret: str, tasks: TaskRunner
+) -> web.Application:
     verifier = SignatureVerifier(signing_secret)
     replays = ReplayGuard()
 
     async def slack_events(request: web.Request) -> web.Response:
+        with tasks.answering():  # the work of earlier requests waits for this ack
+            return await answer(request)
+
+    async def answer(request: web.Request) -> web.Response:
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         if not (timestamp.isascii() and timestamp.isdigit()):
             # Bolt answers 500 for a non-numeric timestamp; it is simply unauthenticated.

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -15,13 +16,53 @@ ErrorHandler = Callable[[BaseException], Awaitable[None]]
 class TaskRunner:
     """Runs coroutines in the background, at most `limit` at a time.
 
-    The bound keeps acknowledgements fast under load: queued work waits its turn
-    instead of crowding the event loop ahead of the next request's ack.
+    Acks come first: bounded work starts once Slack's requests have paused for `settle`
+    seconds (see `answering`), or after `yield_limit` seconds at the latest. A burst of
+    requests is acknowledged before their replies are worked out, and sustained load
+    still gets its replies (and a trigger_id, valid 3 s, its modal). The bound keeps the
+    work that does run from crowding the event loop ahead of the next request's ack.
     """
 
-    def __init__(self, limit: int = 8) -> None:
+    def __init__(self, limit: int = 8, settle: float = 0.01, yield_limit: float = 0.5) -> None:
         self._limit = asyncio.Semaphore(limit)
         self._tasks: set[asyncio.Task[None]] = set()
+        self.settle, self.yield_limit = settle, yield_limit
+        self._answering = 0
+        self._last = 0.0  # loop time the latest request arrived
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+        self._settler: asyncio.Task[None] | None = None
+
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        """Around the handling of one request from Slack, up to its ack."""
+        self._answering += 1
+        self._last = asyncio.get_running_loop().time()
+        self._quiet.clear()
+        try:
+            yield
+        finally:
+            self._answering -= 1
+            if not self._answering and self._settler is None:
+                self._settler = asyncio.create_task(self._settle())
+
+    async def _settle(self) -> None:
+        """Opens the way for waiting work once no request has arrived for `settle` s."""
+        loop = asyncio.get_running_loop()
+        try:
+            while not self._answering:
+                wait = self._last + self.settle - loop.time()
+                if wait <= 0:
+                    self._quiet.set()
+                    return
+                await asyncio.sleep(wait)
+        finally:
+            self._settler = None
+
+    async def _after_acks(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.yield_limit):
+                await self._quiet.wait()
 
     def spawn(
         self,
@@ -39,6 +80,7 @@ class TaskRunner:
     ) -> None:
         try:
             if bounded:
+                await self._after_acks()
                 async with self._limit:
                     await work
             else:

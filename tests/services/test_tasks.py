@@ -1,0 +1,69 @@
+"""The background runner: acks first, replies after, and nothing starves or is lost."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.services.tasks import TaskRunner
+
+
+def recorder(log: list[str], name: str):  # type: ignore[no-untyped-def]
+    async def work() -> None:
+        log.append(name)
+
+    return work()
+
+
+async def test_work_waits_while_a_request_is_being_answered() -> None:
+    tasks, log = TaskRunner(settle=0.02, yield_limit=10), []
+    with tasks.answering():
+        tasks.spawn(recorder(log, "reply"))
+        await asyncio.sleep(0.1)
+        log.append("ack")
+    await tasks.drain()
+    assert log == ["ack", "reply"]
+
+
+async def test_a_burst_is_acknowledged_before_any_of_its_work_starts() -> None:
+    tasks, log = TaskRunner(settle=0.05, yield_limit=10), []
+    for n in range(5):  # requests 10 ms apart: each arrives within the settle time
+        with tasks.answering():
+            tasks.spawn(recorder(log, f"reply {n}"))
+            log.append(f"ack {n}")
+        await asyncio.sleep(0.01)
+    await tasks.drain()
+    assert log == [f"ack {n}" for n in range(5)] + [f"reply {n}" for n in range(5)]
+
+
+async def test_sustained_requests_never_hold_work_past_the_yield_limit() -> None:
+    tasks, log = TaskRunner(settle=0.05, yield_limit=0.2), []
+    with tasks.answering():  # a request that never ends: the load never pauses
+        done = tasks.spawn(recorder(log, "reply"))
+        await asyncio.wait_for(done, timeout=5)
+        assert log == ["reply"]
+
+
+async def test_without_requests_work_starts_at_once() -> None:
+    tasks, log = TaskRunner(settle=10, yield_limit=10), []
+    await asyncio.wait_for(tasks.spawn(recorder(log, "reply")), timeout=5)
+    assert log == ["reply"]
+
+
+async def test_unbounded_work_does_not_wait_for_acks() -> None:
+    tasks, log = TaskRunner(settle=10, yield_limit=10), []
+    with tasks.answering():
+        await asyncio.wait_for(tasks.spawn(recorder(log, "check run"), bounded=False), 5)
+        assert log == ["check run"]
+
+
+async def test_failures_reach_the_error_handler() -> None:
+    tasks, told = TaskRunner(), []
+
+    async def broken() -> None:
+        raise ValueError("boom")
+
+    async def on_error(exc: BaseException) -> None:
+        told.append(str(exc))
+
+    await asyncio.wait_for(tasks.spawn(broken(), on_error=on_error), 5)
+    assert told == ["boom"]
