@@ -3,9 +3,10 @@ id for the logs, every Web API call counted, and GET /metrics."""
 
 from __future__ import annotations
 
+import itertools
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote_plus
@@ -72,6 +73,8 @@ def surface_of(content_type: str, body: bytes) -> str:
 
 def observe(app: web.Application, metrics: Metrics, db: Database) -> None:
     """Time and count every request to /slack/events, and serve GET /metrics."""
+    run = secrets.token_hex(4)  # request ids: this process's random prefix, then a counter
+    numbers = itertools.count(1)
 
     @web.middleware
     async def measure(
@@ -80,7 +83,7 @@ def observe(app: web.Application, metrics: Metrics, db: Database) -> None:
         if request.path != "/slack/events":
             return await handler(request)
         started = time.perf_counter()
-        token = REQUEST_ID.set(uuid.uuid4().hex[:12])
+        token = REQUEST_ID.set(f"{run}{next(numbers):x}")
         surface = "unknown"
         status = 500
         try:

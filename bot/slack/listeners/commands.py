@@ -52,6 +52,7 @@ def parse(body: dict[str, Any]) -> Command:
 
 
 async def run_command(services: Services, command: Command, reply: Replier) -> None:
+    log.info("/readiness %s from %s in %s", command.verb[:20], command.user, command.channel)
     releases = services.releases
     if command.verb == "new":
         if not command.name:
@@ -151,6 +152,5 @@ def register(app: AsyncApp, services: Services) -> None:
     async def readiness_command(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         command = parse(body)
-        log.info("/readiness %s from %s in %s", command.verb[:20], command.user, command.channel)
         reply = Replier(client, command.user, command.channel, body.get("response_url"))
         services.deps.tasks.spawn(run_command(services, command, reply), on_error=reply.error)
