@@ -113,10 +113,9 @@ def add_api(app: web.Application, services: Services, token: str | None) -> None
     async def release_of(request: web.Request) -> ReleaseView:
         name = request.match_info["name"]
         try:
-            release = await services.releases.resolve(name, None)
+            return await services.releases.resolve_view(name, None)
         except NotFound:
             raise NotFound(f"no release named {clean(name)!r}") from None
-        return await services.releases.view(release.id)
 
     async def body(request: web.Request, optional: bool = False) -> dict[str, Any]:
         too_big = ApiError(413, f"the body is over {MAX_BODY} bytes")

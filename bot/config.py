@@ -6,6 +6,7 @@ Nothing else in the code base reads os.environ.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -168,10 +169,11 @@ class AppConfig(Strict):
             chosen = ["devops_lead"] if "devops_lead" in self.roles else []
         return [*dict.fromkeys([*chosen, self.final_role])]
 
-    @property
+    @functools.cached_property
     def version(self) -> str:
         """A fingerprint of the checklist and what each role attests: what a signature was
-        given on. Who holds a role (members, user groups) is not part of it."""
+        given on. Who holds a role (members, user groups) is not part of it. Computed once:
+        a loaded config is not changed (a changed app.yaml is a restart)."""
         shape = self.model_dump(
             mode="json",
             include={"sections", "post_deploy", "roles"},

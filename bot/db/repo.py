@@ -394,7 +394,11 @@ class Repo(MonitoringQueries, AuthorizationQueries):
     # --- manual items -----------------------------------------------------------------------
 
     async def ticks(self, release_id: int) -> dict[str, Tick]:
-        rows = await self.session.scalars(select(TickRow).where(TickRow.release_id == release_id))
+        rows = await self.session.execute(  # columns, not entities: read on every view
+            select(TickRow.item_id, TickRow.user_id, TickRow.ticked_at).where(
+                TickRow.release_id == release_id
+            )
+        )
         return {r.item_id: Tick(r.item_id, r.user_id, r.ticked_at) for r in rows.all()}
 
     async def tick(self, release_id: int, item_id: str, user_id: str, now: datetime) -> None:
@@ -505,8 +509,16 @@ class Repo(MonitoringQueries, AuthorizationQueries):
             .where(CheckResultRow.release_id == release_id)
             .group_by(CheckResultRow.item_id)
         )
-        rows = await self.session.scalars(
-            select(CheckResultRow).where(CheckResultRow.id.in_(newest))
+        rows = await self.session.execute(  # columns, not entities: read on every view
+            select(
+                CheckResultRow.item_id,
+                CheckResultRow.status,
+                CheckResultRow.reason,
+                CheckResultRow.finished_at,
+                CheckResultRow.duration_ms,
+                CheckResultRow.changed_at,
+                CheckResultRow.values,
+            ).where(CheckResultRow.id.in_(newest))
         )
         return {
             r.item_id: LatestResult(

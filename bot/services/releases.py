@@ -163,18 +163,12 @@ class ReleaseService:
     async def resolve(self, name: str | None, channel: str | None) -> Release:
         """A release by name, or the newest open one of this channel (then of any channel)."""
         async with self.deps.db.read() as repo:
-            if name:
-                release = await repo.release_by_name(clean(name))
-                if release is None:
-                    raise NotFound(
-                        f"There is no release named “{escape(clean(name))}”. "
-                        "`/readiness list` shows the open ones."
-                    )
-                return release
-            release = await repo.newest_active(channel) or await repo.newest_active(None)
-            if release is None:
-                raise NotFound("No release is open. Open one with `/readiness new NAME`.")
-            return release
+            return await _resolve(repo, name, channel)
+
+    async def resolve_view(self, name: str | None, channel: str | None) -> ReleaseView:
+        """`resolve`, then the release's view, in one read."""
+        async with self.deps.db.read() as repo:
+            return await load_view(repo, self.app, await _resolve(repo, name, channel))
 
     async def view(self, release_id: int) -> ReleaseView:
         async with self.deps.db.read() as repo:
@@ -224,3 +218,18 @@ class ReleaseService:
             view = await settle(repo, self.app, await load_release(repo, release_id), now, actor)
         self.deps.outbox_ready.set()
         return view
+
+
+async def _resolve(repo: Repo, name: str | None, channel: str | None) -> Release:
+    if name:
+        release = await repo.release_by_name(clean(name))
+        if release is None:
+            raise NotFound(
+                f"There is no release named “{escape(clean(name))}”. "
+                "`/readiness list` shows the open ones."
+            )
+        return release
+    release = await repo.newest_active(channel) or await repo.newest_active(None)
+    if release is None:
+        raise NotFound("No release is open. Open one with `/readiness new NAME`.")
+    return release

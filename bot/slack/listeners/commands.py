@@ -93,9 +93,10 @@ async def run_command(services: Services, command: Command, reply: Replier) -> N
             f"running {total or 0} automated checks.{planned}"
         )
     elif command.verb == "status":
-        release = await releases.resolve(command.name, command.channel)
-        view = await releases.view(release.id)
-        await reply.say(f"{release.name}: {view.readiness.percent}% ready", status_blocks(view))
+        view = await releases.resolve_view(command.name, command.channel)
+        await reply.say(
+            f"{view.release.name}: {view.readiness.percent}% ready", status_blocks(view)
+        )
     elif command.verb == "list":
         await reply.say("Open releases", list_blocks(await releases.active()))
     elif command.verb == "check":

@@ -41,15 +41,14 @@ def register(app: AsyncApp, services: Services) -> None:
             if words and words[0].lower() == "status":
                 words = words[1:]
             try:
-                release = await services.releases.resolve(" ".join(words) or None, channel)
-                view = await services.releases.view(release.id)
+                view = await services.releases.resolve_view(" ".join(words) or None, channel)
             except DomainError as exc:
                 await client.chat_postMessage(channel=channel, thread_ts=thread, text=str(exc))
                 return
             await client.chat_postMessage(
                 channel=channel,
                 thread_ts=thread,
-                text=f"{release.name}: {view.readiness.percent}% ready",
+                text=f"{view.release.name}: {view.readiness.percent}% ready",
                 blocks=status_blocks(view),
             )
 
