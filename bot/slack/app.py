@@ -32,6 +32,14 @@ def build_app(services: Services, client: AsyncWebClient) -> AsyncApp:
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("bot.slack.bolt"),
     )
+
+    @app.middleware
+    async def shared_client(context: Any, next: Any) -> BoltResponse:
+        # Bolt hands each listener a plain client of its own; listeners get the app's
+        # client instead, so their calls (views.open, ...) are counted in /metrics too.
+        context["client"] = client
+        return await next()  # type: ignore[no-any-return]
+
     commands.register(app, services)
     actions.register(app, services)
     views.register(app, services)

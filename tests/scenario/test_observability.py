@@ -47,6 +47,7 @@ def test_metrics_count_what_the_scenario_did(slack: Slack, bot: Bot, name: str) 
     slack.checks_done(name)
     slack.command("UNOBODY", f"status {name}")
     slack.refusal("UNOBODY", lambda: slack.click("UNOBODY", name, "sign:engineering_lead"))
+    slack.open_modal("UENG", name, "sign:engineering_lead")  # a listener's own Web API call
     slack.wait_card(name, "Readiness")
     after = scrape(bot)
 
@@ -54,11 +55,12 @@ def test_metrics_count_what_the_scenario_did(slack: Slack, bot: Bot, name: str) 
         return value(after, metric, **labels) - value(before, metric, **labels)
 
     assert grew("readiness_slack_requests_total", surface="command", outcome="200") == 2
-    assert grew("readiness_slack_requests_total", surface="action", outcome="200") == 1
+    assert grew("readiness_slack_requests_total", surface="action", outcome="200") == 2
     assert grew("readiness_ack_seconds_count", surface="command") == 2
     assert grew("readiness_check_results_total", type="http", status="pass") >= 10
     assert grew("readiness_check_seconds_count", type="latency") == 2
     assert grew("readiness_slack_api_calls_total", method="chat.postMessage", status="ok") >= 1
+    assert grew("readiness_slack_api_calls_total", method="views.open", status="ok") == 1
     with sqlite3.connect(bot.db_path) as db:
         states = dict(db.execute("SELECT state, count(*) FROM releases GROUP BY state"))
     assert value(after, "readiness_releases", state="open") == states.get("open", 0)
