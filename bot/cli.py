@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import signal
@@ -101,6 +102,11 @@ async def _serve(settings: Settings, host: str, port: int, socket_mode: bool = F
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await runtime.start(host, port)
+    # What startup made (modules, config, the app) lives as long as the process: out of the
+    # collector's sight, a full collection no longer walks it (~85 ms pauses otherwise,
+    # each one holding up every ack that arrives meanwhile).
+    gc.collect()
+    gc.freeze()
     try:
         await stop.wait()
     finally:
