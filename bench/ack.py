@@ -8,7 +8,9 @@ request is signed as it is sent and timed client side from send to HTTP answer =
 by a client alone in its own process. The default client is aiohttp: httpx's pool tops out
 near 200 req/s at 100 concurrent (encode/httpx#3215), so with it the table measures httpx.
 Bare Bolt gets the same bodies as Readiness; each row is compared with bare Bolt's default
-mode on the same kind of request. Speed is measured, never asserted: exits 0.
+mode on the same kind of request. Readiness's private replies (sent after the ack, through
+response_url) are timed too, from the burst to their arrival at the fake Slack: what the
+ack-first order costs. Speed is measured, never asserted: exits 0.
 """
 
 from __future__ import annotations
@@ -179,7 +181,8 @@ def client_process(conn: Connection, kind: str) -> None:
         async with poster(kind) as post:
             while (job := await asyncio.to_thread(conn.recv)) is not None:
                 url, bodies = job
-                conn.send(await asyncio.gather(*(one(post, url, b) for b in bodies)))
+                sent = time.time()  # wall clock: the fake Slack stamps replies with it
+                conn.send((sent, await asyncio.gather(*(one(post, url, b) for b in bodies))))
 
     asyncio.run(serve())
 
@@ -191,13 +194,14 @@ class Row:
     build: Build
     fake: FakeSlackThread | None = None  # set: wait for the bot's replies after each round
     samples: list[float] = field(default_factory=list)
+    replies: list[float] = field(default_factory=list)  # ms from the burst to each reply
     errors: int = 0
     late: int = 0
 
     def round(self, conn: Connection, first: int, keep: bool) -> None:
         before = len(self.fake.responses()) if self.fake else 0
         conn.send((f"{self.url}/slack/events", [self.build(first + i) for i in range(CONCURRENCY)]))
-        results = conn.recv()
+        sent, results = conn.recv()
         if keep:
             self.samples += [ms for ms, _ in results]
             self.errors += sum(status != 200 for _, status in results)
@@ -206,6 +210,9 @@ class Row:
                 self.fake.wait_for(lambda s: len(s.responses()) >= before + CONCURRENCY, 30)
             except TimeoutError:
                 self.late += 1
+            if keep:
+                replies = self.fake.responses()[before:]
+                self.replies += [(reply.at - sent) * 1000 for reply in replies]
         time.sleep(0.1)
 
 
@@ -244,6 +251,14 @@ def report(rows: list[Row], kind: str, took: float) -> str:
             f"| {row.label} | {len(row.samples)}{note} | {CONCURRENCY} | {p50:.1f} | "
             f"{p95:.1f} | {p99:.1f} | {p95 / base(row):.2f}x |"
         )
+    lines += [
+        "",
+        "| Readiness's private reply (after the ack) | replies | p50 ms | p95 ms | p99 ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in rows[-2:]:
+        p50, p95, p99 = pct(row.replies)
+        lines.append(f"| {row.label} | {len(row.replies)} | {p50:.1f} | {p95:.1f} | {p99:.1f} |")
     lines.append("")
     for row in rows[-2:]:
         p95, limit = pct(row.samples)[1], TARGET_RATIO * base(row)
