@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -22,6 +23,8 @@ def build_app(services: Services, client: AsyncWebClient) -> AsyncApp:
     listeners ack first and hand their work to the bounded task runner, so acks never wait
     on Bolt's 10 ms ack polling or on other requests' work."""
     env = services.deps.settings.env
+    bolt_log = logging.getLogger("bot.slack.bolt")
+    bolt_log.addFilter(_token_in_client)
     app = AsyncApp(
         client=client,
         signing_secret=env.slack_signing_secret,
@@ -30,7 +33,7 @@ def build_app(services: Services, client: AsyncWebClient) -> AsyncApp:
         # Bolt sees it; Socket Mode requests come over Slack's own authenticated socket.
         request_verification_enabled=False,
         raise_error_for_unhandled_request=False,
-        logger=logging.getLogger("bot.slack.bolt"),
+        logger=bolt_log,
     )
 
     @app.middleware
@@ -52,6 +55,12 @@ def build_app(services: Services, client: AsyncWebClient) -> AsyncApp:
         return BoltResponse(status=500, body="")
 
     return app
+
+
+def _token_in_client(record: logging.LogRecord) -> bool:
+    """Drops Bolt's start-up warning that SLACK_BOT_TOKEN "will be unused": Bolt reads the
+    variable itself, and the client handed to it carries that very token."""
+    return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
 def _ignore_the_rest(app: AsyncApp) -> None:

@@ -78,3 +78,9 @@ def test_json_logs_carry_one_request_id_per_slack_request(
     assert all({"time", "level", "logger", "request_id"} <= set(line) for line in commands)
     ids = [line["request_id"] for line in commands[-2:]]
     assert "-" not in ids and ids[0] != ids[1]
+
+
+def test_a_clean_start_logs_no_warning(bot: Bot) -> None:
+    lines = [json.loads(line) for line in bot.log().splitlines() if line.startswith("{")]
+    until = next(i for i, line in enumerate(lines) if line["message"].startswith("listening on"))
+    assert [line for line in lines[:until] if line["level"] != "INFO"] == []
