@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import secrets
 from contextvars import ContextVar
 
 from pythonjsonlogger.json import JsonFormatter
@@ -10,6 +12,12 @@ from pythonjsonlogger.json import JsonFormatter
 # Set for each request to /slack/events; the work it spawns inherits it (asyncio copies
 # the context into tasks), so every line about one request carries its id.
 REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
+_RUN = secrets.token_hex(4)  # this process's random prefix, then a counter: cheap and unique
+_NUMBERS = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_RUN}{next(_NUMBERS):x}"
 
 
 class _RequestId(logging.Filter):

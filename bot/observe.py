@@ -3,9 +3,7 @@ id for the logs, every Web API call counted, and GET /metrics."""
 
 from __future__ import annotations
 
-import itertools
 import re
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,7 +17,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.db import Database
 from bot.domain.model import ReleaseState
-from bot.logs import REQUEST_ID
+from bot.logs import REQUEST_ID, new_request_id
 from bot.metrics import Metrics
 
 
@@ -73,8 +71,6 @@ def surface_of(content_type: str, body: bytes) -> str:
 
 def observe(app: web.Application, metrics: Metrics, db: Database) -> None:
     """Time and count every request to /slack/events, and serve GET /metrics."""
-    run = secrets.token_hex(4)  # request ids: this process's random prefix, then a counter
-    numbers = itertools.count(1)
 
     @web.middleware
     async def measure(
@@ -83,7 +79,7 @@ def observe(app: web.Application, metrics: Metrics, db: Database) -> None:
         if request.path != "/slack/events":
             return await handler(request)
         started = time.perf_counter()
-        token = REQUEST_ID.set(f"{run}{next(numbers):x}")
+        token = REQUEST_ID.set(new_request_id())
         surface = "unknown"
         status = 500
         try:

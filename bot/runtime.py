@@ -115,7 +115,11 @@ class Runtime:
         log.info("listening on http://%s:%s", host, bound)
         if self.socket_mode:
             self._socket = SocketMode(
-                self.bolt, self.settings.env.slack_app_token or "", self.client
+                self.bolt,
+                self.settings.env.slack_app_token or "",
+                self.client,
+                self.deps.metrics,
+                self.deps.tasks,
             )
             await self._socket.start()
         return int(bound)

@@ -7,11 +7,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.socket_mode.async_internals import (
+    run_async_bolt_app,
+    send_async_response,
+)
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.logs import REQUEST_ID, new_request_id
+from bot.metrics import Metrics
+from bot.observe import SURFACES
+from bot.services.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -27,20 +39,66 @@ def http_signing_secret(signing_secret: str | None, socket_mode: bool) -> str:
     return signing_secret or ""
 
 
+def surface_of(request: SocketModeRequest) -> str:
+    """The surface label /metrics counts a request under, as for /slack/events."""
+    if request.type == "slash_commands":
+        return "command"
+    if request.type == "events_api":
+        return "event"
+    return SURFACES.get(str(request.payload.get("type")), "other")
+
+
+class _Handler(AsyncSocketModeHandler):
+    """Bolt's handler, plus what bot/web.py and bot/observe.py give an HTTP request: a
+    request id for the logs, the ack timed and counted in /metrics, and the acks-first
+    order of the background work."""
+
+    def __init__(
+        self,
+        bolt: AsyncApp,
+        app_token: str,
+        client: AsyncWebClient,
+        metrics: Metrics,
+        tasks: TaskRunner,
+    ) -> None:
+        # The client's base URL is SLACK_API_URL: apps.connections.open goes there too.
+        super().__init__(bolt, app_token, logger=log, web_client=client)
+        self.metrics, self.tasks = metrics, tasks
+
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        started, wall = time.perf_counter(), time.time()
+        token = REQUEST_ID.set(new_request_id())
+        surface, status = surface_of(req), 500
+        try:
+            with self.tasks.answering():
+                response = await run_async_bolt_app(self.app, req)
+            status = response.status
+            await send_async_response(client, req, response, wall)
+        finally:
+            self.metrics.requests.labels(surface, str(status)).inc()
+            self.metrics.ack_seconds.labels(surface).observe(time.perf_counter() - started)
+            REQUEST_ID.reset(token)
+
+
 class SocketMode:
     """Connects in the background (Slack being away must not hold up /healthz) and keeps
     reconnecting, as Bolt's client does, until stopped."""
 
-    def __init__(self, bolt: AsyncApp, app_token: str, client: AsyncWebClient) -> None:
+    def __init__(
+        self,
+        bolt: AsyncApp,
+        app_token: str,
+        client: AsyncWebClient,
+        metrics: Metrics,
+        tasks: TaskRunner,
+    ) -> None:
         self.bolt, self.app_token, self.client = bolt, app_token, client
+        self.metrics, self.tasks = metrics, tasks
         self._handler: AsyncSocketModeHandler | None = None
         self._connecting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        # The client's base URL is SLACK_API_URL: apps.connections.open goes there too.
-        handler = AsyncSocketModeHandler(
-            self.bolt, self.app_token, logger=log, web_client=self.client
-        )
+        handler = _Handler(self.bolt, self.app_token, self.client, self.metrics, self.tasks)
         self._handler = handler
         self._connecting = asyncio.create_task(self._connect(handler), name="socket-mode")
 

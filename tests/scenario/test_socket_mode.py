@@ -6,6 +6,7 @@ Slack's side, and acknowledges envelopes on it; /healthz still serves over HTTP,
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +37,13 @@ def bot(
     server: SocketModeServer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Bot]:
-    running = Bot(fake, target, tmp_path_factory.mktemp("socket"), SLACK_APP_TOKEN=APP_TOKEN)
+    running = Bot(
+        fake,
+        target,
+        tmp_path_factory.mktemp("socket"),
+        SLACK_APP_TOKEN=APP_TOKEN,
+        LOG_FORMAT="json",
+    )
     del running.env["SLACK_SIGNING_SECRET"]  # not needed in Socket Mode
     running.start()
     try:
@@ -79,6 +86,25 @@ def test_a_slash_command_is_acked_and_answered(
     (reply,) = fake.wait_for(lambda s: s.responses()[before:] or None, timeout=15)
     said = reply.text + "\n" + text_of(reply.blocks)
     assert "`/readiness new NAME" in said and "`/readiness status [NAME]`" in said
+
+
+def test_socket_requests_are_counted_and_logged_with_a_request_id(
+    bot: Bot, fake: FakeSlackThread, server: SocketModeServer
+) -> None:
+    def counted() -> float:
+        metrics = httpx.get(f"{bot.url}/metrics", timeout=5).text
+        line = 'readiness_slack_requests_total{outcome="200",surface="command"}'
+        return sum(float(m.split()[-1]) for m in metrics.splitlines() if m.startswith(line))
+
+    before, replies = counted(), len(fake.responses())
+    for _ in range(2):
+        sent_at = time.monotonic()
+        acked(server, server.slash_command(command(fake, "UENG", "help")), sent_at)
+    fake.wait_for(lambda s: len(s.responses()) >= replies + 2 or None, timeout=15)
+    assert counted() == before + 2
+    lines = [json.loads(line) for line in bot.log().splitlines() if line.startswith("{")]
+    ids = [line["request_id"] for line in lines if line["message"].startswith("/readiness help")]
+    assert len(ids) >= 2 and "-" not in ids[-2:] and ids[-1] != ids[-2]
 
 
 def test_opening_the_home_tab_is_acked_and_published(
