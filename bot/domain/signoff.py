@@ -52,6 +52,11 @@ def stale_reason(app: AppConfig, release: Release, signature: Signature) -> str 
 def split_stale(
     app: AppConfig, release: Release, signatures: Sequence[Signature]
 ) -> tuple[list[Signature], list[StaleSignature]]:
+    """(signatures that count, stale ones). Only while the sign-off is in play: once a
+    release is deployed (or cancelled) its signatures are the record of what was signed,
+    and a later edit of app.yaml doesn't unsign them."""
+    if not release.state.active:
+        return list(signatures), []
     fresh, stale = [], []
     for signature in signatures:
         reason = stale_reason(app, release, signature)

@@ -273,6 +273,13 @@ def test_a_signature_goes_stale_when_the_ref_or_the_checklist_changes(app: AppCo
     assert kept == [fresh] and [s.signature for s in stale] == [older]
 
 
+def test_a_deployed_release_keeps_its_signatures_whatever_changes_later(app: AppConfig) -> None:
+    older = Signature(1, "cto", "UCTO", T0, evidence={"ref": "abc", "config_version": "0ld"})
+    for state in (ReleaseState.DEPLOYED, ReleaseState.MONITORING, ReleaseState.DONE):
+        deployed = Release(1, "R", "C1", state, "UREL", T0, ref="def")
+        assert split_stale(app, deployed, [older]) == ([older], [])
+
+
 def test_stale_on_chooses_what_a_role_signs_on(app: AppConfig) -> None:
     app.roles["eng"].stale_on = ["config"]
     app.roles["cto"].stale_on = []
