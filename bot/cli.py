@@ -32,12 +32,39 @@ def _not_ours(url: str, exc: Exception) -> str:
     return f"{url}: not a Readiness database ({cause}); `readiness db upgrade` makes one"
 
 
-def _on_database(work: Callable[[Database, str], Awaitable[None]]) -> None:
+def _unusable(url: str, exc: Exception) -> str:
+    """What a database error at open or migration time means, in one line."""
+    cause = getattr(exc, "orig", None) or exc
+    if "no such table" in str(cause):
+        return _not_ours(url, exc)
+    return f"environment: DATABASE_URL: cannot use {url}: {cause}"
+
+
+def _existing(url: str) -> None:
+    """Commands that only read refuse a database file that isn't there (SQLite would
+    create an empty one, and they would report on nothing)."""
+    from bot.db.engine import sqlite_file
+
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        _fail(
+            [
+                f"environment: DATABASE_URL: no database at {path}; "
+                "`readiness db upgrade` (or `readiness serve`) makes one"
+            ]
+        )
+
+
+def _on_database(work: Callable[[Database, str], Awaitable[None]], create: bool = False) -> None:
     """Run `work` on the database $DATABASE_URL names, closing it whatever happens."""
+    from sqlalchemy.exc import DatabaseError
+
     try:
         url = load_environment().database_url
     except ConfigError as exc:
         _fail(exc.problems)
+    if not create:
+        _existing(url)
 
     from bot.db import Database
 
@@ -48,7 +75,10 @@ def _on_database(work: Callable[[Database, str], Awaitable[None]]) -> None:
         finally:
             await database.close()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except DatabaseError as exc:
+        _fail([_unusable(url, exc)])
 
 
 def _settings(config: str | None) -> Settings:
@@ -64,7 +94,12 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--port", type=int, default=None, help="HTTP port (default: $PORT or 3000).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="HTTP port (default: $PORT or 3000).",
+)
 @click.option("--host", default="0.0.0.0", show_default=True)  # noqa: S104 - a server
 @click.option("--config", "config", default=None, help="Config file (default: $READINESS_CONFIG).")
 @click.option(
@@ -87,10 +122,22 @@ def serve(port: int | None, host: str, config: str | None, socket_mode: bool) ->
         missing.append("environment: SLACK_APP_TOKEN: an app-level token starts with xapp-")
     if missing:
         _fail(missing)
-    from bot.logs import configure
+    from sqlalchemy.exc import DatabaseError
 
+    from bot.logs import configure
+    from bot.runtime import port_taken
+
+    port = env.port if port is None else port
+    busy = port_taken(host, port)
+    if busy:
+        _fail([f"cannot listen on {host}:{port}: {busy} (another --port or PORT?)"])
     configure(settings.env.log_level, settings.env.log_format)
-    asyncio.run(_serve(settings, host, env.port if port is None else port, socket_mode))
+    try:
+        asyncio.run(_serve(settings, host, port, socket_mode))
+    except DatabaseError as exc:
+        _fail([_unusable(env.database_url, exc)])
+    except OSError as exc:  # taken between the check above and the bind
+        _fail([f"cannot listen on {host}:{port}: {exc.strerror or exc}"])
 
 
 async def _serve(settings: Settings, host: str, port: int, socket_mode: bool = False) -> None:
@@ -101,7 +148,11 @@ async def _serve(settings: Settings, host: str, port: int, socket_mode: bool = F
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await runtime.start(host, port)
+    try:
+        await runtime.start(host, port)
+    except BaseException:
+        await runtime.stop()  # what did start (the HTTP session, the scheduler) stops
+        raise
     # What startup made (modules, config, the app) lives as long as the process: out of the
     # collector's sight, a full collection no longer walks it (~85 ms pauses otherwise,
     # each one holding up every ack that arrives meanwhile).
@@ -114,7 +165,13 @@ async def _serve(settings: Settings, host: str, port: int, socket_mode: bool = F
 
 
 @main.command()
-@click.option("--port", type=int, default=3000, show_default=True, help="HTTP port of the page.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=3000,
+    show_default=True,
+    help="HTTP port of the page.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option(
     "--db",
@@ -154,13 +211,19 @@ def check(release: tuple[str, ...], section: str | None, as_json: bool, config: 
         known = ", ".join(s.id for s in settings.app.sections)
         _fail([f"--section: no section {section!r} (sections: {known})"])
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from sqlalchemy.exc import DatabaseError
+
     from bot.checkrun import run_check
 
     name = " ".join(release) or None
+    if name is not None:
+        _existing(settings.env.database_url)
     try:
         report = asyncio.run(run_check(settings, name, section, progress=not as_json))
     except DomainError as exc:
         _fail([str(exc)])
+    except DatabaseError as exc:
+        _fail([_unusable(settings.env.database_url, exc)])
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
     else:
@@ -302,18 +365,19 @@ def export(release: tuple[str, ...], fmt: str, config: str | None) -> None:
     state and latest reason, each signature, the authorization, the digests so far and the
     audit log's head hash. Exits 2 for an unknown release.
     """
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DatabaseError
 
     from bot.export import render_json, render_markdown
     from bot.services.export import export_release
 
     settings = _settings(config)
+    _existing(settings.env.database_url)
     try:
         document = asyncio.run(export_release(settings, " ".join(release)))
     except DomainError as exc:
         _fail([str(exc)])
-    except OperationalError as exc:
-        _fail([_not_ours(settings.env.database_url, exc)])
+    except DatabaseError as exc:
+        _fail([_unusable(settings.env.database_url, exc)])
     if fmt == "json":
         click.echo(json.dumps(render_json(document), indent=2, ensure_ascii=False))
     else:
@@ -358,4 +422,4 @@ def db_upgrade() -> None:
         await upgrade(database)
         click.echo(f"{url}: schema is up to date")
 
-    _on_database(migrate)
+    _on_database(migrate, create=True)

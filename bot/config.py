@@ -19,6 +19,8 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from checks import CheckParams, Registry, default_registry
 from checks.base import UnvalidatedCheck
@@ -204,6 +206,21 @@ class Environment(BaseModel):
     @classmethod
     def _level_any_case(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _sqlite_through_aiosqlite(cls, value: str) -> str:
+        """Readiness keeps its state in one SQLite file, through aiosqlite."""
+        try:
+            driver = make_url(value).drivername
+        except ArgumentError:
+            driver = None
+        if driver != "sqlite+aiosqlite":
+            raise ValueError(
+                f"{value!r} is not a SQLite URL for Readiness: use sqlite+aiosqlite:///PATH "
+                "(e.g. sqlite+aiosqlite:////var/lib/readiness/readiness.db)"
+            )
+        return value
 
 
 class Settings(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Callable
 
 import aiohttp
@@ -31,6 +32,26 @@ from bot.web import build_web
 from checks.httpclient import check_http_client
 
 log = logging.getLogger(__name__)
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """Why `port` can't be listened on, found before anything starts (None: it can)."""
+    if port == 0:
+        return None
+    try:
+        infos = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except OSError as exc:
+        return str(exc.strerror or exc)
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return str(exc.strerror or exc)
+    return None
 
 
 class Runtime:

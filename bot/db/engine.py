@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from bot.db.repo import Repo
@@ -26,6 +27,12 @@ PRAGMAS = (
     "PRAGMA busy_timeout=10000",
     "PRAGMA foreign_keys=ON",
 )
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None: an in-memory database)."""
+    database = make_url(url).database
+    return Path(database) if database and database != ":memory:" else None
 
 
 def make_engine(url: str) -> AsyncEngine:

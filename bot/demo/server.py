@@ -15,12 +15,12 @@ import contextlib
 import logging
 import secrets
 import signal
-import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy.exc import DatabaseError
 
 from bot.config import Settings
 from bot.demo.page import DemoPage
@@ -28,7 +28,7 @@ from bot.demo.people import CHANNEL, CHANNEL_NAME, PEOPLE
 from bot.demo.settings import Wiring, demo_settings
 from bot.demo.target import TargetState, build_target
 from bot.fake_slack import FakeSlackThread, SlackDriver
-from bot.runtime import Runtime
+from bot.runtime import Runtime, port_taken
 
 log = logging.getLogger(__name__)
 LOCAL = "127.0.0.1"
@@ -119,32 +119,12 @@ class Demo:
             self._workdir = None
 
 
-def _port_taken(host: str, port: int) -> str | None:
-    """Why `port` can't be listened on, found before anything starts (None: it can)."""
-    if port == 0:
-        return None
-    try:
-        infos = socket.getaddrinfo(
-            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )
-    except OSError as exc:
-        return str(exc.strerror or exc)
-    family, kind, proto, _, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            return str(exc.strerror or exc)
-    return None
-
-
 def run(
     host: str, port: int, db: Path | None, fast: bool, echo: Callable[[str], None] = print
 ) -> int:
     """Run the demo until SIGINT/SIGTERM; returns the exit status."""
 
-    busy = _port_taken(host, port)
+    busy = port_taken(host, port)
     if busy:
         hint = " (another --port?)" if "in use" in busy else ""
         echo(f"readiness demo: cannot listen on {host}:{port}: {busy}{hint}")
@@ -158,6 +138,9 @@ def run(
             url = await demo.start()
         except OSError as exc:
             echo(f"readiness demo: cannot listen on {host}:{port}: {exc.strerror or exc}")
+            return 2
+        except DatabaseError as exc:  # start() stopped what it had started
+            echo(f"readiness demo: cannot use the database {db}: {getattr(exc, 'orig', exc)}")
             return 2
         echo(
             f"Readiness demo: open {url}\n"

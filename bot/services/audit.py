@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Text, select, type_coerce
 
 from bot.db import Database
 from bot.db.repo import GENESIS, audit_hash
@@ -31,14 +32,30 @@ async def verify_chain(db: Database) -> ChainReport:
     while True:
         async with db.read() as repo:
             rows = (
-                await repo.session.scalars(
-                    select(AuditRow).where(AuditRow.id > last_id).order_by(AuditRow.id).limit(BATCH)
+                await repo.session.execute(
+                    select(
+                        AuditRow.id,
+                        AuditRow.at,
+                        AuditRow.release_id,
+                        AuditRow.actor,
+                        AuditRow.kind,
+                        type_coerce(AuditRow.data, Text).label("data"),  # raw: may be edited
+                        AuditRow.prev_hash,
+                        AuditRow.hash,
+                    )
+                    .where(AuditRow.id > last_id)
+                    .order_by(AuditRow.id)
+                    .limit(BATCH)
                 )
             ).all()
         if not rows:
             return ChainReport(count, previous)
         for row in rows:
             where = f"audit event {row.id} ({row.kind} at {row.at.isoformat()})"
+            try:
+                data = json.loads(row.data)
+            except (TypeError, ValueError):
+                return ChainReport(count, previous, f"{where}: its data is not JSON (edited)")
             if row.prev_hash != previous:
                 return ChainReport(
                     count,
@@ -46,9 +63,7 @@ async def verify_chain(db: Database) -> ChainReport:
                     f"{where}: does not follow the event before it "
                     "(an event was deleted, inserted or reordered)",
                 )
-            expected = audit_hash(
-                row.prev_hash, row.at, row.release_id, row.actor, row.kind, row.data
-            )
+            expected = audit_hash(row.prev_hash, row.at, row.release_id, row.actor, row.kind, data)
             if row.hash != expected:
                 return ChainReport(
                     count, previous, f"{where}: its content does not match its hash (edited)"

@@ -96,7 +96,16 @@ async def test_a_deleted_or_reforged_event_breaks_the_chain(tmp_path: Path) -> N
     assert done.returncode == 1 and "audit event 5" in done.stderr
 
 
+async def test_event_data_that_is_no_longer_json_is_named(tmp_path: Path) -> None:
+    await chain(tmp_path / "r.db")
+    tamper(tmp_path / "r.db", "UPDATE audit_events SET data = '{broken' WHERE id = 2")
+    done = verify(tmp_path / "r.db")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "audit event 2" in done.stderr and "its data is not JSON (edited)" in done.stderr
+
+
 def test_not_a_readiness_database_is_said_plainly(tmp_path: Path) -> None:
+    (tmp_path / "empty.db").touch()  # SQLite's empty database: no tables
     done = verify(tmp_path / "empty.db")
     assert done.returncode == 2 and "not a Readiness database" in done.stderr
     assert "Traceback" not in done.stderr

@@ -97,6 +97,16 @@ def test_bad_usage_and_bad_config_exit_2(target: ThreadedTarget, tmp_path: Path)
     done = readiness(env, "--section", "nope")
     assert done.returncode == 2 and "--section: no section 'nope'" in done.stderr
     done = readiness(env, "NO SUCH RELEASE")
+    assert done.returncode == 2 and "no database at" in done.stderr  # and none is made
+    subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    done = readiness(env, "NO SUCH RELEASE")
     assert done.returncode == 2 and "There is no release named" in done.stderr
     broken = tmp_path / "app.yaml"
     broken.write_text(
