@@ -122,19 +122,22 @@ async def run(params: LatencyParams, ctx: CheckContext) -> Outcome:
     opened, began = 0, 0.0
     go = asyncio.Event()
 
-    async def request(session: aiohttp.ClientSession) -> bool:
+    warmup_errors: list[str] = []
+
+    async def request(session: aiohttp.ClientSession, counted: bool = True) -> bool:
         try:
             status = await _get(session, params.url, ctx.max_body_bytes)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            errors.append(_describe(params.url, exc))
+            (errors if counted else warmup_errors).append(_describe(params.url, exc))
             return False
-        statuses[status] = statuses.get(status, 0) + 1
+        if counted:
+            statuses[status] = statuses.get(status, 0) + 1
         return True
 
     async def worker(session: aiohttp.ClientSession) -> None:
         nonlocal opened, began
         try:
-            await request(session)  # opens this worker's connection; untimed
+            await request(session, counted=False)  # opens this worker's connection
         finally:
             opened += 1
             if opened == workers:
@@ -155,7 +158,8 @@ async def run(params: LatencyParams, ctx: CheckContext) -> Outcome:
                 task.cancel()
         wall = time.perf_counter() - began
     if not timings:
-        return Outcome.errored(errors[0] if errors else "no request completed")
+        first = (errors or warmup_errors or ["no request completed"])[0]
+        return Outcome.errored(first)
     timings.sort()
     p50, p95, p99 = (percentile(timings, p) for p in (50, 95, 99))
     rps = len(timings) / wall if wall > 0 else float("inf")
