@@ -342,8 +342,8 @@ def _phase(
     if digest is not None:
         out += [
             "",
-            f"**Digest:** {digest.healthy_items}/{len(digest.items)} items passed every run, "
-            f"{len(digest.breaches)} breach(es).",
+            f"**Digest:** {digest.healthy_items}/{len(digest.items)} post-deploy items passed "
+            f"every run, {len(digest.breaches)} breach(es) (every phase runs all of them).",
         ]
         for breach in digest.breaches:
             line = f"- ⚠️ {md(breach.item)}: opened {stamp(breach.opened_at)}: {md(breach.reason)}"

@@ -259,7 +259,7 @@ def _digest_text(release: Release, found: Digest) -> str:
     late = " (late)" if found.late else ""
     return (
         f"{found.window.phase.title} digest{late} — {release.name}: "
-        f"{healthy}/{len(found.items)} items passed every run, "
+        f"{healthy}/{len(found.items)} post-deploy items passed every run, "
         f"{len(found.breaches)} breach(es)"
     )
 

@@ -48,7 +48,7 @@ async def test_the_document_carries_digests_alerts_and_the_audit_head(world: Wor
     assert "## 4. Post-Deployment Monitoring\n\n### 4.1 Immediate (First Hour)" in markdown
     assert "digest posted 2026-12-01 10:10 UTC" in markdown
     assert "- [ ] Database healthy — passed 4/5 runs" in markdown
-    assert "**Digest:** 1/2 items passed every run, 1 breach(es)." in markdown
+    assert "**Digest:** 1/2 post-deploy items passed every run, 1 breach(es)" in markdown
     assert "- Database healthy: opened 2026-12-01 10:02 UTC" in markdown
     assert "### 4.2 Extended (First 24 Hours)\n\n_In progress:" in markdown
     data = render_json(document)

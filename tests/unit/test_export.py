@@ -289,7 +289,7 @@ def test_stale_signatures_rejections_digests_alerts_and_the_audit_head() -> None
     assert "### 11.1 Immediate (First Hour)" in monitoring
     assert "- [x] Error rate \\< 0.1% — passed 6/6 runs, highest 0.0004" in monitoring
     assert "- [ ] Response time p95 \\< 500ms — passed 5/6 runs, highest 0.61" in monitoring
-    assert "**Digest:** 1/2 items passed every run, 1 breach(es)." in monitoring
+    assert "**Digest:** 1/2 post-deploy items passed every run, 1 breach(es)" in monitoring
     assert "### 11.2 Extended (First 24 Hours)\n\n_In progress: 2026-12-01 10:00 UTC" in (
         monitoring
     )
