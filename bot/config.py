@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -361,12 +361,18 @@ def parse_app_config(
         raise ConfigError([f"{source}: (top level): expected a mapping of settings"])
     problems: list[str] = []
     raw = _substitute(raw, env, (), problems)
+    unset = {p.split(": ", 1)[0] for p in problems}
+
+    def told(found: Iterable[str]) -> list[str]:
+        """A field with an unset ${VAR} is reported for that alone, not again as invalid."""
+        return [p for p in found if p.split(": ", 1)[0] not in unset]
+
     try:
         app = AppConfig.model_validate(raw)
     except ValidationError as exc:
-        problems.extend(_pydantic_problems(exc))
+        problems.extend(told(_pydantic_problems(exc)))
         raise ConfigError([f"{source}: {p}" for p in problems]) from None
-    problems.extend(_semantic_problems(app, registry))
+    problems.extend(told(_semantic_problems(app, registry)))
     if problems:
         raise ConfigError([f"{source}: {p}" for p in problems])
     return app

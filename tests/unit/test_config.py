@@ -115,7 +115,16 @@ def test_every_problem_is_reported_with_its_field() -> None:
     text = "\n".join(found)
     assert all(p.startswith("app.yaml: ") for p in found)
     assert "app.yaml: sections.0.items.2.check.url: ${UNSET_VAR} is not set" in text
+    assert text.count("sections.0.items.2.check.url: ") == 1  # not again as a bad URL
     assert "app.yaml: sections.0.items.2.check.timeout: bad duration '5 minutes'" in text
+
+
+def test_an_unset_variable_is_the_one_problem_of_its_field() -> None:
+    text = MINIMAL.replace('"${TARGET_URL:-http://x}/h"', '"${UNSET_VAR}/h"')
+    (only,) = problems(text)
+    assert (
+        only == "app.yaml: sections.0.items.0.check.url: ${UNSET_VAR} is not set in the environment"
+    )
 
 
 def test_semantic_problems_once_the_shape_is_right() -> None:
