@@ -18,13 +18,21 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from checks import CheckParams, Registry, default_registry
 from checks.base import UnvalidatedCheck
-from checks.durations import Duration
+from checks.durations import Duration, format_duration
 from checks.registry import UnknownCheckType
 
 # ${VAR}, ${VAR:-default}; a default may hold ${OTHER} or ${OTHER:-x} (one level deep).
@@ -100,6 +108,15 @@ class Phase(Strict):
     title: str
     duration: Duration
     every: Duration
+
+    @model_validator(mode="after")
+    def _runs_within(self) -> Phase:
+        if self.every > self.duration:
+            raise ValueError(
+                f"every ({format_duration(self.every)}) is longer than the phase's duration "
+                f"({format_duration(self.duration)}): it would run once, at its start"
+            )
+        return self
 
 
 class PostDeploy(Strict):

@@ -127,6 +127,16 @@ def test_an_unset_variable_is_the_one_problem_of_its_field() -> None:
     )
 
 
+def test_a_phase_runs_within_its_duration() -> None:
+    phases = "post_deploy:\n  phases:\n    - {id: hour, title: Hour, duration: 1h, every: %s}\n"
+    assert parse(MINIMAL + phases % "1h").post_deploy.phases[0].every == timedelta(hours=1)
+    (only,) = problems(MINIMAL + phases % "2h")
+    assert only == (
+        "app.yaml: post_deploy.phases.0: every (2h) is longer than the phase's duration "
+        "(1h): it would run once, at its start"
+    )
+
+
 def test_semantic_problems_once_the_shape_is_right() -> None:
     found = problems("""
         product: P
