@@ -416,10 +416,13 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Bring the schema up to date (serve does this at start)."""
+    from bot.db.engine import sqlite_file
     from bot.db.migrate import upgrade
 
     async def migrate(database: Database, url: str) -> None:
+        path = sqlite_file(url)
+        new = path is not None and not path.exists()
         await upgrade(database)
-        click.echo(f"{url}: schema is up to date")
+        click.echo(f"{url}: {'created, ' if new else ''}schema is up to date")
 
     _on_database(migrate, create=True)

@@ -68,6 +68,14 @@ def test_a_file_that_is_not_a_database_is_named(tmp_path: Path) -> None:
     assert (tmp_path / "junk.db").read_text() == "not a database\n"
 
 
+def test_db_upgrade_says_when_it_created_the_database(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'r.db'}"
+    first = readiness("db", "upgrade", cwd=tmp_path, DATABASE_URL=url)
+    assert first.returncode == 0 and first.stdout == f"{url}: created, schema is up to date\n"
+    again = readiness("db", "upgrade", cwd=tmp_path, DATABASE_URL=url)
+    assert again.returncode == 0 and again.stdout == f"{url}: schema is up to date\n"
+
+
 def test_a_directory_that_does_not_exist_is_named(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'r.db'}"
     done = readiness("db", "upgrade", cwd=tmp_path, DATABASE_URL=url)
