@@ -153,6 +153,15 @@ def test_rerun_checks_shows_a_failure_with_its_reason(slack: Slack, name: str, t
         target.state.broken.discard("db")
 
 
+def test_a_mistyped_section_is_named(slack: Slack, name: str) -> None:
+    open_release(slack, name)
+    said = slack.command("UREL", f"check {name} infrastucture")
+    assert "There is no section `infrastucture`; the sections are" in said
+    assert "`infrastructure`" in said
+    said = slack.command("UREL", f"check {name}x infrastucture")  # neither: the name is wrong
+    assert f"There is no release named “{name}x infrastucture”" in said
+
+
 def op(slack: Slack, name: str, what: str) -> str:
     return json.dumps({"r": release_id(slack, name), "op": what}, separators=(",", ":"))
 

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.errors import InvalidInput, NotFound
 from bot.slack import ids
 from bot.slack.blocks.common import when
 from bot.slack.blocks.messages import help_blocks, list_blocks, status_blocks
@@ -135,7 +136,21 @@ async def run_check(services: Services, command: Command, reply: Replier) -> Non
     section_ids = {s.id for s in services.deps.settings.app.sections}
     if words and words[-1] in section_ids:
         section = words.pop()
-    release = await services.releases.resolve(" ".join(words) or None, command.channel)
+    try:
+        release = await services.releases.resolve(" ".join(words) or None, command.channel)
+    except NotFound:
+        if section is None and len(words) > 1:  # `check NAME typo`: say which word is wrong
+            try:
+                await services.releases.resolve(" ".join(words[:-1]), command.channel)
+            except NotFound:
+                pass
+            else:
+                raise InvalidInput(
+                    f"There is no section `{escape(words[-1])}`; the sections are "
+                    + ", ".join(f"`{s}`" for s in sorted(section_ids))
+                    + "."
+                ) from None
+        raise
     total = await services.checks.start(release.id, "command", command.user, section)
     if total is None:
         await reply.say(f"Checks of *{escape(release.name)}* are already running.")
