@@ -53,17 +53,10 @@ class _Handler(AsyncSocketModeHandler):
     request id for the logs, the ack timed and counted in /metrics, and the acks-first
     order of the background work."""
 
-    def __init__(
-        self,
-        bolt: AsyncApp,
-        app_token: str,
-        client: AsyncWebClient,
-        metrics: Metrics,
-        tasks: TaskRunner,
-    ) -> None:
+    def __init__(self, owner: SocketMode) -> None:
         # The client's base URL is SLACK_API_URL: apps.connections.open goes there too.
-        super().__init__(bolt, app_token, logger=log, web_client=client)
-        self.metrics, self.tasks = metrics, tasks
+        super().__init__(owner.bolt, owner.app_token, logger=log, web_client=owner.client)
+        self.metrics, self.tasks = owner.metrics, owner.tasks
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         started, wall = time.perf_counter(), time.time()
@@ -98,7 +91,7 @@ class SocketMode:
         self._connecting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        handler = _Handler(self.bolt, self.app_token, self.client, self.metrics, self.tasks)
+        handler = _Handler(self)
         self._handler = handler
         self._connecting = asyncio.create_task(self._connect(handler), name="socket-mode")
 
