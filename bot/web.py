@@ -50,10 +50,6 @@ def build_web(
     replays = ReplayGuard()
 
     async def slack_events(request: web.Request) -> web.Response:
-        with tasks.answering():  # the work of earlier requests waits for this ack
-            return await answer(request)
-
-    async def answer(request: web.Request) -> web.Response:
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         if not (timestamp.isascii() and timestamp.isdigit()):
             # Bolt answers 500 for a non-numeric timestamp; it is simply unauthenticated.
@@ -66,6 +62,12 @@ def build_web(
         signature = request.headers.get("X-Slack-Signature", "")
         if not verifier.is_valid(body, timestamp, signature):
             return web.Response(status=401, text="invalid request")
+        # Signed by Slack: from here to the ack, earlier requests' work waits (an unsigned
+        # or half-sent request must not hold it back).
+        with tasks.answering():
+            return await answer(request, timestamp, signature)
+
+    async def answer(request: web.Request, timestamp: str, signature: str) -> web.Response:
         # Events (JSON) are handled once per event_id, retries included; commands and
         # interactions (forms) carry no such id, so the request itself is accepted once.
         is_event = request.content_type == "application/json"

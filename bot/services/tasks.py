@@ -36,14 +36,15 @@ class TaskRunner:
     @contextlib.contextmanager
     def answering(self) -> Iterator[None]:
         """Around the handling of one request from Slack, up to its ack."""
+        now = asyncio.get_running_loop().time()  # raises before anything is counted
         self._answering += 1
-        self._last = asyncio.get_running_loop().time()
+        self._last = now
         self._quiet.clear()
         try:
             yield
         finally:
             self._answering -= 1
-            if not self._answering and self._settler is None:
+            if not self._answering and (self._settler is None or self._settler.done()):
                 self._settler = asyncio.create_task(self._settle())
 
     async def _settle(self) -> None:
@@ -107,3 +108,5 @@ class TaskRunner:
             for task in still:
                 task.cancel()
             await asyncio.gather(*still, return_exceptions=True)
+        if self._settler is not None:
+            self._settler.cancel()

@@ -67,3 +67,16 @@ async def test_failures_reach_the_error_handler() -> None:
 
     await asyncio.wait_for(tasks.spawn(broken(), on_error=on_error), 5)
     assert told == ["boom"]
+
+
+async def test_work_still_yields_after_the_settler_was_cancelled() -> None:
+    tasks, log = TaskRunner(settle=0.02, yield_limit=10), []
+    with tasks.answering():
+        pass
+    await tasks.drain()  # at shutdown: cancels the settler before it opened the way
+    with tasks.answering():
+        tasks.spawn(recorder(log, "reply"))
+        await asyncio.sleep(0.05)
+        log.append("ack")
+    await tasks.drain()
+    assert log == ["ack", "reply"]
