@@ -136,8 +136,12 @@ def serve(port: int | None, host: str, config: str | None, socket_mode: bool) ->
         asyncio.run(_serve(settings, host, port, socket_mode))
     except DatabaseError as exc:
         _fail([_unusable(env.database_url, exc)])
-    except OSError as exc:  # taken between the check above and the bind
-        _fail([f"cannot listen on {host}:{port}: {exc.strerror or exc}"])
+    except _CannotListen as exc:  # taken between the check above and the bind
+        _fail([f"cannot listen on {host}:{port}: {exc}"])
+
+
+class _CannotListen(Exception):
+    pass
 
 
 async def _serve(settings: Settings, host: str, port: int, socket_mode: bool = False) -> None:
@@ -150,8 +154,10 @@ async def _serve(settings: Settings, host: str, port: int, socket_mode: bool = F
         loop.add_signal_handler(sig, stop.set)
     try:
         await runtime.start(host, port)
-    except BaseException:
+    except BaseException as exc:
         await runtime.stop()  # what did start (the HTTP session, the scheduler) stops
+        if isinstance(exc, OSError) and exc.errno is not None:  # the bind
+            raise _CannotListen(exc.strerror or str(exc)) from None
         raise
     # What startup made (modules, config, the app) lives as long as the process: out of the
     # collector's sight, a full collection no longer walks it (~85 ms pauses otherwise,
@@ -392,15 +398,10 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Walk the hash chain; exit 1 naming the first event that was edited, deleted or forged."""
-    from sqlalchemy.exc import OperationalError
-
     from bot.services.audit import verify_chain
 
     async def verify(database: Database, url: str) -> None:
-        try:
-            report = await verify_chain(database)
-        except OperationalError as exc:
-            _fail([_not_ours(url, exc)])
+        report = await verify_chain(database)  # database errors: _on_database says them
         if not report.ok:
             _fail([f"{url}: {report.problem}"], code=1)
         click.echo(f"audit log OK: {report.events} events, head {report.head}")

@@ -42,8 +42,8 @@ def port_taken(host: str, port: int) -> str | None:
         infos = socket.getaddrinfo(
             host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )
-    except OSError as exc:
-        return str(exc.strerror or exc)
+    except (OSError, UnicodeError, ValueError) as exc:  # e.g. a host name over 63 chars
+        return str(getattr(exc, "strerror", None) or exc)
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -30,9 +30,11 @@ PRAGMAS = (
 
 
 def sqlite_file(url: str) -> Path | None:
-    """The file a SQLite URL names (None: an in-memory database)."""
+    """The file a SQLite URL names (None: in memory, or a `file:` URI left to SQLite)."""
     database = make_url(url).database
-    return Path(database) if database and database != ":memory:" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
 
 
 def make_engine(url: str) -> AsyncEngine:

@@ -52,14 +52,15 @@ def stale_reason(app: AppConfig, release: Release, signature: Signature) -> str 
 def split_stale(
     app: AppConfig, release: Release, signatures: Sequence[Signature]
 ) -> tuple[list[Signature], list[StaleSignature]]:
-    """(signatures that count, stale ones). Only while the sign-off is in play: once a
-    release is deployed (or cancelled) its signatures are the record of what was signed,
-    and a later edit of app.yaml doesn't unsign them."""
-    if not release.state.active:
-        return list(signatures), []
+    """(signatures that count, stale ones). A new ref or checklist counts only while the
+    sign-off is in play: once a release is deployed (or cancelled) its signatures are the
+    record of what was signed, and a later edit of app.yaml doesn't unsign them. A role
+    gone from app.yaml is listed as stale either way, so its signature stays on record."""
+    settled = not release.state.active
     fresh, stale = [], []
     for signature in signatures:
-        reason = stale_reason(app, release, signature)
+        kept_on_record = settled and signature.role_id in app.roles
+        reason = None if kept_on_record else stale_reason(app, release, signature)
         if reason is None:
             fresh.append(signature)
         else:

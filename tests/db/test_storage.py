@@ -184,3 +184,13 @@ async def test_concurrent_read_then_write_transactions_never_lock(tmp_path: Path
         assert len(await repo.audit_events(release.id)) == 40
     await one.close()
     await two.close()
+
+
+def test_the_database_file_of_a_url() -> None:
+    from bot.db.engine import sqlite_file
+
+    assert sqlite_file("sqlite+aiosqlite:///r.db") == Path("r.db")
+    assert sqlite_file("sqlite+aiosqlite:////var/lib/r.db") == Path("/var/lib/r.db")
+    assert sqlite_file("sqlite+aiosqlite://") is None
+    assert sqlite_file("sqlite+aiosqlite:///:memory:") is None
+    assert sqlite_file("sqlite+aiosqlite:///file:/tmp/r.db?mode=rwc&uri=true") is None

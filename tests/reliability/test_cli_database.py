@@ -82,6 +82,17 @@ def test_a_directory_that_does_not_exist_is_named(tmp_path: Path) -> None:
     refused(done, "DATABASE_URL", "unable to open database file")
 
 
+def test_a_directory_given_as_the_database_is_named(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}"
+    done = readiness("audit", "verify", cwd=tmp_path, DATABASE_URL=url)
+    refused(done, "DATABASE_URL: cannot use", "unable to open database file")
+
+
+def test_serve_on_a_host_that_cannot_be_is_named(tmp_path: Path) -> None:
+    done = readiness("serve", "--host", "a" * 64, "--port", "3000", cwd=tmp_path)
+    refused(done, f"cannot listen on {'a' * 64}:3000")
+
+
 def test_serve_on_a_busy_port_says_so(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -275,9 +275,14 @@ def test_a_signature_goes_stale_when_the_ref_or_the_checklist_changes(app: AppCo
 
 def test_a_deployed_release_keeps_its_signatures_whatever_changes_later(app: AppConfig) -> None:
     older = Signature(1, "cto", "UCTO", T0, evidence={"ref": "abc", "config_version": "0ld"})
+    retired = Signature(2, "qa_lead", "UQA", T0, evidence={"ref": "def"})
     for state in (ReleaseState.DEPLOYED, ReleaseState.MONITORING, ReleaseState.DONE):
         deployed = Release(1, "R", "C1", state, "UREL", T0, ref="def")
-        assert split_stale(app, deployed, [older]) == ([older], [])
+        kept, stale = split_stale(app, deployed, [older, retired])
+        assert kept == [older]  # a changed checklist and ref don't matter any more
+        assert [(s.signature, s.reason) for s in stale] == [
+            (retired, "its role is no longer in the checklist")  # still on record
+        ]
 
 
 def test_stale_on_chooses_what_a_role_signs_on(app: AppConfig) -> None:
