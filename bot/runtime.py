@@ -25,6 +25,7 @@ from bot.services.outbox import OutboxService
 from bot.services.tasks import TaskRunner
 from bot.slack.app import build_app, make_client
 from bot.slack.directory import SlackDirectory
+from bot.slack.home_refresh import HomeRefresher
 from bot.slack.outbound import Outbound
 from bot.slack.services import Services
 from bot.slack.socket_mode import SocketMode, http_signing_secret
@@ -78,6 +79,7 @@ class Runtime:
         self.services = Services.build(self.deps)
         self.bolt = build_app(self.services, self.client)
         slack = settings.app.slack
+        self.homes = HomeRefresher(self.services.home, self.client)
         self.outbound = Outbound(
             self.client,
             self.services.releases,
@@ -85,10 +87,12 @@ class Runtime:
             self.deps.outbox_ready,
             slack.card_update_interval.total_seconds(),
             slack.post_interval.total_seconds(),
+            on_card=self.homes.changed,
         )
         self.scheduler = Scheduler(self.services)
         self._runner: web.AppRunner | None = None
         self._sender: asyncio.Task[None] | None = None
+        self._homes: asyncio.Task[None] | None = None
         self._socket: SocketMode | None = None
 
     async def start(
@@ -120,6 +124,7 @@ class Runtime:
         if told:
             log.warning("the checklist changed: told %d release(s) of stale signatures", told)
         self._sender = asyncio.create_task(self.outbound.run(), name="outbound")
+        self._homes = asyncio.create_task(self.homes.run(), name="home-refresh")
         self.scheduler.start()
         secret = http_signing_secret(self.settings.env.slack_signing_secret, self.socket_mode)
         http = build_web(self.bolt, self.db, secret, self.deps.tasks)
@@ -152,10 +157,11 @@ class Runtime:
         if self._runner is not None:
             await self._runner.cleanup()
         await self.deps.tasks.drain()
-        if self._sender is not None:
-            self._sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sender
+        for task in (self._sender, self._homes):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.http.aclose()
         if self.client.session is not None:
             await self.client.session.close()

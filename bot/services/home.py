@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,12 +76,26 @@ def signoffs_for(
 class HomeService:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        self._opened: dict[str, float] = {}  # user -> when they last opened their Home
+
+    def opened(self, user: str) -> None:
+        """USER opened their Home tab: it is kept current for a while after."""
+        self._opened[user] = time.monotonic()
+
+    def watched(self, within: float) -> list[str]:
+        """Who opened their Home tab in the last WITHIN seconds."""
+        now = time.monotonic()
+        for user, at in list(self._opened.items()):
+            if now - at > within:
+                del self._opened[user]
+        return list(self._opened)
 
     @property
     def app(self) -> AppConfig:
         return self.deps.settings.app
 
-    async def home(self, user: str) -> Home:
+    async def home(self, user: str, views: Sequence[ReleaseView] | None = None) -> Home:
+        """USER's Home; VIEWS (from `open_views`) saves reading them again for each user."""
         note = None
         try:
             held = await memberships(self.app, user, self.deps.directory)
@@ -91,9 +106,8 @@ class HomeService:
                 "Slack didn't say who is in the roles' user groups, so sign-offs you hold "
                 "through a group may be missing; open this tab again in a minute."
             )
-        async with self.deps.db.read() as repo:
-            releases = await repo.releases(sorted(PRE_DEPLOY), limit=MAX_RELEASES)
-            views = [await load_view(repo, self.app, release) for release in releases]
+        if views is None:
+            views = await self.open_views()
         signoffs = signoffs_for(self.app, views, user, held)
         return Home(
             user=user,
@@ -103,3 +117,9 @@ class HomeService:
             at=self.deps.clock.now(),
             note=note,
         )
+
+    async def open_views(self) -> list[ReleaseView]:
+        """Every release not yet deployed, newest first: what each Home lists."""
+        async with self.deps.db.read() as repo:
+            releases = await repo.releases(sorted(PRE_DEPLOY), limit=MAX_RELEASES)
+            return [await load_view(repo, self.app, release) for release in releases]

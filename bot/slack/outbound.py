@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,9 +62,11 @@ class Outbound:
         wake: asyncio.Event,
         card_interval: float,
         post_interval: float,
+        on_card: Callable[[], None] | None = None,
     ) -> None:
         self.client, self.releases, self.outbox, self.wake = client, releases, outbox, wake
         self.card_interval, self.post_interval = card_interval, post_interval
+        self.on_card = on_card  # told after each card is sent: what it shows changed
         self._paused: dict[str, float] = {}  # method -> monotonic time it may be used again
         self._card_sent_at: dict[int, float] = {}
         self._posted_at: dict[str, float] = defaultdict(float)
@@ -204,6 +207,8 @@ class Outbound:
             return wait
         self._failures.pop(method, None)
         self._card_sent_at[release_id] = time.monotonic()
+        if self.on_card is not None:
+            self.on_card()
         return 0.0
 
     async def _failed(self, method: str, exc: BaseException, message_id: int | None) -> float:

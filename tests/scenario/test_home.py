@@ -93,3 +93,23 @@ def test_a_user_group_member_and_the_final_approver(
     nobody = home_of(slack, fake, "UNOBODY", name)
     assert "Nothing is waiting for your sign-off" in nobody.all_text()
     assert ids.SIGN_PREFIX not in " ".join(nobody.action_ids())
+
+
+def test_an_open_home_tab_follows_the_release_without_being_reopened(
+    slack: Slack, fake: FakeSlackThread, name: str
+) -> None:
+    open_release(slack, name)
+    home_of(slack, fake, "USEC", name, f"*{name}* needs your sign-off as *Security Lead*")
+    published = len(fake.calls("views.publish"))
+    response = slack.sign("USEC", name, "security_lead")
+    assert response.status_code == 200, response.text
+
+    def refreshed(s: Any) -> View | None:
+        home = s.home("USEC")
+        fresh = len(s.calls("views.publish")) > published
+        if fresh and home is not None and f"*{name}* needs your sign-off" not in home.all_text():
+            return home  # type: ignore[no-any-return]
+        return None
+
+    home = fake.wait_for(refreshed, timeout=20)  # the card changed: the Home follows it
+    assert name in home.all_text()  # still among the open releases

@@ -69,6 +69,7 @@ def register(app: AsyncApp, services: Services) -> None:
         async def work() -> None:
             if not await services.events.first(body.get("event_id")):
                 return
+            services.home.opened(user)  # kept current while they may be looking at it
             home = await services.home.home(user)
             await client.views_publish(user_id=user, view=home_view(home))
 
