@@ -4,6 +4,7 @@ through the fake Web API comes out of the page's event stream."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,6 +15,20 @@ import pytest
 from tests.demo.conftest import Demo, states
 
 State = dict[str, Any]
+# The page's scripts, in the order they must load (each uses what those before it define).
+SCRIPTS = (
+    "dom.js",
+    "mrkdwn.js",
+    "block-text.js",
+    "block-inputs.js",
+    "blocks.js",
+    "demo-core.js",
+    "demo-messages.js",
+    "demo-modal.js",
+    "demo-composer.js",
+    "demo.js",
+)
+STYLES = ("demo.css", "messages.css", "blockkit.css", "dialogs.css")
 
 
 @pytest.fixture
@@ -55,7 +70,11 @@ def test_the_page_is_served_with_a_strict_content_policy(http: httpx.Client) -> 
     assert "This is not Slack." in page.text
     policy = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
-    for asset in ("demo.js", "blocks.js", "mrkdwn.js", "demo.css"):
+    assert re.findall(r'<script src="/demo/static/([^"]+)"', page.text) == list(SCRIPTS)
+    assert re.findall(r'<link rel="stylesheet" href="/demo/static/([^"]+)"', page.text) == list(
+        STYLES
+    )
+    for asset in (*SCRIPTS, *STYLES):
         assert http.get(f"/demo/static/{asset}").status_code == 200
 
 

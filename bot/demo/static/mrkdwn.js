@@ -5,6 +5,8 @@
 "use strict";
 
 (function () {
+  const { el } = window.Dom;
+
   const EMOJI = {
     white_check_mark: "✅", heavy_check_mark: "✔️", x: "❌", warning: "⚠️",
     white_circle: "⚪", large_blue_circle: "🔵", red_circle: "🔴", large_green_circle: "🟢",
@@ -25,13 +27,6 @@
     outbox_tray: "📤", scroll: "📜", books: "📚", test_tube: "🧪", traffic_light: "🚥",
     vertical_traffic_light: "🚦", stop_sign: "🛑", large_orange_circle: "🟠",
   };
-
-  function el(tag, cls, text) {
-    const node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
 
   // Slack escapes exactly three characters in message text.
   function unescapeSlack(text) {

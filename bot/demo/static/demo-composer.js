@@ -1,0 +1,81 @@
+// The composer: a line typed (a slash command or a message), the commands it can still
+// be, and the lines sent before (arrow up and down).
+"use strict";
+
+(function () {
+  const { el } = window.Dom;
+  const { $, state, post } = window.Demo;
+
+  const COMMAND = "/readiness";
+  const COMMANDS = [
+    ["new LUMINES 1.0.0", "open a release: the card appears, the checks run"],
+    ["status", "where the newest release stands (privately)"],
+    ["list", "the open releases"],
+    ["check", "run the automated checks again"],
+    ["deployed", "mark the approved release deployed"],
+    ["cancel NAME", "cancel a release"],
+    ["help", "all of it"],
+  ];
+
+  function showCommands(text) {
+    const hint = $("composer-hint");
+    if (!text.startsWith("/")) {
+      if (hint.dataset.mode === "commands") hint.hidden = true;
+      return;
+    }
+    // "/rea" or "/readiness st": the commands that can still be meant, all while unsure.
+    const typed = text.startsWith(COMMAND + " ") ? text.slice(COMMAND.length + 1) : "";
+    const shown = COMMANDS.filter(([args]) => args.startsWith(typed.split(" ")[0]));
+    const meant = COMMAND.startsWith(text) || text.startsWith(COMMAND + " ");
+    if (!meant || !shown.length || typed.includes(" ")) {
+      hint.hidden = true;
+      return;
+    }
+    hint.dataset.mode = "commands";
+    const list = el("div", "commands");
+    for (const [args, what] of shown) {
+      const row = el("button", "command");
+      row.type = "button";
+      row.append(el("code", "", "/readiness " + args), el("span", "", what));
+      row.addEventListener("click", () => {
+        const input = $("composer");
+        input.value = "/readiness " + args;
+        input.focus();
+      });
+      list.append(row);
+    }
+    hint.replaceChildren(list);
+    hint.hidden = false;
+  }
+
+  async function send(event) {
+    event.preventDefault();
+    const input = $("composer");
+    const text = input.value.trim();
+    if (!text) return;
+    state.history.push(text);
+    state.historyAt = state.history.length;
+    input.value = "";
+    $("composer-hint").hidden = true;
+    const answer = await post("/demo/command", { text });
+    if (answer.ok === false && !input.value) input.value = text;
+  }
+
+  function startComposer() {
+    $("composer-form").addEventListener("submit", send);
+    $("composer").addEventListener("input", (event) => showCommands(event.target.value));
+    $("composer").addEventListener("keydown", (event) => {
+      if (event.key === "ArrowUp" && state.historyAt > 0) {
+        state.historyAt -= 1;
+        event.target.value = state.history[state.historyAt];
+        event.preventDefault();
+      } else if (event.key === "ArrowDown" && state.historyAt < state.history.length) {
+        state.historyAt += 1;
+        event.target.value = state.history[state.historyAt] || "";
+        event.preventDefault();
+      }
+    });
+  }
+
+  Object.assign(window.Demo, { startComposer });
+})();
