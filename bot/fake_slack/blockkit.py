@@ -68,12 +68,7 @@ def _blocks(blocks: Any, path: str, limit: int) -> list[str]:
             kind = block.get("type") if isinstance(block, dict) else None
             out.append(f"unsupported block type {kind!r} [json-pointer:{at}/type]")
             continue
-        block_id = block.get("block_id")
-        if block_id is not None:
-            out += _max(block_id, 255, f"{at}/block_id")
-            if block_id in seen:
-                out.append(f"duplicate block_id {block_id!r} [json-pointer:{at}/block_id]")
-            seen.add(block_id)
+        out += _unique_id(block, "block_id", at, seen)
         out += _block(block, at)
     return out
 
@@ -130,13 +125,21 @@ def _elements(elements: list[Any], at: str, single: bool = False) -> list[str]:
         if not isinstance(element, dict) or not element.get("type"):
             out.append(f"element type is required [json-pointer:{here}]")
             continue
-        action_id = element.get("action_id")
-        if action_id is not None:
-            out += _max(action_id, 255, f"{here}/action_id")
-            if action_id in seen:
-                out.append(f"duplicate action_id {action_id!r} [json-pointer:{here}/action_id]")
-            seen.add(action_id)
+        out += _unique_id(element, "action_id", here, seen)
         out += _element(element, here)
+    return out
+
+
+def _unique_id(item: JSON, key: str, at: str, seen: set[str]) -> list[str]:
+    """ITEM's KEY (a block_id, an action_id), when given: at most 255 characters, and not
+    one SEEN already among its siblings (it is added to SEEN)."""
+    value = item.get(key)
+    if value is None:
+        return []
+    out = _max(value, 255, f"{at}/{key}")
+    if value in seen:
+        out.append(f"duplicate {key} {value!r} [json-pointer:{at}/{key}]")
+    seen.add(value)
     return out
 
 

@@ -117,18 +117,10 @@ class Message:
 
     def as_slack(self) -> JSON:
         out: JSON = {"type": "message", "ts": self.ts, "user": self.user, "text": self.text}
-        if self.bot_id:
-            out["bot_id"] = self.bot_id
-        if self.blocks:
-            out["blocks"] = self.blocks
-        if self.attachments:
-            out["attachments"] = self.attachments
-        if self.files:
-            out["files"] = self.files
-        if self.thread_ts:
-            out["thread_ts"] = self.thread_ts
-        if self.reply_count:
-            out["reply_count"] = self.reply_count
+        for key in ("bot_id", "blocks", "attachments", "files", "thread_ts", "reply_count"):
+            value = getattr(self, key)
+            if value:  # Slack leaves out what a message doesn't have
+                out[key] = value
         if self.metadata is not None:
             out["metadata"] = self.metadata
         if self.edited_ts:

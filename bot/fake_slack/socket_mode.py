@@ -8,16 +8,16 @@ on its own event loop in a daemon thread, for synchronous tests.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 from aiohttp import WSMsgType, web
 
+from bot.fake_slack.loop import LoopThread
 from bot.fake_slack.model import JSON
 from bot.fake_slack.payloads import APP_ID
 
@@ -35,25 +35,21 @@ class SocketModeServer:
         self._sockets: list[web.WebSocketResponse] = []
         self._sent: dict[str, JSON] = {}  # envelope_id -> envelope
         self._changed = threading.Condition()
-        self._loop = asyncio.new_event_loop()
+        self._loop = LoopThread("socket-mode", "SocketModeServer")
         self._runner: web.AppRunner | None = None
-        self._thread = threading.Thread(target=self._loop.run_forever, name="socket-mode")
 
     # --- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> SocketModeServer:
-        self._thread.daemon = True
-        self._thread.start()
+        self._loop.start()
         self._run(self._up())
         return self
 
     def stop(self) -> None:
-        if not self._thread.is_alive():
+        if not self._loop.running:
             return
         self._run(self._down())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
+        self._loop.stop()
 
     def __enter__(self) -> SocketModeServer:
         return self.start()
@@ -178,8 +174,8 @@ class SocketModeServer:
                     raise TimeoutError(f"{what} within {timeout}s; received {self.received}")
                 self._changed.wait(left)
 
-    def _run(self, coro: Any, timeout: float = 10.0) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+    def _run(self, coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
+        return self._loop.run(coro, timeout)
 
 
 def _ack_problem(frame: JSON, sent: Mapping[str, JSON]) -> str | None:

@@ -6,12 +6,11 @@ holds never changes under it.
 
 from __future__ import annotations
 
-import asyncio
 import copy
-import threading
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
+from bot.fake_slack.loop import LoopThread
 from bot.fake_slack.model import JSON, Call, Ephemeral, Message, Response, UploadedFile, User, View
 from bot.fake_slack.server import FakeSlack
 
@@ -23,15 +22,11 @@ class FakeSlackThread:
 
     def __init__(self, **options: Any) -> None:
         self._options = options
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._loop = LoopThread("fake-slack", "FakeSlackThread")
         self._fake: FakeSlack | None = None
 
     def start(self) -> FakeSlackThread:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(target=loop.run_forever, name="fake-slack", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
         async def up() -> FakeSlack:
             return await FakeSlack(**self._options).start()
@@ -40,14 +35,12 @@ class FakeSlackThread:
         return self
 
     def stop(self) -> None:
-        if self._loop is None or self._thread is None:
+        if not self._loop.running:
             return
         if self._fake is not None:
             self._run(self._fake.stop())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
-        self._loop = self._thread = self._fake = None
+        self._loop.stop()
+        self._fake = None
 
     def __enter__(self) -> FakeSlackThread:
         return self.start()
@@ -93,10 +86,7 @@ class FakeSlackThread:
         return self._run(run(), timeout + 5)
 
     def _run(self, coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
-        if self._loop is None:
-            coro.close()
-            raise RuntimeError("FakeSlackThread is not started")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+        return self._loop.run(coro, timeout)
 
     # --- the FakeSlack API, thread-safe -------------------------------------------------
 

@@ -76,20 +76,28 @@ def reports(tmp_path: Path) -> Path:
     return tmp_path
 
 
-async def test_cobertura_above_minimum_passes(reports: Path, ctx: CheckContext) -> None:
-    path = str(reports / "coverage.xml")
+@pytest.mark.parametrize(
+    ("name", "status", "percent", "verdict", "form"),
+    [
+        ("coverage.xml", Status.PASS, 85.1, "at least 80%", "cobertura"),
+        ("coverage.json", Status.FAIL, 72.4, "needs 80%", "coverage.py"),
+    ],
+    ids=["cobertura_above_minimum_passes", "coverage_py_json_below_minimum_fails"],
+)
+async def test_report_on_disk_against_minimum(
+    reports: Path,
+    ctx: CheckContext,
+    name: str,
+    status: Status,
+    percent: float,
+    verdict: str,
+    form: str,
+) -> None:
+    path = str(reports / name)
     result = await run_one(ctx, type="coverage", path=path, min_percent=80)
-    assert result.status is Status.PASS
-    assert result.reason == f"{path}: total coverage 85.1%, at least 80%"
-    assert result.values == {"percent": 85.1, "format": "cobertura"}
-
-
-async def test_coverage_py_json_below_minimum_fails(reports: Path, ctx: CheckContext) -> None:
-    path = str(reports / "coverage.json")
-    result = await run_one(ctx, type="coverage", path=path, min_percent=80)
-    assert result.status is Status.FAIL
-    assert result.reason == f"{path}: total coverage 72.4%, needs 80%"
-    assert result.values == {"percent": 72.4, "format": "coverage.py"}
+    assert result.status is status
+    assert result.reason == f"{path}: total coverage {percent}%, {verdict}"
+    assert result.values == {"percent": percent, "format": form}
 
 
 async def test_served_report(reports: Path, ctx: CheckContext) -> None:

@@ -14,16 +14,16 @@ import pytest
 from pydantic import ValidationError
 from servers import Monitoring, alert_arrived, eventually, scraped
 from servers import monitoring_fixture as monitoring_fixture  # the `monitoring` fixture
+from standins import REGISTRY, run_one
 
-from checks import CheckContext, CheckJob, CheckResult, Status, default_registry, run_checks
-
-REGISTRY = default_registry()
+from checks import CheckContext, CheckResult, Status
 
 
-async def run(ctx: CheckContext, **raw: object) -> CheckResult:
-    job = CheckJob("x", REGISTRY.parse(raw))
-    (result,) = [r async for r in run_checks([job], REGISTRY, ctx)]
-    return result
+async def prometheus(
+    ctx: CheckContext, url: str, query: str, op: str, threshold: float
+) -> CheckResult:
+    """The prometheus check at URL: every sample of QUERY must be OP THRESHOLD."""
+    return await run_one(ctx, type="prometheus", url=url, query=query, op=op, threshold=threshold)
 
 
 def refused_url() -> str:
@@ -40,27 +40,18 @@ async def test_every_sample_meeting_the_threshold_passes(
 ) -> None:
     await scraped(ctx.http, monitoring.prometheus, "lumines")
     await scraped(ctx.http, monitoring.prometheus, "prometheus")
-    up = await run(
-        ctx, type="prometheus", url=monitoring.prometheus, query="up", op="==", threshold=1
-    )
+    up = await prometheus(ctx, monitoring.prometheus, "up", "==", 1)
     assert up.status is Status.PASS, up.reason
     assert up.reason == "2 samples == 1"
     assert up.values["count"] == 2
     assert up.values["samples"][f'up{{instance="{monitoring.target}",job="lumines"}}'] == 1
-    errors = await run(
-        ctx,
-        type="prometheus",
-        url=monitoring.prometheus + "/",
-        query='lumines_http_error_ratio{route!="/api/sign"}',
-        op="<",
-        threshold=0.001,
+    errors = await prometheus(
+        ctx, monitoring.prometheus + "/", 'lumines_http_error_ratio{route!="/api/sign"}', "<", 0.001
     )
     assert errors.status is Status.PASS, errors.reason
     assert errors.reason == "2 samples < 0.001 (worst 0.0004)"
     assert errors.values["worst"] == 0.0004
-    scalar = await run(
-        ctx, type="prometheus", url=monitoring.prometheus, query="1 + 1", op=">=", threshold=2
-    )
+    scalar = await prometheus(ctx, monitoring.prometheus, "1 + 1", ">=", 2)
     assert scalar.status is Status.PASS and scalar.reason == "1 sample >= 2 (2)"
 
 
@@ -68,14 +59,7 @@ async def test_failing_series_are_named_with_their_values(
     monitoring: Monitoring, ctx: CheckContext
 ) -> None:
     await scraped(ctx.http, monitoring.prometheus, "lumines")
-    result = await run(
-        ctx,
-        type="prometheus",
-        url=monitoring.prometheus,
-        query="lumines_http_error_ratio",
-        op="<",
-        threshold=0.0001,
-    )
+    result = await prometheus(ctx, monitoring.prometheus, "lumines_http_error_ratio", "<", 0.0001)
     assert result.status is Status.FAIL
     sign = f'lumines_http_error_ratio{{instance="{monitoring.target}",job="lumines",route='
     assert result.reason == (
@@ -88,13 +72,8 @@ async def test_a_firing_alert_fails_a_query_on_alerts(
     monitoring: Monitoring, ctx: CheckContext
 ) -> None:
     async def firing() -> CheckResult | None:
-        got = await run(
-            ctx,
-            type="prometheus",
-            url=monitoring.prometheus,
-            query='ALERTS{alertstate="firing",severity="critical"}',
-            op="<",
-            threshold=1,
+        got = await prometheus(
+            ctx, monitoring.prometheus, 'ALERTS{alertstate="firing",severity="critical"}', "<", 1
         )
         return None if got.status is Status.ERROR else got  # no samples before a first eval
 
@@ -107,14 +86,7 @@ async def test_a_firing_alert_fails_a_query_on_alerts(
 
 
 async def test_no_samples_is_an_error(monitoring: Monitoring, ctx: CheckContext) -> None:
-    result = await run(
-        ctx,
-        type="prometheus",
-        url=monitoring.prometheus,
-        query='up{job="no-such-job"}',
-        op="==",
-        threshold=1,
-    )
+    result = await prometheus(ctx, monitoring.prometheus, 'up{job="no-such-job"}', "==", 1)
     assert result.status is Status.ERROR
     assert result.reason == "the query returned no samples"
 
@@ -123,43 +95,20 @@ async def test_nan_is_an_error_unless_another_sample_fails(
     monitoring: Monitoring, ctx: CheckContext
 ) -> None:
     await scraped(ctx.http, monitoring.prometheus, "lumines")
-    idle = await run(
-        ctx,
-        type="prometheus",
-        url=monitoring.prometheus,
-        query="lumines_http_p95_seconds",
-        op="<",
-        threshold=0.5,
-    )
+    idle = await prometheus(ctx, monitoring.prometheus, "lumines_http_p95_seconds", "<", 0.5)
     assert idle.status is Status.ERROR
     assert idle.reason.startswith("1 of 2 samples is NaN (no data?): lumines_http_p95_seconds{")
     assert idle.reason.endswith('route="/api/idle"} = NaN')
     assert "NaN" in idle.values["samples"].values()  # JSON has no NaN: spelled as Prometheus does
     json.dumps(idle.values, allow_nan=False)
     assert idle.values["worst"] == 0.012
-    slow = await run(
-        ctx,
-        type="prometheus",
-        url=monitoring.prometheus,
-        query="lumines_http_p95_seconds",
-        op="<",
-        threshold=0.01,
-    )
+    slow = await prometheus(ctx, monitoring.prometheus, "lumines_http_p95_seconds", "<", 0.01)
     assert slow.status is Status.FAIL and 'route="/api/health"} = 0.012' in slow.reason
-    ratio = await run(
-        ctx,
-        type="prometheus",
-        url=monitoring.prometheus,
-        query="vector(0) / 0",
-        op="<",
-        threshold=1,
-    )
+    ratio = await prometheus(ctx, monitoring.prometheus, "vector(0) / 0", "<", 1)
     assert (
         ratio.status is Status.ERROR and ratio.reason == "1 of 1 sample is NaN (no data?): {} = NaN"
     )
-    infinite = await run(
-        ctx, type="prometheus", url=monitoring.prometheus, query="1 / 0", op="<", threshold=1
-    )
+    infinite = await prometheus(ctx, monitoring.prometheus, "1 / 0", "<", 1)
     assert infinite.status is Status.FAIL
     assert infinite.reason == "1 of 1 sample not < 1: scalar = +Inf"
     assert infinite.values["worst"] == "+Inf"
@@ -168,13 +117,8 @@ async def test_nan_is_an_error_unless_another_sample_fails(
 async def test_bad_promql_carries_prometheus_message(
     monitoring: Monitoring, ctx: CheckContext
 ) -> None:
-    result = await run(
-        ctx,
-        type="prometheus",
-        url=monitoring.prometheus,
-        query="sum(rate(lumines_http_requests_total[5m])",
-        op="<",
-        threshold=1,
+    result = await prometheus(
+        ctx, monitoring.prometheus, "sum(rate(lumines_http_requests_total[5m])", "<", 1
     )
     assert result.status is Status.ERROR
     assert result.reason == (
@@ -189,38 +133,25 @@ async def test_execution_errors_and_range_vectors_are_errors(
 ) -> None:
     await scraped(ctx.http, monitoring.prometheus, "lumines")
     await scraped(ctx.http, monitoring.prometheus, "prometheus")
-    many = await run(
-        ctx, type="prometheus", url=monitoring.prometheus, query="up + on() up", op="<", threshold=9
-    )
+    many = await prometheus(ctx, monitoring.prometheus, "up + on() up", "<", 9)
     assert many.status is Status.ERROR
     assert many.reason.startswith("Prometheus refused the query (execution): ")
     assert "many-to-many matching not allowed" in many.reason
     assert many.values == {"status": 422}
-    ranged = await run(
-        ctx, type="prometheus", url=monitoring.prometheus, query="up[1m]", op="==", threshold=1
-    )
+    ranged = await prometheus(ctx, monitoring.prometheus, "up[1m]", "==", 1)
     assert ranged.status is Status.ERROR
     assert ranged.reason == "the query returned a range vector: drop the [range] selector"
-    text = await run(
-        ctx, type="prometheus", url=monitoring.prometheus, query='"ok"', op="==", threshold=1
-    )
+    text = await prometheus(ctx, monitoring.prometheus, '"ok"', "==", 1)
     assert text.reason == "the query returned a string, not a number"
 
 
 async def test_prometheus_unreachable_or_wrong_url(
     monitoring: Monitoring, ctx: CheckContext
 ) -> None:
-    refused = await run(ctx, type="prometheus", url=refused_url(), query="up", op="==", threshold=1)
+    refused = await prometheus(ctx, refused_url(), "up", "==", 1)
     assert refused.status is Status.ERROR
     assert refused.reason.startswith("GET /api/v1/query?query=up: connection refused by 127.0.0.1:")
-    wrong = await run(
-        ctx,
-        type="prometheus",
-        url=monitoring.prometheus + "/prometheus",
-        query="up",
-        op="==",
-        threshold=1,
-    )
+    wrong = await prometheus(ctx, monitoring.prometheus + "/prometheus", "up", "==", 1)
     assert wrong.status is Status.ERROR
     assert wrong.reason == "Prometheus answered 404 Not Found without JSON"
 
@@ -229,7 +160,7 @@ async def test_app_yaml_alert_rules_item_against_real_rules(
     monitoring: Monitoring, ctx: CheckContext
 ) -> None:
     # app.yaml's prometheus_alert_rules / alerting_rules items: an http check on /api/v1/rules.
-    result = await run(
+    result = await run_one(
         ctx,
         type="http",
         url=f"{monitoring.prometheus}/api/v1/rules?type=alert",
@@ -244,7 +175,7 @@ async def test_app_yaml_alert_rules_item_against_real_rules(
 
 async def test_a_critical_alert_firing_fails(monitoring: Monitoring, ctx: CheckContext) -> None:
     await alert_arrived(ctx.http, monitoring.alertmanager, "AlwaysFiring")
-    result = await run(ctx, type="alertmanager", url=monitoring.alertmanager)
+    result = await run_one(ctx, type="alertmanager", url=monitoring.alertmanager)
     assert result.status is Status.FAIL
     assert result.reason == "1 critical alert firing: AlwaysFiring"
     assert result.values == {"firing": 1, "alerts": ["AlwaysFiring"]}
@@ -252,7 +183,7 @@ async def test_a_critical_alert_firing_fails(monitoring: Monitoring, ctx: CheckC
 
 async def test_a_severity_without_alerts_passes(monitoring: Monitoring, ctx: CheckContext) -> None:
     await alert_arrived(ctx.http, monitoring.alertmanager, "AlwaysFiring")
-    result = await run(ctx, type="alertmanager", url=monitoring.alertmanager, severity="page")
+    result = await run_one(ctx, type="alertmanager", url=monitoring.alertmanager, severity="page")
     assert result.status is Status.PASS
     assert result.reason == "no page alerts firing"
     assert result.values == {"firing": 0}
@@ -262,15 +193,15 @@ async def test_matchers_narrow_the_alerts(monitoring: Monitoring, ctx: CheckCont
     await alert_arrived(ctx.http, monitoring.alertmanager, "AlwaysFiring")
     await alert_arrived(ctx.http, monitoring.alertmanager, "DiskFilling")
     url = monitoring.alertmanager
-    warning = await run(
+    warning = await run_one(
         ctx, type="alertmanager", url=url, severity="warning", matchers={"team": "platform"}
     )
     assert warning.status is Status.FAIL
     assert warning.reason == '1 warning alert firing matching team="platform": DiskFilling'
-    other_team = await run(ctx, type="alertmanager", url=url, matchers={"team": "payments"})
+    other_team = await run_one(ctx, type="alertmanager", url=url, matchers={"team": "payments"})
     assert other_team.status is Status.PASS
     assert other_team.reason == 'no critical alerts firing matching team="payments"'
-    any_severity = await run(
+    any_severity = await run_one(
         ctx, type="alertmanager", url=url, severity=None, matchers={"team": "platform"}
     )
     assert any_severity.status is Status.FAIL
@@ -283,7 +214,7 @@ async def test_matcher_values_are_quoted_for_alertmanager(
     monitoring: Monitoring, ctx: CheckContext
 ) -> None:
     # Unescaped, Alertmanager answers 400 "matcher value contains unescaped double quote".
-    result = await run(
+    result = await run_one(
         ctx,
         type="alertmanager",
         url=monitoring.alertmanager,
@@ -296,7 +227,7 @@ async def test_matcher_values_are_quoted_for_alertmanager(
 
 async def test_silenced_alerts_do_not_count(monitoring: Monitoring, ctx: CheckContext) -> None:
     await alert_arrived(ctx.http, monitoring.alertmanager, "NightlyBackupLate")
-    before = await run(ctx, type="alertmanager", url=monitoring.alertmanager, severity="info")
+    before = await run_one(ctx, type="alertmanager", url=monitoring.alertmanager, severity="info")
     assert before.status is Status.FAIL
     assert before.reason == "1 info alert firing: NightlyBackupLate"
     now = datetime.now(UTC)
@@ -310,7 +241,9 @@ async def test_silenced_alerts_do_not_count(monitoring: Monitoring, ctx: CheckCo
     created = await ctx.http.post(f"{monitoring.alertmanager}/api/v2/silences", json=silence)
     assert created.status_code == 200, created.text
     try:
-        after = await run(ctx, type="alertmanager", url=monitoring.alertmanager, severity="info")
+        after = await run_one(
+            ctx, type="alertmanager", url=monitoring.alertmanager, severity="info"
+        )
         assert after.status is Status.PASS
         assert after.reason == "no info alerts firing"
     finally:
@@ -321,10 +254,10 @@ async def test_silenced_alerts_do_not_count(monitoring: Monitoring, ctx: CheckCo
 async def test_alertmanager_unreachable_or_wrong_url(
     monitoring: Monitoring, ctx: CheckContext
 ) -> None:
-    refused = await run(ctx, type="alertmanager", url=refused_url())
+    refused = await run_one(ctx, type="alertmanager", url=refused_url())
     assert refused.status is Status.ERROR
     assert "/api/v2/alerts?active=true" in refused.reason
     assert "connection refused by 127.0.0.1:" in refused.reason
-    prometheus = await run(ctx, type="alertmanager", url=monitoring.prometheus)
+    prometheus = await run_one(ctx, type="alertmanager", url=monitoring.prometheus)
     assert prometheus.status is Status.ERROR
     assert prometheus.reason == "Alertmanager answered 404 Not Found: 404 page not found"

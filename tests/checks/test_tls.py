@@ -15,7 +15,7 @@ import trustme
 from pydantic import ValidationError
 from standins import REGISTRY, run_one
 
-from checks import CheckContext, Status
+from checks import CheckContext, CheckResult, Status
 
 
 @pytest.fixture(scope="module")
@@ -63,14 +63,17 @@ async def tls_server(cert: trustme.LeafCert | None) -> AsyncIterator[int]:
         yield server.sockets[0].getsockname()[1]
 
 
+async def check_served(ctx: CheckContext, cert: trustme.LeafCert, **raw: object) -> CheckResult:
+    """The tls check, with RAW's parameters, of a server on 127.0.0.1 presenting CERT."""
+    async with tls_server(cert) as port:
+        return await run_one(ctx, type="tls", port=port, **raw)
+
+
 async def test_long_lived_certificate_passes(
     ca: trustme.CA, ca_file: str, ctx: CheckContext
 ) -> None:
     cert = leaf(ca, timedelta(days=90, hours=1))
-    async with tls_server(cert) as port:
-        result = await run_one(
-            ctx, type="tls", host="localhost", port=port, min_days=30, ca_file=ca_file
-        )
+    result = await check_served(ctx, cert, host="localhost", min_days=30, ca_file=ca_file)
     assert result.status is Status.PASS, result.reason
     until = (datetime.now(UTC) + timedelta(days=90, hours=1)).date().isoformat()
     assert result.reason == f"certificate for localhost valid for 90 more days (until {until})"
@@ -84,11 +87,10 @@ async def test_certificate_expiring_soon_fails(
     ca: trustme.CA, ca_file: str, ctx: CheckContext
 ) -> None:
     cert = leaf(ca, timedelta(days=2, hours=1))
-    async with tls_server(cert) as port:
-        # the IP address to connect to, the name to verify and send as SNI
-        result = await run_one(
-            ctx, type="tls", host="127.0.0.1", port=port, server_name="localhost", ca_file=ca_file
-        )
+    # the IP address to connect to, the name to verify and send as SNI
+    result = await check_served(
+        ctx, cert, host="127.0.0.1", server_name="localhost", ca_file=ca_file
+    )
     assert result.status is Status.FAIL
     until = (datetime.now(UTC) + timedelta(days=2, hours=1)).date().isoformat()
     assert result.reason == f"certificate for localhost expires in 2 days ({until}), needs 14"
@@ -97,8 +99,7 @@ async def test_certificate_expiring_soon_fails(
 
 async def test_expired_certificate_fails(ca: trustme.CA, ca_file: str, ctx: CheckContext) -> None:
     cert = leaf(ca, timedelta(days=-1))
-    async with tls_server(cert) as port:
-        result = await run_one(ctx, type="tls", host="localhost", port=port, ca_file=ca_file)
+    result = await check_served(ctx, cert, host="localhost", ca_file=ca_file)
     assert result.status is Status.FAIL
     assert result.reason == "certificate for localhost has expired"
 

@@ -7,11 +7,10 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -21,9 +20,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.fake_slack import FakeSlack, FakeSlackThread, SlackDriver, payloads
+from tests.fake_slack.conftest import TOKEN
 
 SECRET = "shh-signing-secret"
-TOKEN = "xoxb-test"
 
 BUTTONS = [
     {"type": "section", "block_id": "summary", "text": {"type": "mrkdwn", "text": "*r1*: 40%"}},
@@ -87,18 +86,8 @@ def modal(callback_id: str = "signoff", title: str = "Sign off") -> dict[str, An
     }
 
 
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack(bot_token=TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def client(fake: FakeSlack) -> AsyncWebClient:
-    return AsyncWebClient(token=TOKEN, base_url=fake.api_url)
-
-
 # --- the Web API, through the real AsyncWebClient ----------------------------------------
+# (the `fake` and `client` fixtures, a fake and the real client pointed at it: conftest.py)
 
 
 @pytest.mark.asyncio

@@ -3,28 +3,12 @@ bytes arrived or a second one; and take the bytes raw or multipart-encoded, as S
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
 import pytest
-import pytest_asyncio
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.fake_slack import FakeSlack
-
-TOKEN = "xoxb-test"
-
-
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack(bot_token=TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def client(fake: FakeSlack) -> AsyncWebClient:
-    return AsyncWebClient(token=TOKEN, base_url=fake.api_url)
 
 
 async def refused(call: object) -> str:

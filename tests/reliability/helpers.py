@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import yaml
 
-from bot.fake_slack import FakeSlackThread, Message, View, payloads
+from bot.fake_slack import FakeSlackThread, Message, Response, View, payloads
 from bot.fake_slack.elements import element_action, find_elements
 from tests.scenario.conftest import Slack
-from tests.scenario.harness import ROOT, SECRET, Bot, ThreadedTarget, text_of
+from tests.scenario.harness import CHANNEL, ROOT, SECRET, Bot, ThreadedTarget, text_of
 
 TABLES = ("releases", "signatures", "audit_events", "outbox")
 
@@ -30,6 +30,16 @@ SIGNERS = {
     "security_lead": "USEC",
     "product_owner": "UPRD",
 }
+# A module's `ROLES` for many sign-offs at once: the Engineering Lead needs two signers,
+# so the non-final roles of a release take the five SIGN_OFFS, (role, user) each.
+TWO_ENGINEERING_LEADS = {"engineering_lead": {"min_signers": 2}}
+SIGN_OFFS = [
+    ("engineering_lead", "UENG"),
+    ("engineering_lead", "UENG2"),
+    ("devops_lead", "UOPS"),
+    ("security_lead", "USEC"),
+    ("product_owner", "UPRD"),
+]
 
 
 def quiet_config(
@@ -119,6 +129,17 @@ def open_release(slack: Slack, name: str, ref: str = "abc123") -> int:
     slack.checks_done(name)
     slack.wait_card(name, "Readiness")
     return release_id(slack.bot, name)
+
+
+def open_releases(slack: Slack, names: Sequence[str]) -> list[Response]:
+    """`/readiness new NAME` for each of NAMES, one after the other without waiting for
+    the cards; the private replies, once there is one for each."""
+    answered = len(slack.fake.responses())
+    for name in names:
+        assert slack.driver.command("UREL", f"new {name}", channel=CHANNEL).status_code == 200
+    return slack.fake.wait_for(
+        lambda f: f.responses()[answered:] if len(f.responses()) >= answered + len(names) else None
+    )
 
 
 def settle(slack: Slack, timeout: float = 20) -> None:
@@ -246,3 +267,14 @@ def open_sign_modals(
         found[(names[meta["r"]], meta["role"], view.user)] = view
     assert sorted(found) == sorted(wanted), "a Sign modal did not open"
     return found
+
+
+def sign_off_bodies(
+    slack: Slack, names: Sequence[str], sign_offs: Sequence[tuple[str, str]] = SIGN_OFFS
+) -> tuple[dict[tuple[str, str, str], View], list[bytes]]:
+    """A Sign modal opened for each (role, user) of SIGN_OFFS on each release of NAMES,
+    all at once (keyed as open_sign_modals keys them), and the view_submission body of
+    each modal, every attestation ticked, in the same order."""
+    wanted = [(name, role, user) for name in names for role, user in sign_offs]
+    modals = open_sign_modals(slack, wanted)
+    return modals, [submission(slack, user, view) for (_, _, user), view in modals.items()]

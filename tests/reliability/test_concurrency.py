@@ -8,26 +8,21 @@ so ten releases open at once without 400 checks to run first.
 from __future__ import annotations
 
 from tests.reliability.helpers import (
+    SIGN_OFFS,
+    TWO_ENGINEERING_LEADS,
     live_signatures,
-    open_sign_modals,
+    open_releases,
     post_together,
     query,
     settle,
-    submission,
+    sign_off_bodies,
 )
 from tests.scenario.conftest import Slack
-from tests.scenario.harness import CHANNEL, Bot
+from tests.scenario.harness import Bot
 
 CHECKS = False
-ROLES = {"engineering_lead": {"min_signers": 2}}
+ROLES = TWO_ENGINEERING_LEADS
 RELEASES = [f"CONCURRENT {n}" for n in range(1, 11)]
-SIGNERS = [
-    ("engineering_lead", "UENG"),
-    ("engineering_lead", "UENG2"),
-    ("devops_lead", "UOPS"),
-    ("security_lead", "USEC"),
-    ("product_owner", "UPRD"),
-]
 TITLES = {
     "engineering_lead": "Engineering Lead",
     "devops_lead": "DevOps Lead",
@@ -37,16 +32,10 @@ TITLES = {
 
 
 def test_50_concurrent_sign_offs_across_10_releases(slack: Slack, bot: Bot) -> None:
-    answered = len(slack.fake.responses())
-    for name in RELEASES:
-        assert slack.driver.command("UREL", f"new {name}", channel=CHANNEL).status_code == 200
-    replies = slack.fake.wait_for(
-        lambda f: f.responses()[answered:] if len(f.responses()) >= answered + 10 else None
-    )
+    replies = open_releases(slack, RELEASES)
     assert sorted(r.text.split("*")[1] for r in replies) == sorted(RELEASES)
-    modals = open_sign_modals(slack, [(n, role, user) for n in RELEASES for role, user in SIGNERS])
+    modals, bodies = sign_off_bodies(slack, RELEASES)
     assert all(view.callback_id == "sign_view" for view in modals.values())
-    bodies = [submission(slack, user, view) for (_, _, user), view in modals.items()]
     before = query(bot, "SELECT count(*) FROM signatures")[0][0]
     log_from = len(bot.log())
 
@@ -58,7 +47,7 @@ def test_50_concurrent_sign_offs_across_10_releases(slack: Slack, bot: Bot) -> N
     assert slowest < 3.0, f"an ack took {slowest:.1f}s: Slack shows an error after 3 s"
     assert query(bot, "SELECT count(*) FROM signatures")[0][0] == before + 50
     for name in RELEASES:
-        assert sorted(live_signatures(bot, name)) == sorted(SIGNERS), name
+        assert sorted(live_signatures(bot, name)) == sorted(SIGN_OFFS), name
     log = bot.log()[log_from:]
     assert "database is locked" not in log
     assert "Traceback" not in log
@@ -66,6 +55,6 @@ def test_50_concurrent_sign_offs_across_10_releases(slack: Slack, bot: Bot) -> N
     settle(slack)
     for name in RELEASES:
         signed = sorted(t for t in slack.thread(name) if " signed as " in t)
-        assert signed == sorted(f"<@{u}> signed as *{TITLES[r]}*." for r, u in SIGNERS), name
+        assert signed == sorted(f"<@{u}> signed as *{TITLES[r]}*." for r, u in SIGN_OFFS), name
         card = slack.wait_card(name, "<@UENG2>")
-        assert all(f"<@{user}>" in card for _, user in SIGNERS), card
+        assert all(f"<@{user}>" in card for _, user in SIGN_OFFS), card

@@ -13,26 +13,21 @@ import pytest
 
 from bot.fake_slack import FakeSlackThread
 from tests.reliability.helpers import (
+    SIGN_OFFS,
+    TWO_ENGINEERING_LEADS,
     live_signatures,
-    open_sign_modals,
+    open_releases,
     post_together,
     query,
     settle,
-    submission,
+    sign_off_bodies,
 )
 from tests.scenario.conftest import Slack
 from tests.scenario.harness import CHANNEL, Bot, ThreadedTarget
 
 CHECKS = False
-ROLES = {"engineering_lead": {"min_signers": 2}}
+ROLES = TWO_ENGINEERING_LEADS
 RELEASES = [f"CRASH {n}" for n in range(1, 9)]
-SIGNERS = [
-    ("engineering_lead", "UENG"),
-    ("engineering_lead", "UENG2"),
-    ("devops_lead", "UOPS"),
-    ("security_lead", "USEC"),
-    ("product_owner", "UPRD"),
-]
 
 
 @pytest.fixture
@@ -54,12 +49,8 @@ def restart(killed: Bot, fake: FakeSlackThread, target: ThreadedTarget) -> Bot:
 def test_40_acknowledged_sign_offs_survive_kill_9(
     slack: Slack, bot: Bot, restarts: list[Bot], fake: FakeSlackThread, target: ThreadedTarget
 ) -> None:
-    answered = len(fake.responses())
-    for name in RELEASES:
-        assert slack.driver.command("UREL", f"new {name}", channel=CHANNEL).status_code == 200
-    fake.wait_for(lambda f: len(f.responses()) >= answered + len(RELEASES) or None)
-    modals = open_sign_modals(slack, [(n, role, user) for n in RELEASES for role, user in SIGNERS])
-    bodies = [submission(slack, user, view) for (_, _, user), view in modals.items()]
+    open_releases(slack, RELEASES)
+    _, bodies = sign_off_bodies(slack, RELEASES)
     assert len(bodies) == 40
     before = query(bot, "SELECT count(*) FROM signatures")[0][0]
 
@@ -73,9 +64,9 @@ def test_40_acknowledged_sign_offs_survive_kill_9(
 
     assert query(restarted, "SELECT count(*) FROM signatures")[0][0] == before + 40
     for name in RELEASES:
-        assert sorted(live_signatures(restarted, name)) == sorted(SIGNERS), name
+        assert sorted(live_signatures(restarted, name)) == sorted(SIGN_OFFS), name
         status = slack.command("UNOBODY", f"status {name}")
-        for _, user in SIGNERS:
+        for _, user in SIGN_OFFS:
             assert f"<@{user}>" in status, (name, user, status)
         assert "pending" not in status.split("CTO/Engineering Manager")[0], status
         assert ":white_check_mark: All required approvals received" in status
