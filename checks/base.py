@@ -6,12 +6,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import httpx
 from pydantic import BaseModel, ConfigDict
 
 from checks.durations import Duration
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class Status(StrEnum):

@@ -12,6 +12,7 @@ import os
 import shlex
 import signal
 from asyncio.subprocess import DEVNULL, PIPE, STDOUT
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -58,14 +59,17 @@ class _Capture(asyncio.SubprocessProtocol):
         self.finished.set_result(None)
 
 
-async def _start(params: CommandParams) -> tuple[asyncio.SubprocessTransport, _Capture]:
+async def _start(
+    params: CommandParams, environ: Mapping[str, str]
+) -> tuple[asyncio.SubprocessTransport, _Capture]:
     loop = asyncio.get_running_loop()
     options: dict[str, Any] = {
         "stdin": DEVNULL,
         "stdout": PIPE,
         "stderr": STDOUT,
         "cwd": params.cwd,
-        "env": {**os.environ, **params.env} if params.env else None,
+        # added to the environment the bot was configured from; else it is inherited
+        "env": {**environ, **params.env} if params.env else None,
         "start_new_session": True,  # its own process group, killed whole at the timeout
     }
     if isinstance(params.run, str):
@@ -85,7 +89,7 @@ def _last_line(output: str) -> str:
 
 async def run(params: CommandParams, ctx: CheckContext) -> Outcome:
     try:
-        transport, capture = await _start(params)
+        transport, capture = await _start(params, ctx.environ)
     except OSError as exc:
         return Outcome.errored(f"cannot run `{params.shown}`: {exc.strerror or exc}")
     try:

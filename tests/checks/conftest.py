@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 
 import httpx
@@ -80,8 +81,9 @@ async def target() -> AsyncIterator[str]:
 
 @pytest.fixture
 def environ() -> dict[str, str]:
-    """The environment checks see (tokens named by token_env); a test may change it."""
-    return {}
+    """The environment checks see (tokens named by token_env), as the bot's settings hold
+    it: where programs are found, no tokens; a test may change it."""
+    return {"PATH": os.environ["PATH"]}
 
 
 @pytest.fixture
