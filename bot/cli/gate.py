@@ -6,14 +6,18 @@ or a problem the pipeline's owner must fix (unreachable, wrong token, unknown re
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
+import click
 import httpx
 
+from bot.cli.common import fail, seconds
+from bot.config import ConfigError, load_environment
 from checks.durations import format_duration
 
 
@@ -114,3 +118,59 @@ def wait(
 
 def format_duration_s(seconds: float) -> str:
     return format_duration(timedelta(seconds=round(max(seconds, 0))))
+
+
+@click.command()
+@click.argument("release", nargs=-1, required=True)
+@click.option("--url", default=None, help="The bot (default: $READINESS_URL or localhost:$PORT).")
+@click.option("--token", default=None, help="API token (default: $READINESS_API_TOKEN).")
+@click.option(
+    "--wait", "keep_asking", is_flag=True, help="Ask again until approved or --timeout passes."
+)
+@click.option("--timeout", default="30m", show_default=True, callback=seconds)
+@click.option("--interval", default="10s", show_default=True, callback=seconds)
+def gate(
+    release: tuple[str, ...],
+    url: str | None,
+    token: str | None,
+    keep_asking: bool,
+    timeout: float,
+    interval: float,
+) -> None:
+    """Exit 0 if RELEASE is approved for production deployment.
+
+    For example `readiness gate LUMINES 1.0.0`.
+
+    Exits 0 when it is, 1 when not (printing why), 2 when the bot can't be asked (no token,
+    refused, unreachable, unknown release). With --wait it asks every --interval until
+    approved or --timeout passes.
+    """
+    try:
+        env = load_environment()
+    except ConfigError as exc:
+        fail(exc.problems)
+    name = " ".join(release)
+    base = url or env.readiness_url or f"http://localhost:{env.port}"
+    secret = token or env.readiness_api_token
+    if not secret:
+        fail(["no API token: give --token or set READINESS_API_TOKEN"])
+    with httpx.Client(timeout=10.0) as client:
+
+        def question() -> Answer:
+            return ask(client, base, name, secret)
+
+        try:
+            if keep_asking:
+                answer = wait(question, timeout, interval, click.echo)
+            else:
+                answer = question()
+        except GateProblem as exc:
+            fail([str(exc)])
+    if answer.approved:
+        click.echo(f"{name} is approved for production deployment")
+        sys.exit(0)
+    waited = f" after waiting {format_duration_s(timeout)}" if keep_asking else ""
+    click.echo(f"{name} is not approved for production deployment{waited} ({answer.state}):")
+    for reason in answer.reasons:
+        click.echo(f"  - {reason}")
+    sys.exit(1)

@@ -1,4 +1,4 @@
-"""The engine, SQLite's pragmas, and the two kinds of transaction.
+"""The engine, SQLite's pragmas, and the two kinds of transaction, each a unit of work.
 
 Reads use a deferred BEGIN (WAL readers never wait). Writes take `BEGIN IMMEDIATE`
 behind one in-process lock: a read-then-write transaction that starts deferred fails
@@ -17,9 +17,11 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
-from bot.db.repo import Repo
+from bot.db.uow import UnitOfWork
+from bot.domain.errors import Conflict
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -56,24 +58,42 @@ def make_engine(url: str) -> AsyncEngine:
     return engine
 
 
+def unique_violation(exc: IntegrityError) -> bool:
+    """A unique constraint (or index) refused the write: what the rules forbid twice."""
+    cause = exc.orig
+    return "UNIQUE constraint failed" in str(cause) or getattr(cause, "sqlstate", "") == "23505"
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
         self._writer = self.engine.execution_options(sqlite_immediate=True)
         self._write_lock = asyncio.Lock()
+        # Set when a committed transaction queued something for Slack; the sender waits on it.
+        self.outbox_ready = asyncio.Event()
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[Repo]:
+    async def read(self) -> AsyncIterator[UnitOfWork]:
         async with AsyncSession(self.engine, expire_on_commit=False) as session:
-            yield Repo(session)
+            yield UnitOfWork(session, self.outbox_ready.set)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[Repo]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
-        async with self._write_lock, AsyncSession(self._writer, expire_on_commit=False) as session:
-            async with session.begin():
-                yield Repo(session)
+    async def write(self) -> AsyncIterator[UnitOfWork]:
+        """One write transaction: committed when the block ends, rolled back if it raises.
+        A unique constraint refusing a write raises Conflict; after the commit, the unit
+        of work's `on_commit` work runs."""
+        async with self._write_lock:
+            try:
+                async with AsyncSession(self._writer, expire_on_commit=False) as session:
+                    async with session.begin():
+                        uow = UnitOfWork(session, self.outbox_ready.set)
+                        yield uow
+            except IntegrityError as exc:
+                if unique_violation(exc):
+                    raise Conflict() from exc
+                raise
+        uow.committed()
 
     async def ping(self) -> bool:
         async with self.engine.connect() as connection:

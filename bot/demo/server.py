@@ -28,7 +28,7 @@ from bot.demo.people import CHANNEL, CHANNEL_NAME, PEOPLE
 from bot.demo.settings import Wiring, demo_settings
 from bot.demo.target import TargetState, build_target
 from bot.fake_slack import FakeSlackThread, SlackDriver
-from bot.runtime import Runtime, port_taken
+from bot.runtime.wiring import Runtime, port_taken
 
 log = logging.getLogger(__name__)
 LOCAL = "127.0.0.1"

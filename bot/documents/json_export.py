@@ -2,18 +2,50 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.document import DigestRecord, SignoffDocument
 from bot.domain.model import Signature
+from bot.domain.reasons import Reason
+from bot.domain.view import ReleaseView
 
 FORMAT = "readiness.signoff/1"
 
 
 def iso(at: datetime | None) -> str | None:
     return at.astimezone(UTC).isoformat() if at else None
+
+
+def plain_json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, dict):
+        return {k: plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_json(v) for v in value]
+    return value
+
+
+def reason_detail(reason: Reason) -> dict[str, Any]:
+    """A reason as a JSON object: its kind, then what it involves (roles, items with their
+    ids and titles, people by user id, times in ISO 8601), and its words."""
+    return {
+        "kind": reason.kind,
+        **plain_json(dataclasses.asdict(reason)),
+        "text": str(reason.phrase()),
+    }
+
+
+def reasons_json(view: ReleaseView) -> dict[str, Any]:
+    """`reasons` (plain sentences, as ever) and `reasons_detail` (the structured form)."""
+    reasons = view.authorization.reasons
+    return {
+        "reasons": [str(r.phrase()) for r in reasons],
+        "reasons_detail": [reason_detail(r) for r in reasons],
+    }
 
 
 def _person(user: str | None, names: Mapping[str, str]) -> dict[str, Any] | None:
@@ -91,7 +123,8 @@ def render_json(doc: SignoffDocument) -> dict[str, Any]:
                 for p in view.roles
             ],
             "stale": [
-                {**_signature_json(s.signature, names), "reason": s.reason} for s in view.stale
+                {**_signature_json(s.signature, names), "reason": str(s.staleness.phrase())}
+                for s in view.stale
             ],
             "rejections": [
                 {
@@ -106,8 +139,8 @@ def render_json(doc: SignoffDocument) -> dict[str, Any]:
             "approved": auth.approved,
             "state": release.state.value,
             "approved_at": iso(release.approved_at),
-            "conditions": [{"text": c.text, "met": c.met} for c in auth.conditions],
-            "reasons": list(auth.reasons),
+            "conditions": [{"kind": c.kind, "text": c.text, "met": c.met} for c in auth.conditions],
+            **reasons_json(view),
             "window": {"start": iso(release.window_start), "end": iso(release.window_end)},
             "team": [_person(u, names) for u in release.deploy_team],
             "rollback_plan": release.rollback_plan,
@@ -162,7 +195,7 @@ def _digest_json(digest: DigestRecord | None) -> dict[str, Any] | None:
         "end": iso(digest.end),
         "items": [
             {
-                "id": i.item_id,
+                "id": i.id,
                 "title": i.title,
                 "manual": i.manual,
                 "runs": i.runs,

@@ -1,4 +1,4 @@
-"""The filled-in sign-off document: Markdown in the seed's structure, or JSON (pure).
+"""The filled-in sign-off document in Markdown, in the seed's structure (pure).
 
 The Markdown mirrors `production-readiness-signoff.md` heading for heading: the checklist
 sections from app.yaml (numbered 1…n, each item's `group` a subsection), then Sign-Off
@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
-from bot.config import Phase
+from bot.documents.markup import code, md, phrase_md, quoted, stamp, who
+from bot.domain.checklist import Phase
 from bot.domain.document import DigestRecord, SignoffDocument
 from bot.domain.model import ItemStatus, ReleaseState, Signature
 from bot.domain.monitoring import PhaseWindow
 from bot.domain.readiness import ItemView, SectionProgress
 from bot.domain.signoff import RoleProgress
-from bot.export_json import render_json
-
-__all__ = ["export_filename", "render_json", "render_markdown"]
 
 BLANK_SIGNATURE = "_________________"
 BLANK_DATE = "___________"
@@ -36,59 +34,6 @@ STATE_STATUS = {
     ReleaseState.DONE: "🏁 **DEPLOYED, MONITORING COMPLETE**",
     ReleaseState.CANCELLED: "✖️ **CANCELLED**",
 }
-
-# --- escaping ---------------------------------------------------------------------------
-
-_SPECIAL = re.compile(r"([\\`*_\[\]<#|~]|&(?=#?[A-Za-z0-9]+;))")
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
-
-
-def md(text: str | None) -> str:
-    """Literal text on one line: whitespace folded; what would format it (emphasis, code,
-    links, HTML, entities, headings) backslash-escaped."""
-    return _SPECIAL.sub(r"\\\1", " ".join((text or "").split()))
-
-
-def code(text: str) -> str:
-    """A code span holding any text, backticks included."""
-    flat = " ".join(text.split())
-    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
-    return f"{fence}{pad}{flat}{pad}{fence}"
-
-
-def quoted(text: str, indent: str = "") -> list[str]:
-    """A block quote, line by line, each escaped; a leading `1.` or `-` stays literal."""
-    lines = []
-    for raw in text.strip().splitlines() or [""]:
-        line = re.sub(r"^(\d+)([.)])", r"\1\\\2", md(raw))
-        if line[:1] in ("-", "+", "=", ">"):
-            line = "\\" + line
-        lines.append(f"{indent}> {line}".rstrip())
-    return lines
-
-
-def stamp(at: datetime | None) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if at else "—"
-
-
-def who(user: str | None, names: Mapping[str, str]) -> str:
-    """A person: display name when known, and always the Slack user id."""
-    if not user:
-        return "—"
-    name = names.get(user)
-    return f"{md(name)} ({code(user)})" if name else code(user)
-
-
-def unmention(text: str, names: Mapping[str, str]) -> str:
-    """Slack mentions (`<@U…>`) as `@name (U…)`, before escaping."""
-
-    def word(match: re.Match[str]) -> str:
-        user = match.group(1)
-        return f"@{names[user]} ({user})" if user in names else f"@{user}"
-
-    return _MENTION.sub(word, text)
 
 
 def export_filename(name: str) -> str:
@@ -245,7 +190,7 @@ def _signoff(number: int, doc: SignoffDocument) -> list[str]:
     out += [
         f"- {md(titles.get(s.signature.role_id, s.signature.role_id))}: "
         f"{who(s.signature.user_id, names)}, signed {stamp(s.signature.signed_at)}; "
-        f"no longer counts: {md(s.reason)}"
+        f"no longer counts: {phrase_md(s.staleness.phrase(), names)}"
         for s in view.stale
     ] or ["None."]
     out += ["", f"### {number}.4 Rejections", ""]
@@ -275,7 +220,7 @@ def _authorization(number: int, doc: SignoffDocument) -> list[str]:
     out += [f"- [{'x' if c.met else ' '}] {md(c.text)}" for c in auth.conditions]
     if auth.reasons:
         out += ["", "**Not approved because:**"]
-        out += [f"- {md(unmention(reason, names))}" for reason in auth.reasons]
+        out += [f"- {phrase_md(reason.phrase(), names)}" for reason in auth.reasons]
     window = (
         f"{stamp(release.window_start)} – {stamp(release.window_end)}"
         if release.window_start and release.window_end
@@ -315,7 +260,7 @@ def _phase(
     digest = doc.digest(phase.id)
     out = [f"### {number} {md(phase.title)}", "", _phase_state(window, digest, doc.generated_at)]
     out.append("")
-    summaries = {i.item_id: i for i in digest.items} if digest else {}
+    summaries = {i.id: i for i in digest.items} if digest else {}
     running = window is not None and window.start <= doc.generated_at < window.end
     for item in doc.phase_items(phase):
         summary = summaries.get(item.id)

@@ -12,21 +12,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.config import AppConfig
+from bot.domain.checklist import AppConfig
 from bot.domain.errors import InvalidInput
+from bot.domain.forms import SignField
 from bot.domain.model import Release, Signature
 from bot.domain.signoff import check_text
+from bot.domain.text import Code, phrase, stamp
 
 MAX_ROLLBACK_PLAN = 2000
 MAX_TEAM = 20
 
-# The form's fields, by the names the services and listeners share.
-WINDOW_START = "window_start"
-WINDOW_END = "window_end"
-TEAM = "deploy_team"
-ROLLBACK_PLAN = "rollback_plan"
-
-WINDOW_FORMAT = "`window=START/END`, e.g. `window=2026-12-01T10:00Z/2026-12-01T12:00Z`"
+WINDOW_FORMAT = phrase(
+    Code("window=START/END"), ", e.g. ", Code("window=2026-12-01T10:00Z/2026-12-01T12:00Z")
+)
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{1,20}$")
 
 
@@ -48,24 +46,20 @@ class PlanProblems(InvalidInput):
         self.problems = dict(problems)
 
 
-def _stamp(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
 def window_problems(start: datetime | None, end: datetime | None, now: datetime) -> dict[str, str]:
     """A window must have both ends, end after it starts, and not be over already."""
     problems: dict[str, str] = {}
     if start is None:
-        problems[WINDOW_START] = "Choose when the deployment window starts."
+        problems[SignField.WINDOW_START] = "Choose when the deployment window starts."
     if end is None:
-        problems[WINDOW_END] = "Choose when the deployment window ends."
+        problems[SignField.WINDOW_END] = "Choose when the deployment window ends."
     if start is None or end is None:
         return problems
     if end <= start:
-        problems[WINDOW_END] = "The window must end after it starts."
+        problems[SignField.WINDOW_END] = "The window must end after it starts."
     elif end <= now:
-        problems[WINDOW_END] = (
-            f"This window ended {_stamp(end)}, in the past; choose one still to come."
+        problems[SignField.WINDOW_END] = (
+            f"This window ended {stamp(end)}, in the past; choose one still to come."
         )
     return problems
 
@@ -75,16 +69,16 @@ def check_plan(plan: DeploymentPlan, now: datetime) -> DeploymentPlan:
     problems = window_problems(plan.window_start, plan.window_end, now)
     team = tuple(dict.fromkeys(user for user in plan.team if user))
     if not team:
-        problems[TEAM] = "Name at least one person on the deployment team."
+        problems[SignField.TEAM] = "Name at least one person on the deployment team."
     elif len(team) > MAX_TEAM:
-        problems[TEAM] = f"The deployment team is at most {MAX_TEAM} people."
+        problems[SignField.TEAM] = f"The deployment team is at most {MAX_TEAM} people."
     elif not all(_USER_ID.match(user) for user in team):
-        problems[TEAM] = "Pick the deployment team's members from Slack's list of people."
+        problems[SignField.TEAM] = "Pick the deployment team's members from Slack's list of people."
     rollback: str | None = None
     try:
         rollback = check_text(plan.rollback_plan, "rollback plan", MAX_ROLLBACK_PLAN, True)
     except InvalidInput as exc:
-        problems[ROLLBACK_PLAN] = f"{exc} Write the steps, or link the runbook."
+        problems[SignField.ROLLBACK_PLAN] = f"{exc} Write the steps, or link the runbook."
     if problems:
         raise PlanProblems(problems)
     return DeploymentPlan(plan.window_start, plan.window_end, team, rollback)
@@ -93,23 +87,30 @@ def check_plan(plan: DeploymentPlan, now: datetime) -> DeploymentPlan:
 def parse_window(raw: str, now: datetime) -> tuple[datetime, datetime]:
     """`START/END` in ISO 8601 with a time zone (`Z` or an offset), as UTC; InvalidInput."""
 
-    def fail(why: str) -> InvalidInput:
+    def fail(*why: str | Code) -> InvalidInput:
         return InvalidInput(
-            f"I couldn't use `window={raw}`: {why} "
-            f"Write the window as {WINDOW_FORMAT} (ISO 8601 times with `Z` or an offset)."
+            "I couldn't use ",
+            Code(f"window={raw}"),
+            ": ",
+            *why,
+            " Write the window as ",
+            WINDOW_FORMAT,
+            " (ISO 8601 times with ",
+            Code("Z"),
+            " or an offset).",
         )
 
     parts = raw.split("/")
     if len(parts) != 2 or not all(parts):
-        raise fail("it needs a start and an end separated by `/`.")
+        raise fail("it needs a start and an end separated by ", Code("/"), ".")
     ends: list[datetime] = []
     for part in parts:
         try:
             at = datetime.fromisoformat(part)
         except ValueError:
-            raise fail(f"`{part}` is not an ISO 8601 date and time.") from None
+            raise fail(Code(part), " is not an ISO 8601 date and time.") from None
         if at.tzinfo is None or at.utcoffset() is None:
-            raise fail(f"`{part}` has no time zone, so I can't tell when it is.")
+            raise fail(Code(part), " has no time zone, so I can't tell when it is.")
         ends.append(at.astimezone(UTC))
     problems = window_problems(ends[0], ends[1], now)
     if problems:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot.config import AppConfig
+from bot.domain.checklist import AppConfig
 from bot.domain.errors import InvalidState, NotAuthorized
 from bot.domain.model import ReleaseState
+from bot.domain.text import joined
 from bot.domain.view import ReleaseView
 
 DEPLOYED_STATES = frozenset({ReleaseState.DEPLOYED, ReleaseState.MONITORING, ReleaseState.DONE})
@@ -27,8 +28,12 @@ def check_can_deploy(app: AppConfig, view: ReleaseView, held: frozenset[str]) ->
     if release.state is ReleaseState.CANCELLED:
         raise InvalidState(f"{release.name} is cancelled.")
     if not view.authorization.approved:
-        reasons = "; ".join(view.authorization.reasons) or release.state.value
-        raise InvalidState(f"{release.name} is not approved for production deployment: {reasons}.")
+        reasons = joined((r.phrase() for r in view.authorization.reasons), "; ")
+        raise InvalidState(
+            f"{release.name} is not approved for production deployment: ",
+            reasons or release.state.value,
+            ".",
+        )
 
 
 def check_can_answer_alert(

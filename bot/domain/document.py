@@ -5,43 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from bot.config import Item, Phase
+from bot.domain.checklist import Item, Phase
 from bot.domain.model import LatestResult
 from bot.domain.monitoring import Breach, PhaseWindow, timeline
+from bot.domain.notices import Digest, DigestBreachLine, DigestLine
 from bot.domain.view import ReleaseView
 
 
 @dataclass(frozen=True)
-class DigestItem:
-    item_id: str
-    title: str
-    manual: bool
-    runs: int
-    passed: int
-    worst: str | None = None
-    last_status: str | None = None
-    last_reason: str | None = None
-
-    @property
-    def healthy(self) -> bool:
-        return self.runs > 0 and self.passed == self.runs
-
-
-@dataclass(frozen=True)
-class DigestBreach:
-    item: str  # the item's title
-    opened_at: datetime
-    reason: str
-    recovered_at: datetime | None = None
-    acknowledged_by: str | None = None
-    rolled_back_by: str | None = None
-
-
-@dataclass(frozen=True)
 class DigestRecord:
-    """A posted digest, read back from the facts its message carried."""
+    """A posted digest: what its notice said, and when it was queued."""
 
     phase_id: str
     title: str
@@ -49,52 +23,24 @@ class DigestRecord:
     end: datetime
     posted_at: datetime
     late: bool
-    items: tuple[DigestItem, ...]
-    breaches: tuple[DigestBreach, ...]
+    items: tuple[DigestLine, ...]
+    breaches: tuple[DigestBreachLine, ...]
 
     @property
     def healthy_items(self) -> int:
         return sum(1 for i in self.items if i.healthy)
 
 
-def _at(value: Any) -> datetime | None:
-    return datetime.fromisoformat(str(value)) if value else None
-
-
-def digest_record(data: Mapping[str, Any], posted_at: datetime) -> DigestRecord:
-    """The digest MonitorService queued (its outbox `data`), as a value."""
-    start, end = _at(data.get("start")), _at(data.get("end"))
+def digest_record(notice: Digest, posted_at: datetime) -> DigestRecord:
     return DigestRecord(
-        phase_id=str(data.get("phase", "")),
-        title=str(data.get("title", "")),
-        start=start or posted_at,
-        end=end or posted_at,
-        posted_at=posted_at,
-        late=bool(data.get("late")),
-        items=tuple(
-            DigestItem(
-                item_id=str(i.get("id", "")),
-                title=str(i.get("title", "")),
-                manual=bool(i.get("manual")),
-                runs=int(i.get("runs") or 0),
-                passed=int(i.get("passed") or 0),
-                worst=i.get("worst"),
-                last_status=i.get("last_status"),
-                last_reason=i.get("last_reason"),
-            )
-            for i in data.get("items") or []
-        ),
-        breaches=tuple(
-            DigestBreach(
-                item=str(b.get("item", "")),
-                opened_at=_at(b.get("opened_at")) or posted_at,
-                reason=str(b.get("reason", "")),
-                recovered_at=_at(b.get("recovered_at")),
-                acknowledged_by=b.get("acknowledged_by"),
-                rolled_back_by=b.get("rolled_back_by"),
-            )
-            for b in data.get("breaches") or []
-        ),
+        notice.phase,
+        notice.title,
+        notice.start,
+        notice.end,
+        posted_at,
+        notice.late,
+        notice.items,
+        notice.breaches,
     )
 
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.config import Item, Phase
-from bot.domain.model import ItemStatus
+from bot.domain.checklist import Item, Phase
+from bot.domain.model import ItemStatus, Release
+from bot.domain.notices import Digest, DigestBreachLine, DigestLine
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,18 @@ class Observation:
 
 @dataclass(frozen=True)
 class Breach:
+    """A post-deploy item breaching, as recorded (an alert): opened by a failing run,
+    closed by recovery, answered by a responder."""
+
     item_id: str
     opened_at: datetime
     reason: str
     recovered_at: datetime | None = None
     acknowledged_by: str | None = None
     rolled_back_by: str | None = None
+    id: int = 0  # the alert's id
+    release_id: int = 0
+    phase: str = ""  # the phase it opened in
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,7 @@ class ItemSummary:
 
 
 @dataclass(frozen=True)
-class Digest:
+class PhaseDigest:
     window: PhaseWindow
     items: tuple[ItemSummary, ...]
     breaches: tuple[Breach, ...]
@@ -144,7 +151,7 @@ def digest(
     breaches: Sequence[Breach],
     next_phase: Phase | None,
     late: bool = False,
-) -> Digest:
+) -> PhaseDigest:
     """Every item's state over the phase: runs passed, worst value, the last result."""
     inside = [o for o in observations if window.start <= o.at < window.end]
     summaries = []
@@ -161,4 +168,43 @@ def digest(
         for b in breaches
         if b.opened_at < window.end and (b.recovered_at is None or b.recovered_at >= window.start)
     ]
-    return Digest(window, tuple(summaries), tuple(during), next_phase, late)
+    return PhaseDigest(window, tuple(summaries), tuple(during), next_phase, late)
+
+
+def digest_notice(release: Release, found: PhaseDigest) -> Digest:
+    """The digest as the notice the channel gets (and the export reads back)."""
+    titles = {s.item.id: s.item.title for s in found.items}
+    return Digest(
+        release=release.id,
+        name=release.name,
+        phase=found.window.phase.id,
+        title=found.window.phase.title,
+        start=found.window.start,
+        end=found.window.end,
+        late=found.late,
+        next=found.next_phase.title if found.next_phase else None,
+        items=tuple(
+            DigestLine(
+                id=s.item.id,
+                title=s.item.title,
+                manual=s.item.check is None,
+                runs=s.runs,
+                passed=s.passed,
+                worst=s.worst,
+                last_status=s.last.status.value if s.last else None,
+                last_reason=s.last.reason if s.last else None,
+            )
+            for s in found.items
+        ),
+        breaches=tuple(
+            DigestBreachLine(
+                item=titles.get(b.item_id, b.item_id),
+                opened_at=b.opened_at,
+                reason=b.reason,
+                recovered_at=b.recovered_at,
+                acknowledged_by=b.acknowledged_by,
+                rolled_back_by=b.rolled_back_by,
+            )
+            for b in found.breaches
+        ),
+    )

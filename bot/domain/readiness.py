@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.config import AppConfig, Item, Section
+from bot.domain.checklist import AppConfig, Item, Section
 from bot.domain.model import ItemStatus, LatestResult, Tick
 
 

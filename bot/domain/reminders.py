@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from bot.config import AppConfig, Role
+from bot.domain.checklist import AppConfig, Role
 from bot.domain.model import Release, Signature
+from bot.domain.notices import PendingSigner, Reminder
 from bot.domain.signoff import role_progress
+from bot.domain.view import ReleaseView
 
 
 @dataclass(frozen=True)
@@ -56,3 +59,23 @@ def pending_roles(
             )
         )
     return pending
+
+
+def reminder(
+    app: AppConfig, view: ReleaseView, window_start: datetime | None = None
+) -> Reminder | None:
+    """The reminder of who still has to sign VIEW's release; None when nobody has to."""
+    pending = pending_roles(app, view.release, view.signatures)
+    if not pending:
+        return None
+    return Reminder(
+        name=view.release.name,
+        pending=tuple(
+            PendingSigner(p.role.title, p.missing, p.members, p.usergroups, p.waiting)
+            for p in pending
+        ),
+        readiness=view.readiness.percent,
+        failing=len(view.readiness.blocking_not_passing),
+        rejected_by=tuple(r.user_id for r in view.rejections),
+        window_start=window_start,
+    )

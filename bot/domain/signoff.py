@@ -8,10 +8,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.config import AppConfig, Item, Role
+from bot.domain.checklist import AppConfig, Item, Role
 from bot.domain.errors import InvalidInput, InvalidState, NotAuthorized, NotFound
 from bot.domain.model import PRE_DEPLOY, Rejection, Release, ReleaseState, Signature
 from bot.domain.readiness import Readiness
+from bot.domain.reasons import (
+    BlockingItems,
+    Cancelled,
+    Condition,
+    ItemRef,
+    NoFinalApproval,
+    Reason,
+    RejectedBy,
+    RoleRef,
+    Staleness,
+    StaleSignatureReason,
+    Suspended,
+    WaitingFor,
+)
+from bot.domain.text import Person, joined, listed
 
 MAX_REASON = 500
 MAX_COMMENT = 1000
@@ -33,19 +48,19 @@ class StaleSignature:
     """A signature given on evidence that no longer holds: it counts no more."""
 
     signature: Signature
-    reason: str
+    staleness: Staleness
 
 
-def stale_reason(app: AppConfig, release: Release, signature: Signature) -> str | None:
+def staleness(app: AppConfig, release: Release, signature: Signature) -> Staleness | None:
     """Why a signature no longer counts: the release's ref or the checklist changed since."""
     role = app.roles.get(signature.role_id)
     seen = signature.evidence
     if role is None:
-        return "its role is no longer in the checklist"
+        return Staleness("role")
     if "ref" in role.stale_on and seen.get("ref") != release.ref:
-        return f"the ref changed from `{seen.get('ref') or 'none'}` to `{release.ref or 'none'}`"
+        return Staleness("ref", seen.get("ref"), release.ref)
     if "config" in role.stale_on and seen.get("config_version") != app.version:
-        return "the checklist changed since it was given"
+        return Staleness("config")
     return None
 
 
@@ -60,25 +75,19 @@ def split_stale(
     fresh, stale = [], []
     for signature in signatures:
         kept_on_record = settled and signature.role_id in app.roles
-        reason = None if kept_on_record else stale_reason(app, release, signature)
-        if reason is None:
+        why = None if kept_on_record else staleness(app, release, signature)
+        if why is None:
             fresh.append(signature)
         else:
-            stale.append(StaleSignature(signature, reason))
+            stale.append(StaleSignature(signature, why))
     return fresh, stale
-
-
-@dataclass(frozen=True)
-class Condition:
-    text: str
-    met: bool
 
 
 @dataclass(frozen=True)
 class Authorization:
     approved: bool
     conditions: tuple[Condition, ...]
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
 
 
 def role_progress(app: AppConfig, signatures: Sequence[Signature]) -> list[RoleProgress]:
@@ -109,13 +118,13 @@ def _require_state(release: Release, allowed: frozenset[ReleaseState], doing: st
         ReleaseState.SUSPENDED: "its approval is suspended",
         ReleaseState.CANCELLED: "it was cancelled",
     }.get(release.state, f"it is {release.state.value}")
-    raise InvalidState(f"You can't {doing} {release.name}: {why}.")
+    raise InvalidState(f"You can't {doing} ", release.name, f": {why}.")
 
 
 def check_membership(app: AppConfig, role_id: str, memberships: frozenset[str]) -> None:
     if role_id not in memberships:
         title = get_role(app, role_id).title
-        raise NotAuthorized(f"You are not an approver for {title} on this checklist.")
+        raise NotAuthorized("You are not an approver for ", title, " on this checklist.")
 
 
 def check_can_sign(
@@ -131,22 +140,24 @@ def check_can_sign(
     _require_state(release, frozenset({ReleaseState.OPEN}), f"sign as {role.title} on")
     check_membership(app, role_id, memberships)
     mine = [s for s in signatures if s.user_id == user_id]
+    name = release.name
     if mine:
-        held = app.roles[mine[0].role_id].title if mine[0].role_id in app.roles else mine[0].role_id
+        held = app.role_title(mine[0].role_id)
         if mine[0].role_id == role_id:
-            raise InvalidState(f"You already signed as {role.title} on {release.name}.")
+            raise InvalidState("You already signed as ", role.title, " on ", name, ".")
         raise NotAuthorized(
-            f"You already signed {release.name} as {held}: one person holds one role per release."
+            "You already signed ", name, " as ", held, ": one person holds one role per release."
         )
     taken = [s for s in signatures if s.role_id == role_id]
     if len(taken) >= role.min_signers:
-        who = ", ".join(f"<@{s.user_id}>" for s in taken)
-        raise InvalidState(f"{role.title} is already signed on {release.name} (by {who}).")
+        who = joined(Person(s.user_id) for s in taken)
+        raise InvalidState(role.title, " is already signed on ", name, " (by ", who, ").")
     if role.final:
         if user_id == release.created_by:
             raise NotAuthorized(
-                f"You opened {release.name}, so you can't give its final approval: "
-                "another member of the role must."
+                "You opened ",
+                name,
+                ", so you can't give its final approval: another member of the role must.",
             )
         missing = [
             p.role.title
@@ -155,13 +166,12 @@ def check_can_sign(
         ]
         if missing:
             raise InvalidState(
-                f"The final approval comes last: still waiting for {', '.join(missing)}."
+                "The final approval comes last: still waiting for ", joined(missing), "."
             )
         failing = readiness.blocking_not_passing
         if failing:
-            names = ", ".join(view.item.title for view in failing[:5])
-            more = f" and {len(failing) - 5} more" if len(failing) > 5 else ""
-            raise InvalidState(f"{len(failing)} blocking item(s) are not passing: {names}{more}.")
+            titles = listed([view.item.title for view in failing], 5)
+            raise InvalidState(f"{len(failing)} blocking item(s) are not passing: ", titles, ".")
 
 
 def check_can_withdraw(
@@ -173,7 +183,7 @@ def check_can_withdraw(
     for signature in signatures:
         if signature.user_id == user_id:
             return signature
-    raise NotFound(f"You have not signed {release.name}.")
+    raise NotFound("You have not signed ", release.name, ".")
 
 
 def check_can_reject(
@@ -188,7 +198,7 @@ def check_can_reject(
     if not is_approver(app, memberships):
         raise NotAuthorized("Only approvers (members of a role) can reject a release.")
     if any(r.user_id == user_id for r in rejections):
-        raise InvalidState(f"You have already rejected {release.name}.")
+        raise InvalidState("You have already rejected ", release.name, ".")
     return check_text(reason, "reason", MAX_REASON, required=True) or ""
 
 
@@ -199,20 +209,21 @@ def check_can_withdraw_rejection(
     for rejection in rejections:
         if rejection.user_id == user_id:
             return rejection
-    raise NotFound(f"You have no rejection on {release.name} to withdraw.")
+    raise NotFound("You have no rejection on ", release.name, " to withdraw.")
 
 
 def check_can_tick(
     app: AppConfig, release: Release, item: Item, memberships: frozenset[str]
 ) -> None:
     _require_state(release, PRE_DEPLOY, "change the checklist of")
+    title = f"“{item.title}”"
     if item.automated:
-        raise InvalidState(f"“{item.title}” is checked automatically; it can't be ticked by hand.")
+        raise InvalidState(title, " is checked automatically; it can't be ticked by hand.")
     if item.owner is not None:
         if item.owner not in memberships:
-            raise NotAuthorized(f"Only {app.roles[item.owner].title} can tick “{item.title}”.")
+            raise NotAuthorized(f"Only {app.role_title(item.owner)} can tick ", title, ".")
     elif not is_approver(app, memberships):
-        raise NotAuthorized(f"Only approvers can tick “{item.title}”.")
+        raise NotAuthorized("Only approvers can tick ", title, ".")
 
 
 def check_can_cancel(
@@ -221,8 +232,9 @@ def check_can_cancel(
     _require_state(release, PRE_DEPLOY, "cancel")
     if user_id != release.created_by and app.final_role not in memberships:
         raise NotAuthorized(
-            f"Only the person who opened {release.name} or the "
-            f"{app.roles[app.final_role].title} can cancel it."
+            "Only the person who opened ",
+            release.name,
+            f" or the {app.role_title(app.final_role)} can cancel it.",
         )
 
 
@@ -262,36 +274,38 @@ def authorize(
 ) -> Authorization:
     """Section 10 of the sign-off: approved only when every condition is met."""
     progress = role_progress(app, signatures)
-    missing = [p.role.title for p in progress if not p.role.final and not p.complete]
+    missing = [
+        RoleRef(p.role_id, p.role.title) for p in progress if not p.role.final and not p.complete
+    ]
     failing = readiness.blocking_not_passing
     final = next(p for p in progress if p.role.final)
+    final_ref = RoleRef(final.role_id, final.role.title)
     conditions = (
-        Condition("All required approvals received", not missing),
-        Condition("All blocking checks passing", not failing),
-        Condition(f"Final approval by {final.role.title}", final.complete),
-        Condition("No open rejection", not rejections),
+        Condition("approvals", not missing),
+        Condition("checks", not failing),
+        Condition("final", final.complete, final_ref),
+        Condition("no_rejection", not rejections),
     )
-    reasons: list[str] = []
-    if release.state in (ReleaseState.CANCELLED,):
-        reasons.append("cancelled")
+    reasons: list[Reason] = []
+    if release.state is ReleaseState.SUSPENDED:
+        reasons.append(Suspended())
+    if release.state is ReleaseState.CANCELLED:
+        reasons.append(Cancelled())
     if missing:
-        reasons.append("waiting for " + ", ".join(missing))
+        reasons.append(WaitingFor(tuple(missing)))
     if failing:
-        reasons.append(
-            f"{len(failing)} blocking item(s) not passing: "
-            + ", ".join(view.item.id for view in failing[:10])
-        )
+        reasons.append(BlockingItems(tuple(ItemRef(v.item.id, v.item.title) for v in failing)))
     if not final.complete:
-        reasons.append(f"no final approval by {final.role.title}")
-    reasons += [f"rejected by <@{r.user_id}>: {r.reason}" for r in rejections]
+        reasons.append(NoFinalApproval(final_ref))
+    reasons += [RejectedBy(r.user_id, r.reason, r.created_at) for r in rejections]
     reasons += [
-        f"the signature of <@{s.signature.user_id}> as "
-        f"{app.roles[s.signature.role_id].title if s.signature.role_id in app.roles else '?'} "
-        f"is stale ({s.reason})"
+        StaleSignatureReason(
+            s.signature.user_id,
+            RoleRef(s.signature.role_id, app.role_title(s.signature.role_id)),
+            s.staleness,
+        )
         for s in stale
     ]
-    if release.state is ReleaseState.SUSPENDED:
-        reasons.insert(0, "suspended: a blocking item regressed after approval")
     approved = not reasons and release.state in (
         ReleaseState.APPROVED,
         ReleaseState.DEPLOYED,

@@ -1,13 +1,18 @@
-"""Everything known about one release, assembled for display and decisions."""
+"""Everything known about one release, assembled for display and decisions.
+
+A view is derived from its `Facts` (what a transaction read about the release) and keeps
+them, so a use-case that changes a fact derives the next view without reading again.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from bot.config import AppConfig
+from bot.domain.checklist import AppConfig
 from bot.domain.model import CheckRunProgress, LatestResult, Rejection, Release, Signature, Tick
-from bot.domain.monitoring import MonitoringStatus
+from bot.domain.monitoring import MonitoringStatus, timeline
 from bot.domain.readiness import Readiness, assess
 from bot.domain.signoff import (
     Authorization,
@@ -17,6 +22,20 @@ from bot.domain.signoff import (
     role_progress,
     split_stale,
 )
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a release's view is built from, as stored."""
+
+    release: Release
+    signatures: tuple[Signature, ...] = ()  # live ones (fresh or stale), oldest first
+    rejections: tuple[Rejection, ...] = ()
+    results: Mapping[str, LatestResult] = field(default_factory=dict)
+    ticks: Mapping[str, Tick] = field(default_factory=dict)
+    run: CheckRunProgress | None = None
+    digests: frozenset[str] = frozenset()  # phases whose digest is posted (once deployed)
+    breaching: tuple[str, ...] = ()  # post-deploy items with an open alert
 
 
 @dataclass(frozen=True)
@@ -30,6 +49,7 @@ class ReleaseView:
     run: CheckRunProgress | None
     monitoring: MonitoringStatus | None = None  # once deployed
     stale: tuple[StaleSignature, ...] = ()  # given on evidence that changed: they count no more
+    facts: Facts | None = field(default=None, compare=False, repr=False)
 
     @property
     def signatures(self) -> list[Signature]:
@@ -43,6 +63,36 @@ class ReleaseView:
     def running(self) -> bool:
         return self.run is not None and not self.run.finished
 
+    def changed(self, app: AppConfig, **facts: Any) -> ReleaseView:
+        """The view once these facts changed (`release=…`, `signatures=…`, …)."""
+        assert self.facts is not None, "a view built without its facts"
+        return view_of(app, replace(self.facts, **facts))
+
+
+def view_of(app: AppConfig, facts: Facts) -> ReleaseView:
+    release = facts.release
+    readiness = assess(app, facts.results, facts.ticks)
+    fresh, stale = split_stale(app, release, facts.signatures)
+    monitoring = None
+    if release.deployed_at is not None:
+        windows = timeline(app.post_deploy.phases, release.deployed_at)
+        monitoring = MonitoringStatus(
+            tuple((w, w.phase.id in facts.digests) for w in windows),
+            tuple(app.title_of(item_id) for item_id in facts.breaching),
+        )
+    return ReleaseView(
+        release=release,
+        product=app.product,
+        readiness=readiness,
+        roles=tuple(role_progress(app, fresh)),
+        authorization=authorize(app, release, fresh, facts.rejections, readiness, stale),
+        rejections=tuple(facts.rejections),
+        run=facts.run,
+        monitoring=monitoring,
+        stale=tuple(stale),
+        facts=facts,
+    )
+
 
 def build_view(
     app: AppConfig,
@@ -53,15 +103,6 @@ def build_view(
     ticks: Mapping[str, Tick],
     run: CheckRunProgress | None,
 ) -> ReleaseView:
-    readiness = assess(app, results, ticks)
-    fresh, stale = split_stale(app, release, signatures)
-    return ReleaseView(
-        release=release,
-        product=app.product,
-        readiness=readiness,
-        roles=tuple(role_progress(app, fresh)),
-        authorization=authorize(app, release, fresh, rejections, readiness, stale),
-        rejections=tuple(rejections),
-        run=run,
-        stale=tuple(stale),
-    )
+    """A view from its parts (before deployment: no monitoring facts)."""
+    facts = Facts(release, tuple(signatures), tuple(rejections), results, ticks, run)
+    return view_of(app, facts)

@@ -14,7 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.domain.errors import DomainError
-from bot.slack.services import Services
+from bot.services.container import Services
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,9 @@
-"""Wiring: settings -> database, HTTP client, services, Bolt app, sender, web server."""
+"""The composition root: settings -> database -> services -> Slack app -> web server.
+
+`Runtime` is the running bot (`readiness serve`, and `readiness demo` around it);
+`offline()` is the same services without Slack, for the commands that work on the
+database from a terminal (`readiness check RELEASE`, `export`, …).
+"""
 
 from __future__ import annotations
 
@@ -6,30 +11,31 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
+import httpx
 from aiohttp import web
 from slack_sdk.errors import SlackApiError
 
-from bot.api import add_api
-from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.db.migrate import upgrade
-from bot.metrics import Metrics
-from bot.observe import observe
-from bot.scheduler import Scheduler
-from bot.services.deps import Deps
-from bot.services.outbox import OutboxService
+from bot.runtime.clock import Clock, SystemClock
+from bot.runtime.metrics import Metrics
+from bot.runtime.scheduler import Scheduler
+from bot.services.container import Services
+from bot.services.deps import Deps, Directory, NoDirectory
 from bot.services.tasks import TaskRunner
-from bot.slack.app import build_app, make_client
+from bot.slack.app import build_app
+from bot.slack.client import make_client
 from bot.slack.directory import SlackDirectory
 from bot.slack.home_refresh import HomeRefresher
 from bot.slack.outbound import Outbound
-from bot.slack.services import Services
 from bot.slack.socket_mode import SocketMode, http_signing_secret
-from bot.web import build_web
+from bot.web.api import add_api
+from bot.web.metrics import observe
+from bot.web.server import build_web
 from checks.httpclient import check_http_client
 
 log = logging.getLogger(__name__)
@@ -55,6 +61,41 @@ def port_taken(host: str, port: int) -> str | None:
     return None
 
 
+def build_deps(
+    settings: Settings,
+    clock: Clock,
+    directory: Directory,
+    http: httpx.AsyncClient,
+    metrics: Metrics | None = None,
+) -> Deps:
+    """What every service is given (the database opened on DATABASE_URL)."""
+    return Deps(
+        settings=settings,
+        db=Database(settings.env.database_url),
+        clock=clock,
+        directory=directory,
+        http=http,
+        tasks=TaskRunner(),
+        metrics=metrics or Metrics(),
+    )
+
+
+@contextlib.asynccontextmanager
+async def offline(settings: Settings, migrate: bool = False) -> AsyncIterator[Services]:
+    """The services without Slack (nobody signs from a terminal), closed on exit; MIGRATE
+    brings the schema up to date first."""
+    http = check_http_client(settings.app.checks.concurrency)
+    deps = build_deps(settings, SystemClock(), NoDirectory(), http)
+    try:
+        if migrate:
+            await upgrade(deps.db)
+        yield Services.build(deps)
+    finally:
+        await deps.tasks.drain()
+        await deps.db.close()
+        await http.aclose()
+
+
 class Runtime:
     def __init__(
         self, settings: Settings, clock: Clock | None = None, socket_mode: bool | None = None
@@ -63,28 +104,21 @@ class Runtime:
         self.settings = settings
         # Socket Mode when asked, or when an app-level token is given.
         self.socket_mode = bool(env.slack_app_token) if socket_mode is None else socket_mode
-        self.db = Database(env.database_url)
         self.http = check_http_client(settings.app.checks.concurrency)
         self.client = make_client(env.slack_bot_token or "", env.slack_api_url)
         self.client.metrics = metrics = Metrics()
-        self.deps = Deps(
-            settings=settings,
-            db=self.db,
-            clock=clock or SystemClock(),
-            directory=SlackDirectory(self.client),
-            http=self.http,
-            tasks=TaskRunner(),
-            metrics=metrics,
+        self.deps = build_deps(
+            settings, clock or SystemClock(), SlackDirectory(self.client), self.http, metrics
         )
+        self.db = self.deps.db
         self.services = Services.build(self.deps)
         self.bolt = build_app(self.services, self.client)
         slack = settings.app.slack
         self.homes = HomeRefresher(self.services.home, self.client)
         self.outbound = Outbound(
             self.client,
-            self.services.releases,
-            OutboxService(self.deps),
-            self.deps.outbox_ready,
+            self.services.outbox,
+            self.db.outbox_ready,
             slack.card_update_interval.total_seconds(),
             slack.post_interval.total_seconds(),
             on_card=self.homes.changed,
@@ -106,8 +140,8 @@ class Runtime:
             connector=aiohttp.TCPConnector(limit=50), trust_env=True
         )
         await upgrade(self.db)
-        async with self.db.write() as repo:
-            abandoned = await repo.finish_abandoned_runs(self.deps.clock.now())
+        async with self.db.write() as uow:
+            abandoned = await uow.checks.finish_abandoned_runs(self.deps.clock.now())
         if abandoned:
             log.warning("closed %d check run(s) left unfinished by a previous process", abandoned)
         try:
@@ -128,7 +162,7 @@ class Runtime:
         self.scheduler.start()
         secret = http_signing_secret(self.settings.env.slack_signing_secret, self.socket_mode)
         http = build_web(self.bolt, self.db, secret, self.deps.tasks)
-        observe(http, self.deps.metrics, self.db)
+        observe(http, self.deps.metrics, self.services)
         add_api(http, self.services, self.settings.env.readiness_api_token)
         if routes is not None:
             routes(http)

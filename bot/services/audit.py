@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-
-from sqlalchemy import Text, select, type_coerce
-
 from bot.db import Database
-from bot.db.repo import GENESIS, audit_hash
-from bot.db.tables import AuditRow
+from bot.domain.audit import GENESIS, ChainReport, chain_problem
 
 BATCH = 1000
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    events: int
-    head: str  # the last event's hash: what an export carries
-    problem: str | None = None  # the first bad event, in words
-
-    @property
-    def ok(self) -> bool:
-        return self.problem is None
 
 
 async def verify_chain(db: Database) -> ChainReport:
@@ -30,42 +13,12 @@ async def verify_chain(db: Database) -> ChainReport:
     doesn't is named (edited content, a deleted or inserted event, a forged hash)."""
     previous, count, last_id = GENESIS, 0, 0
     while True:
-        async with db.read() as repo:
-            rows = (
-                await repo.session.execute(
-                    select(
-                        AuditRow.id,
-                        AuditRow.at,
-                        AuditRow.release_id,
-                        AuditRow.actor,
-                        AuditRow.kind,
-                        type_coerce(AuditRow.data, Text).label("data"),  # raw: may be edited
-                        AuditRow.prev_hash,
-                        AuditRow.hash,
-                    )
-                    .where(AuditRow.id > last_id)
-                    .order_by(AuditRow.id)
-                    .limit(BATCH)
-                )
-            ).all()
-        if not rows:
+        async with db.read() as uow:
+            events = await uow.audit.events(after=last_id, limit=BATCH)
+        if not events:
             return ChainReport(count, previous)
-        for row in rows:
-            where = f"audit event {row.id} ({row.kind} at {row.at.isoformat()})"
-            try:
-                data = json.loads(row.data)
-            except (TypeError, ValueError):
-                return ChainReport(count, previous, f"{where}: its data is not JSON (edited)")
-            if row.prev_hash != previous:
-                return ChainReport(
-                    count,
-                    previous,
-                    f"{where}: does not follow the event before it "
-                    "(an event was deleted, inserted or reordered)",
-                )
-            expected = audit_hash(row.prev_hash, row.at, row.release_id, row.actor, row.kind, data)
-            if row.hash != expected:
-                return ChainReport(
-                    count, previous, f"{where}: its content does not match its hash (edited)"
-                )
-            previous, count, last_id = row.hash, count + 1, row.id
+        for event in events:
+            problem = chain_problem(event, previous)
+            if problem is not None:
+                return ChainReport(count, previous, problem)
+            previous, count, last_id = event.hash, count + 1, event.id

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-from bot.config import AppConfig
+from bot.domain.checklist import AppConfig
 from bot.domain.errors import InvalidInput, InvalidState
-from bot.domain.model import PRE_DEPLOY, ItemStatus
+from bot.domain.model import PRE_DEPLOY, ItemStatus, LatestResult
+from bot.domain.readiness import Readiness, assess
 from bot.domain.view import ReleaseView
-from bot.services.deps import Deps
-from bot.services.records import load_release, settle
+from bot.services.deps import Deps, Service
+from bot.services.records import load_release, load_view, settle
 from checks import CheckContext, CheckJob, CheckResult, run_checks
 
 log = logging.getLogger(__name__)
+
+OnResult = Callable[[CheckResult], None]
 
 
 def check_jobs(app: AppConfig, section: str | None = None) -> list[CheckJob]:
@@ -29,13 +32,25 @@ def check_jobs(app: AppConfig, section: str | None = None) -> list[CheckJob]:
     ]
 
 
-class CheckService:
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
-        self._running: set[int] = set()
+async def results(deps: Deps, jobs: Sequence[CheckJob]) -> AsyncIterator[CheckResult]:
+    """Run JOBS as the settings say (the shared client, the concurrency), counting each
+    result in /metrics; yields each result as it lands."""
+    settings = deps.settings
+    ctx = CheckContext(deps.http, environ=settings.environ)
+    types = {job.key: job.params.type for job in jobs}
+    async for result in run_checks(jobs, settings.registry, ctx, settings.app.checks.concurrency):
+        deps.metrics.check(types[result.key], result.status.value, result.duration_ms / 1000)
+        yield result
 
-    def jobs(self, section: str | None = None) -> list[CheckJob]:
-        return check_jobs(self.deps.settings.app, section)
+
+def _not_checked(state_of: str, name: str) -> InvalidState:
+    return InvalidState(f"{name} is {state_of}: its checklist is no longer checked.")
+
+
+class CheckService(Service):
+    def __init__(self, deps: Deps) -> None:
+        super().__init__(deps)
+        self._running: set[int] = set()  # releases with a run in flight
 
     async def start(
         self, release_id: int, trigger: str, actor: str | None, section: str | None = None
@@ -58,7 +73,7 @@ class CheckService:
         trigger: str,
         actor: str | None,
         section: str | None = None,
-        on_result: Callable[[CheckResult], None] | None = None,
+        on_result: OnResult | None = None,
     ) -> int | None:
         """Run in the foreground (the terminal), recording results as `start` does; returns
         how many checks ran, or None when a run of this release is already in flight."""
@@ -69,6 +84,19 @@ class CheckService:
         if jobs:
             await self._run(release_id, run_id, jobs, actor, on_result)
         return len(jobs)
+
+    async def evaluate(self, section: str | None, on_result: OnResult | None = None) -> Readiness:
+        """Run the checklist's checks with no release: nothing is recorded, manual items
+        count as not ticked. What a CI job asks before a release exists."""
+        latest: dict[str, LatestResult] = {}
+        async for result in results(self.deps, check_jobs(self.app, section)):
+            status = ItemStatus(result.status.value)
+            latest[result.key] = LatestResult(
+                result.key, status, result.reason, self.deps.clock.now(), result.duration_ms
+            )
+            if on_result is not None:
+                on_result(result)
+        return assess(self.app, latest, {})
 
     async def record_external(
         self,
@@ -82,8 +110,7 @@ class CheckService:
         """A result CI ran for an automated item: recorded as a check result (no run),
         audited, and the release settled on it, so it may suspend or restore an approval.
         The next run of that item's own check replaces it, as any newer result does."""
-        app = self.deps.settings.app
-        item = next((i for i in app.items if i.id == item_id), None)
+        item = next((i for i in self.app.items if i.id == item_id), None)
         if item is None:
             raise InvalidInput(f"There is no checklist item {item_id!r}.")
         if not item.automated:
@@ -94,14 +121,15 @@ class CheckService:
         if status is ItemStatus.PENDING:
             raise InvalidInput("A result is pass, fail or error.")
         now = self.deps.clock.now()
-        async with self.deps.db.write() as repo:
-            release = await load_release(repo, release_id)
+        async with self.deps.db.write() as uow:
+            release = await load_release(uow, release_id)
             if release.state not in PRE_DEPLOY:
-                raise InvalidState(
-                    f"{release.name} is {release.state.value}: its checklist is no longer checked."
-                )
-            await repo.add_result(release.id, None, item.id, status.value, reason, values, 0.0, now)
-            await repo.audit(
+                raise _not_checked(release.state.value, release.name)
+            before = await load_view(uow, self.app, release)
+            latest = await uow.checks.add_result(
+                release.id, None, item.id, status.value, reason, values, 0.0, now
+            )
+            await uow.audit.append(
                 "checks.external",
                 now,
                 release.id,
@@ -111,35 +139,31 @@ class CheckService:
                 reason=reason,
                 url=values.get("url"),
             )
-            view = await settle(repo, app, release, now, actor)
-        self.deps.outbox_ready.set()
-        return view
+            assert before.facts is not None
+            after = before.changed(self.app, results={**before.facts.results, item.id: latest})
+            return await settle(uow, self.deps, after, now, actor)
 
     async def _begin(
         self, release_id: int, trigger: str, actor: str | None, section: str | None
     ) -> tuple[int, list[CheckJob]] | None:
         if release_id in self._running:
             return None
-        jobs = self.jobs(section)
+        jobs = check_jobs(self.app, section)
         now = self.deps.clock.now()
         self._running.add(release_id)  # before any await: a second ask sees it at once
         try:
-            async with self.deps.db.write() as repo:
-                release = await load_release(repo, release_id)
+            async with self.deps.db.write() as uow:
+                release = await load_release(uow, release_id)
                 if release.state not in PRE_DEPLOY:
-                    raise InvalidState(
-                        f"{release.name} is {release.state.value}: "
-                        "its checklist is no longer checked."
-                    )
+                    raise _not_checked(release.state.value, release.name)
                 if not jobs:
                     self._running.discard(release_id)
                     return 0, []
-                run_id = await repo.start_run(release.id, trigger, actor, len(jobs), now)
-                await repo.touch_card(release.id)
+                run_id = await uow.checks.start_run(release.id, trigger, actor, len(jobs), now)
+                await uow.releases.touch_card(release.id)
         except BaseException:
             self._running.discard(release_id)
             raise
-        self.deps.outbox_ready.set()
         return run_id, jobs
 
     async def _run(
@@ -148,22 +172,14 @@ class CheckService:
         run_id: int,
         jobs: list[CheckJob],
         actor: str | None,
-        on_result: Callable[[CheckResult], None] | None = None,
+        on_result: OnResult | None = None,
     ) -> None:
-        settings = self.deps.settings
-        ctx = CheckContext(self.deps.http, environ=settings.environ)
         counts: Counter[str] = Counter()
-        types = {job.key: job.params.type for job in jobs}
         try:
-            async for result in run_checks(
-                jobs, settings.registry, ctx, settings.app.checks.concurrency
-            ):
+            async for result in results(self.deps, jobs):
                 counts[result.status.value] += 1
-                self.deps.metrics.check(
-                    types[result.key], result.status.value, result.duration_ms / 1000
-                )
-                async with self.deps.db.write() as repo:
-                    await repo.add_result(
+                async with self.deps.db.write() as uow:
+                    await uow.checks.add_result(
                         release_id,
                         run_id,
                         result.key,
@@ -173,18 +189,17 @@ class CheckService:
                         result.duration_ms,
                         self.deps.clock.now(),
                     )
-                    await repo.touch_card(release_id)
-                self.deps.outbox_ready.set()
+                    await uow.releases.touch_card(release_id)
                 if on_result is not None:
                     on_result(result)
         finally:
             self._running.discard(release_id)
             now = self.deps.clock.now()
-            async with self.deps.db.write() as repo:
-                await repo.finish_run(run_id, now)
-                await repo.audit(
+            async with self.deps.db.write() as uow:
+                await uow.checks.finish_run(run_id, now)
+                await uow.audit.append(
                     "checks.run", now, release_id, actor, run_id=run_id, **dict(counts)
                 )
-                await settle(repo, settings.app, await load_release(repo, release_id), now, actor)
-            self.deps.outbox_ready.set()
+                release = await load_release(uow, release_id)
+                await settle(uow, self.deps, await load_view(uow, self.app, release), now, actor)
             log.info("check run %s of release %s finished: %s", run_id, release_id, dict(counts))

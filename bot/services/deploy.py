@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.domain.deployment import check_can_deploy
 from bot.domain.model import ReleaseState
-from bot.domain.monitoring import timeline
+from bot.domain.notices import Deployed, PhasePlan
 from bot.domain.view import ReleaseView
 from bot.services.deps import Deps
 from bot.services.membership import memberships
 from bot.services.monitor import MonitorService
-from bot.services.records import load_release, load_view
-from bot.text import escape
+from bot.services.records import load_release, load_view, show
 from checks.durations import format_duration
 
 
@@ -35,30 +36,25 @@ class DeployService:
     ) -> ReleaseView:
         app = self.deps.settings.app
         now = self.deps.clock.now()
-        async with self.deps.db.write() as repo:
-            release = await load_release(repo, release_id)
-            check_can_deploy(app, await load_view(repo, app, release), held)
-            await repo.set_deployed(release.id, user, now)
-            await repo.audit(
+        async with self.deps.db.write() as uow:
+            before = await load_view(uow, app, await load_release(uow, release_id))
+            check_can_deploy(app, before, held)
+            release = before.release
+            await uow.releases.set_deployed(release.id, user, now)
+            await uow.audit.append(
                 "release.deployed", now, release.id, user, **({"via": "api"} if via_api else {})
             )
-            phases = timeline(app.post_deploy.phases, now)
-            if phases:
-                plan = ", ".join(
-                    f"{w.phase.title} (every {format_duration(w.phase.every)})" for w in phases
-                )
-                follow = f" Post-deployment monitoring starts: {plan}."
-            else:
-                await repo.set_state(release.id, ReleaseState.DONE, now)
-                follow = ""
-            said = (
-                f":rocket: *{escape(release.name)}* marked deployed via the API "
-                f"(by {escape(user)}).{follow}"
-                if via_api
-                else f":rocket: <@{user}> marked *{escape(release.name)}* deployed.{follow}"
+            state = ReleaseState.DEPLOYED
+            if not app.post_deploy.phases:
+                state = ReleaseState.DONE
+                await uow.releases.set_state(release.id, state, now)
+            phases = tuple(
+                PhasePlan(p.title, format_duration(p.every)) for p in app.post_deploy.phases
             )
-            await repo.enqueue(release.id, said, now)
-            view = await load_view(repo, app, await load_release(repo, release.id))
-        self.deps.outbox_ready.set()
+            notice = Deployed(release.name, user, via_api, phases)
+            await uow.outbox.enqueue(release.id, notice, now)
+            deployed = replace(release, state=state, deployed_at=now, deployed_by=user)
+            view = before.changed(app, release=deployed)
+            await show(uow, self.deps, view)
         self.deps.tasks.spawn(self.monitor.tick(), bounded=False)  # the first run, now
         return view

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import httpx
 
-from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
-from bot.metrics import Metrics
+from bot.domain.checklist import AppConfig
+from bot.domain.view import ReleaseView
+from bot.runtime.clock import Clock
+from bot.runtime.metrics import Metrics
 from bot.services.tasks import TaskRunner
 
 
@@ -19,6 +20,34 @@ class Directory(Protocol):
     """Who is in a Slack user group, asked when someone signs (not cached for long)."""
 
     async def usergroup_members(self, usergroup_id: str) -> frozenset[str]: ...
+
+
+class NoDirectory:
+    """Where nobody signs (a terminal): user groups are never asked, nobody is in one."""
+
+    async def usergroup_members(self, usergroup_id: str) -> frozenset[str]:
+        return frozenset()
+
+
+class CardViews:
+    """The view each card's newest version was built from, by the transaction that made
+    it: the sender shows it without reading the release again. A version this process
+    didn't build (another's, or a bare bump) is read from the database."""
+
+    def __init__(self) -> None:
+        self._views: dict[int, tuple[int, ReleaseView]] = {}
+
+    def put(self, release_id: int, version: int, view: ReleaseView) -> None:
+        held = self._views.get(release_id)
+        if held is None or held[0] < version:
+            self._views[release_id] = (version, view)
+
+    def take(self, release_id: int, version: int) -> ReleaseView | None:
+        held = self._views.get(release_id)
+        if held is None or held[0] > version:
+            return None
+        del self._views[release_id]
+        return held[1] if held[0] == version else None
 
 
 @dataclass
@@ -29,6 +58,16 @@ class Deps:
     directory: Directory
     http: httpx.AsyncClient
     tasks: TaskRunner
-    # Set whenever something was queued for Slack; the outbound sender waits on it.
-    outbox_ready: asyncio.Event = field(default_factory=asyncio.Event)
     metrics: Metrics = field(default_factory=Metrics)
+    cards: CardViews = field(default_factory=CardViews)
+
+
+class Service:
+    """A use-case's home: the dependencies, and the checklist they were configured with."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    @property
+    def app(self) -> AppConfig:
+        return self.deps.settings.app

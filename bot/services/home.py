@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.config import AppConfig, Role
+from bot.domain.checklist import AppConfig, Role
 from bot.domain.errors import DomainError
 from bot.domain.model import PRE_DEPLOY, ReleaseState
 from bot.domain.signoff import check_can_sign
 from bot.domain.view import ReleaseView
-from bot.services.deps import Deps
+from bot.services.deps import Deps, Service
 from bot.services.membership import memberships
 from bot.services.records import load_view
 
@@ -73,9 +73,9 @@ def signoffs_for(
     return found
 
 
-class HomeService:
+class HomeService(Service):
     def __init__(self, deps: Deps) -> None:
-        self.deps = deps
+        super().__init__(deps)
         self._opened: dict[str, float] = {}  # user -> when they last opened their Home
 
     def opened(self, user: str) -> None:
@@ -89,10 +89,6 @@ class HomeService:
             if now - at > within:
                 del self._opened[user]
         return list(self._opened)
-
-    @property
-    def app(self) -> AppConfig:
-        return self.deps.settings.app
 
     async def home(self, user: str, views: Sequence[ReleaseView] | None = None) -> Home:
         """USER's Home; VIEWS (from `open_views`) saves reading them again for each user."""
@@ -120,6 +116,6 @@ class HomeService:
 
     async def open_views(self) -> list[ReleaseView]:
         """Every release not yet deployed, newest first: what each Home lists."""
-        async with self.deps.db.read() as repo:
-            releases = await repo.releases(sorted(PRE_DEPLOY), limit=MAX_RELEASES)
-            return [await load_view(repo, self.app, release) for release in releases]
+        async with self.deps.db.read() as uow:
+            releases = await uow.releases.find(sorted(PRE_DEPLOY), limit=MAX_RELEASES)
+            return [await load_view(uow, self.app, release) for release in releases]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.config import AppConfig
+from bot.domain.checklist import AppConfig
 from bot.services.deps import Directory
 
 

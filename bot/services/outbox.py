@@ -1,35 +1,60 @@
-"""What must still reach Slack: cards to post or refresh, thread messages to send."""
+"""What must still reach Slack: cards to post or refresh, notices to send."""
 
 from __future__ import annotations
 
-from bot.db.repo import PendingMessage
-from bot.services.deps import Deps
+from bot.db.outbox import PendingMessage
+from bot.db.releases import PendingCard
+from bot.domain.view import ReleaseView
+from bot.services.deps import Service
+from bot.services.records import load_release, load_view
 
 
-class OutboxService:
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
+class OutboxService(Service):
+    async def cards(self) -> list[PendingCard]:
+        async with self.deps.db.read() as uow:
+            return await uow.releases.pending_cards()
+
+    async def card(self, pending: PendingCard) -> tuple[ReleaseView, int]:
+        """The view a pending card shows and the version it reflects: the one the
+        transaction that made that version built, else read (with its version) now."""
+        view = self.deps.cards.take(pending.release_id, pending.version)
+        if view is not None:
+            return view, pending.version
+        async with self.deps.db.read() as uow:
+            versions = {p.release_id: p.version for p in await uow.releases.pending_cards()}
+            view = await load_view(
+                uow, self.deps.settings.app, await load_release(uow, pending.release_id)
+            )
+        return view, versions.get(pending.release_id, 0)
 
     async def messages(self) -> list[PendingMessage]:
-        async with self.deps.db.read() as repo:
-            return await repo.pending_messages()
+        async with self.deps.db.read() as uow:
+            return await uow.outbox.pending()
 
     async def card_sent(self, release_id: int, version: int, card_ts: str | None = None) -> None:
-        async with self.deps.db.write() as repo:
-            await repo.card_sent(release_id, version, card_ts)
-
-    async def message_attempt(self, message_id: int) -> None:
-        async with self.deps.db.write() as repo:
-            await repo.message_attempt(message_id)
+        async with self.deps.db.write() as uow:
+            await uow.releases.card_sent(release_id, version, card_ts)
 
     async def card_attempt(self, release_id: int) -> None:
-        async with self.deps.db.write() as repo:
-            await repo.card_attempt(release_id)
+        async with self.deps.db.write() as uow:
+            await uow.releases.card_attempt(release_id)
+
+    async def message_attempt(self, message_id: int) -> None:
+        async with self.deps.db.write() as uow:
+            await uow.outbox.attempt(message_id)
 
     async def message_sent(self, message_id: int) -> None:
-        async with self.deps.db.write() as repo:
-            await repo.message_sent(message_id, self.deps.clock.now())
+        async with self.deps.db.write() as uow:
+            await uow.outbox.sent(message_id, self.deps.clock.now())
 
     async def message_failed(self, message_id: int, error: str, give_up: bool) -> None:
-        async with self.deps.db.write() as repo:
-            await repo.message_failed(message_id, error, give_up, self.deps.clock.now())
+        async with self.deps.db.write() as uow:
+            await uow.outbox.failed(message_id, error, give_up, self.deps.clock.now())
+
+    async def pending(self) -> dict[str, int]:
+        """What still has to reach Slack: messages and card versions (for /metrics)."""
+        async with self.deps.db.read() as uow:
+            return {
+                "message": await uow.outbox.pending_count(),
+                "card": await uow.releases.pending_card_count(),
+            }

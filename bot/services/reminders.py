@@ -9,15 +9,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.config import AppConfig
-from bot.db import Repo
+from bot.db import UnitOfWork
 from bot.domain.model import Release, ReleaseState
-from bot.domain.reminders import pending_roles
-from bot.domain.view import ReleaseView
-from bot.services.deps import Deps
-from bot.services.notices import pending_text, slack_date
+from bot.domain.reminders import reminder
+from bot.services.deps import Service
 from bot.services.records import load_view
-from bot.text import escape
 
 log = logging.getLogger(__name__)
 
@@ -29,31 +25,7 @@ def daily_key(now: datetime) -> str:
     return f"reminder:{now.date().isoformat()}"  # the clock is UTC: one per UTC date
 
 
-def reminder_text(app: AppConfig, view: ReleaseView, opening: str) -> str | None:
-    """The reminder for one release, or None when no role is pending."""
-    pending = pending_roles(app, view.release, view.signatures)
-    if not pending:
-        return None
-    lines = [f"{opening} still pending: {pending_text(pending)}."]
-    status = [f"Readiness {view.readiness.percent}%"]
-    failing = len(view.readiness.blocking_not_passing)
-    if failing:
-        status.append(f"{failing} blocking item(s) not passing")
-    if view.rejections:
-        who = ", ".join(f"<@{r.user_id}>" for r in view.rejections)
-        status.append(f"blocked until {who} withdraw(s) the rejection")
-    lines.append(" · ".join(status) + ".")
-    return "\n".join(lines)
-
-
-class ReminderService:
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
-
-    @property
-    def app(self) -> AppConfig:
-        return self.deps.settings.app
-
+class ReminderService(Service):
     async def daily(self) -> int:
         """Post, once per release per UTC date, which roles are still pending; returns
         how many reminders were queued. The scheduler calls it on `schedules.reminder`."""
@@ -61,8 +33,7 @@ class ReminderService:
         key = daily_key(now)
         posted = 0
         for release in await self._awaiting():
-            name = f"*{escape(release.name)}*"
-            if await self._remind(release.id, key, now, f":bell: {name}:"):
+            if await self._remind(release.id, key, now):
                 posted += 1
         return posted
 
@@ -77,52 +48,45 @@ class ReminderService:
             start = release.window_start
             if start is None or not now <= start <= now + lead:
                 continue
-            opening = (
-                f":alarm_clock: The deployment window of *{escape(release.name)}* "
-                f"starts {slack_date(start)};"
-            )
-            if await self._remind(release.id, WINDOW_LEAD_KEY, now, opening, start - lead):
+            if await self._remind(release.id, WINDOW_LEAD_KEY, now, start - lead, start):
                 posted += 1
         return posted
 
     async def _awaiting(self) -> list[Release]:
-        async with self.deps.db.read() as repo:
-            return await repo.releases(list(AWAITING), limit=1000)
+        async with self.deps.db.read() as uow:
+            return await uow.releases.find(list(AWAITING), limit=1000)
 
     async def _remind(
         self,
         release_id: int,
         key: str,
         now: datetime,
-        opening: str,
         due_at: datetime | None = None,
+        window_start: datetime | None = None,
     ) -> bool:
         """Queue one reminder unless it was already posted; one release's failure is
         logged and does not stop the others."""
         try:
-            async with self.deps.db.write() as repo:
-                queued = await self._queue(repo, release_id, key, now, opening, due_at or now)
+            async with self.deps.db.write() as uow:
+                return await self._queue(uow, release_id, key, now, due_at or now, window_start)
         except Exception:
             log.exception("reminder %s for release %s failed", key, release_id)
             return False
-        if queued:
-            self.deps.outbox_ready.set()
-        return queued
 
     async def _queue(
         self,
-        repo: Repo,
+        uow: UnitOfWork,
         release_id: int,
         key: str,
         now: datetime,
-        opening: str,
         due_at: datetime,
+        window_start: datetime | None,
     ) -> bool:
-        release = await repo.release(release_id)
+        release = await uow.releases.get(release_id)
         if release is None or release.state not in AWAITING:
             return False  # signed or cancelled since the list was read
-        text = reminder_text(self.app, await load_view(repo, self.app, release), opening)
-        if text is None or not await repo.mark(release.id, key, due_at, now):
+        notice = reminder(self.app, await load_view(uow, self.app, release), window_start)
+        if notice is None or not await uow.marks.mark(release.id, key, due_at, now):
             return False
-        await repo.enqueue(release.id, text, now)
+        await uow.outbox.enqueue(release.id, notice, now)
         return True

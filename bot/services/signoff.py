@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
-from bot.config import AppConfig, Item, Role
 from bot.domain.authorization import DeploymentPlan, PlanProblems, check_plan, draft_plan
-from bot.domain.errors import DomainError, InvalidInput, InvalidState
+from bot.domain.checklist import AppConfig, Item, Role
+from bot.domain.errors import Conflict, DomainError, InvalidInput, InvalidState
+from bot.domain.forms import SignField
 from bot.domain.model import Signature
+from bot.domain.notices import (
+    PlanRecorded,
+    Rejected,
+    RejectionWithdrawn,
+    SignatureWithdrawn,
+    Signed,
+    Ticked,
+)
 from bot.domain.signoff import (
     MAX_COMMENT,
     check_can_reject,
@@ -24,14 +31,9 @@ from bot.domain.signoff import (
     get_role,
 )
 from bot.domain.view import ReleaseView
-from bot.services.deps import Deps
+from bot.services.deps import Service
 from bot.services.membership import memberships
-from bot.services.notices import plan_summary
 from bot.services.records import load_release, load_view, settle
-from bot.text import escape, quote
-
-ATTESTATIONS = "attestations"  # the Sign form's fields (section 10's are in domain/authorization)
-COMMENT = "comment"
 
 
 @dataclass(frozen=True)
@@ -68,21 +70,14 @@ def evidence(app: AppConfig, view: ReleaseView) -> dict[str, object]:
     }
 
 
-class SignoffService:
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
-
-    @property
-    def app(self) -> AppConfig:
-        return self.deps.settings.app
-
+class SignoffService(Service):
     async def prepare(self, release_id: int, role_id: str, user: str) -> SignIntent:
         """May this person sign as this role now? Raises the refusal; else what the modal needs."""
         held = await memberships(self.app, user, self.deps.directory)
         check_membership(self.app, role_id, held)  # the common refusal needs no database
         role = get_role(self.app, role_id)
-        async with self.deps.db.read() as repo:
-            view = await load_view(repo, self.app, await load_release(repo, release_id))
+        async with self.deps.db.read() as uow:
+            view = await load_view(uow, self.app, await load_release(uow, release_id))
             check_can_sign(
                 self.app, view.release, role_id, user, held, view.signatures, view.readiness
             )
@@ -91,7 +86,9 @@ class SignoffService:
                 release = view.release
                 previous = None
                 if not release.rollback_plan:
-                    previous = await repo.previous_rollback_plan(release.channel, release.id)
+                    previous = await uow.releases.previous_rollback_plan(
+                        release.channel, release.id
+                    )
                 plan = draft_plan(self.app, release, view.signatures, previous)
         return SignIntent(view, role_id, role, plan)
 
@@ -114,24 +111,25 @@ class SignoffService:
         comment, plan = _check_form(role, attestations, comment, plan, now)
         held = await memberships(self.app, user, self.deps.directory)
         try:
-            async with self.deps.db.write() as repo:
-                release = await load_release(repo, release_id)
-                before = await load_view(repo, self.app, release)
+            async with self.deps.db.write() as uow:
+                release = await load_release(uow, release_id)
+                before = await load_view(uow, self.app, release)
                 check_can_sign(
                     self.app, release, role_id, user, held, before.signatures, before.readiness
                 )
-                for old in before.stale:  # signing again replaces the person's stale signature
-                    if old.signature.user_id == user:
-                        await repo.withdraw_signature(old.signature.id, now)
-                        await repo.audit(
-                            "signature.replaced",
-                            now,
-                            release.id,
-                            user,
-                            signature_id=old.signature.id,
-                            reason=old.reason,
-                        )
-                signature = await repo.add_signature(
+                # Signing again replaces the person's stale signature.
+                replaced = {s.signature.id: s for s in before.stale if s.signature.user_id == user}
+                for old in replaced.values():
+                    await uow.signatures.withdraw(old.signature.id, now)
+                    await uow.audit.append(
+                        "signature.replaced",
+                        now,
+                        release.id,
+                        user,
+                        signature_id=old.signature.id,
+                        reason=str(old.staleness.phrase()),
+                    )
+                signature = await uow.signatures.add(
                     release.id,
                     role_id,
                     user,
@@ -140,7 +138,7 @@ class SignoffService:
                     evidence(self.app, before),
                     now,
                 )
-                await repo.audit(
+                await uow.audit.append(
                     "signature.added",
                     now,
                     release.id,
@@ -150,12 +148,9 @@ class SignoffService:
                     comment=comment,
                     signature_id=signature.id,
                 )
-                text = f"<@{user}> signed as *{escape(role.title)}*."
-                if comment:
-                    text += "\n" + quote(comment)
                 if plan is not None:
-                    await repo.record_plan(release.id, plan, now)
-                    await repo.audit(
+                    await uow.releases.record_plan(release.id, plan, now)
+                    await uow.audit.append(
                         "authorization.recorded",
                         now,
                         release.id,
@@ -166,23 +161,35 @@ class SignoffService:
                         rollback_plan=plan.rollback_plan,
                         signature_id=signature.id,
                     )
-                await repo.enqueue(release.id, text, now)
+                    release = replace(
+                        release,
+                        window_start=plan.window_start,
+                        window_end=plan.window_end,
+                        deploy_team=plan.team,
+                        rollback_plan=plan.rollback_plan,
+                    )
+                await uow.outbox.enqueue(release.id, Signed(user, role.title, comment), now)
                 if plan is not None:
-                    await repo.enqueue(release.id, plan_summary(plan), now)
-                view = await settle(repo, self.app, release, now, user)
-        except IntegrityError:
+                    recorded = PlanRecorded(plan.window_start, plan.window_end, plan.team)
+                    await uow.outbox.enqueue(release.id, recorded, now)
+                assert before.facts is not None
+                kept = [s for s in before.facts.signatures if s.id not in replaced]
+                signed = before.changed(self.app, release=release, signatures=(*kept, signature))
+                view = await settle(uow, self.deps, signed, now, user)
+        except Conflict:
             raise InvalidState("You already hold a signature on this release.") from None
-        self.deps.outbox_ready.set()
         return signature, view
 
     async def withdraw(self, release_id: int, user: str) -> ReleaseView:
         now = self.deps.clock.now()
-        async with self.deps.db.write() as repo:
-            release = await load_release(repo, release_id)
-            signature = check_can_withdraw(release, user, await repo.signatures(release.id))
-            await repo.withdraw_signature(signature.id, now)
+        async with self.deps.db.write() as uow:
+            before = await load_view(uow, self.app, await load_release(uow, release_id))
+            assert before.facts is not None
+            release = before.release
+            signature = check_can_withdraw(release, user, before.facts.signatures)
+            await uow.signatures.withdraw(signature.id, now)
             title = get_role(self.app, signature.role_id).title
-            await repo.audit(
+            await uow.audit.append(
                 "signature.withdrawn",
                 now,
                 release.id,
@@ -190,58 +197,51 @@ class SignoffService:
                 role=signature.role_id,
                 signature_id=signature.id,
             )
-            await repo.enqueue(
-                release.id, f"<@{user}> withdrew their signature as *{escape(title)}*.", now
+            await uow.outbox.enqueue(release.id, SignatureWithdrawn(user, title), now)
+            kept = tuple(s for s in before.facts.signatures if s.id != signature.id)
+            return await settle(
+                uow, self.deps, before.changed(self.app, signatures=kept), now, user
             )
-            view = await settle(repo, self.app, release, now, user)
-        self.deps.outbox_ready.set()
-        return view
 
     async def check_reject(self, release_id: int, user: str) -> ReleaseView:
         """May this person reject now? (Asked before the reason modal opens.)"""
         held = await memberships(self.app, user, self.deps.directory)
-        async with self.deps.db.read() as repo:
-            release = await load_release(repo, release_id)
-            check_can_reject(self.app, release, user, held, await repo.rejections(release.id), "-")
-            return await load_view(repo, self.app, release)
+        async with self.deps.db.read() as uow:
+            view = await load_view(uow, self.app, await load_release(uow, release_id))
+        check_can_reject(self.app, view.release, user, held, view.rejections, "-")
+        return view
 
     async def reject(self, release_id: int, user: str, reason: str) -> ReleaseView:
         held = await memberships(self.app, user, self.deps.directory)
         now = self.deps.clock.now()
         try:
-            async with self.deps.db.write() as repo:
-                release = await load_release(repo, release_id)
-                reason = check_can_reject(
-                    self.app, release, user, held, await repo.rejections(release.id), reason
-                )
-                await repo.add_rejection(release.id, user, reason, now)
-                await repo.audit("release.rejected", now, release.id, user, reason=reason)
-                await repo.enqueue(
-                    release.id,
-                    f":no_entry: <@{user}> rejected *{escape(release.name)}*:\n{quote(reason)}",
-                    now,
-                )
-                view = await settle(repo, self.app, release, now, user)
-        except IntegrityError:
+            async with self.deps.db.write() as uow:
+                before = await load_view(uow, self.app, await load_release(uow, release_id))
+                release = before.release
+                reason = check_can_reject(self.app, release, user, held, before.rejections, reason)
+                rejection = await uow.signatures.reject(release.id, user, reason, now)
+                await uow.audit.append("release.rejected", now, release.id, user, reason=reason)
+                await uow.outbox.enqueue(release.id, Rejected(user, release.name, reason), now)
+                after = before.changed(self.app, rejections=(*before.rejections, rejection))
+                return await settle(uow, self.deps, after, now, user)
+        except Conflict:
             raise InvalidState("You have already rejected this release.") from None
-        self.deps.outbox_ready.set()
-        return view
 
     async def withdraw_rejection(self, release_id: int, user: str) -> ReleaseView:
         now = self.deps.clock.now()
-        async with self.deps.db.write() as repo:
-            release = await load_release(repo, release_id)
-            rejection = check_can_withdraw_rejection(
-                release, user, await repo.rejections(release.id)
-            )
-            await repo.withdraw_rejection(rejection.id, now)
-            await repo.audit(
+        async with self.deps.db.write() as uow:
+            before = await load_view(uow, self.app, await load_release(uow, release_id))
+            release = before.release
+            rejection = check_can_withdraw_rejection(release, user, before.rejections)
+            await uow.signatures.withdraw_rejection(rejection.id, now)
+            await uow.audit.append(
                 "rejection.withdrawn", now, release.id, user, rejection_id=rejection.id
             )
-            await repo.enqueue(release.id, f"<@{user}> withdrew their rejection.", now)
-            view = await settle(repo, self.app, release, now, user)
-        self.deps.outbox_ready.set()
-        return view
+            await uow.outbox.enqueue(release.id, RejectionWithdrawn(user), now)
+            kept = tuple(r for r in before.rejections if r.id != rejection.id)
+            return await settle(
+                uow, self.deps, before.changed(self.app, rejections=kept), now, user
+            )
 
     async def set_ticks(
         self, release_id: int, user: str, shown: Sequence[str], ticked: Collection[str]
@@ -253,9 +253,10 @@ class SignoffService:
         held = await memberships(self.app, user, self.deps.directory)
         items = {item.id: item for item in self.app.items}
         now = self.deps.clock.now()
-        async with self.deps.db.write() as repo:
-            release = await load_release(repo, release_id)
-            current = await repo.ticks(release.id)
+        async with self.deps.db.write() as uow:
+            before = await load_view(uow, self.app, await load_release(uow, release_id))
+            assert before.facts is not None
+            release, current = before.release, dict(before.facts.ticks)
             changes = [
                 (item_id, item_id in ticked)
                 for item_id in shown
@@ -270,13 +271,14 @@ class SignoffService:
             if problems:
                 raise TickRefused(problems)
             if not changes:
-                return await load_view(repo, self.app, release)
+                return before
             for item_id, on in changes:
                 if on:
-                    await repo.tick(release.id, item_id, user, now)
+                    current[item_id] = await uow.checks.tick(release.id, item_id, user, now)
                 else:
-                    await repo.untick(release.id, item_id)
-            await repo.audit(
+                    await uow.checks.untick(release.id, item_id)
+                    del current[item_id]
+            await uow.audit.append(
                 "items.ticked",
                 now,
                 release.id,
@@ -284,10 +286,8 @@ class SignoffService:
                 ticked=[i for i, on in changes if on],
                 unticked=[i for i, on in changes if not on],
             )
-            await repo.enqueue(release.id, _tick_message(user, changes, items), now)
-            view = await settle(repo, self.app, release, now, user)
-        self.deps.outbox_ready.set()
-        return view
+            await uow.outbox.enqueue(release.id, _ticked(user, changes, items), now)
+            return await settle(uow, self.deps, before.changed(self.app, ticks=current), now, user)
 
 
 def _check_form(
@@ -302,11 +302,11 @@ def _check_form(
     problems: dict[str, str] = {}
     missing = [a for a in role.attestations if a not in attestations]
     if missing:
-        problems[ATTESTATIONS] = "Tick every statement to sign: " + "; ".join(missing)
+        problems[SignField.ATTESTATIONS] = "Tick every statement to sign: " + "; ".join(missing)
     try:
         comment = check_text(comment, "comment", MAX_COMMENT)
     except InvalidInput as exc:
-        problems[COMMENT] = str(exc)
+        problems[SignField.COMMENT] = str(exc)
     checked = None
     if role.final:
         try:
@@ -322,13 +322,9 @@ def _iso(at: datetime | None) -> str | None:
     return None if at is None else at.isoformat()
 
 
-def _tick_message(user: str, changes: list[tuple[str, bool]], items: dict[str, Item]) -> str:
-    def names(on: bool) -> str:
-        return ", ".join(f"“{escape(items[i].title)}”" for i, flag in changes if flag is on)
-
-    parts = []
-    if any(on for _, on in changes):
-        parts.append(f"ticked {names(True)}")
-    if any(not on for _, on in changes):
-        parts.append(f"unticked {names(False)}")
-    return f"<@{user}> " + "; ".join(parts) + "."
+def _ticked(user: str, changes: list[tuple[str, bool]], items: dict[str, Item]) -> Ticked:
+    return Ticked(
+        user,
+        tuple(items[i].title for i, on in changes if on),
+        tuple(items[i].title for i, on in changes if not on),
+    )

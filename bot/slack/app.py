@@ -11,9 +11,8 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.observe import MeteredWebClient
+from bot.services.container import Services
 from bot.slack.listeners import actions, commands, events, views
-from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +77,3 @@ def _ignore_the_rest(app: AsyncApp) -> None:
     async def unknown_view(ack: Any, body: dict[str, Any]) -> None:
         await ack()
         log.info("ignored unknown view %r", str(body.get("view", {}).get("callback_id"))[:80])
-
-
-def make_client(token: str, api_url: str) -> MeteredWebClient:
-    base = api_url if api_url.endswith("/") else api_url + "/"
-    return MeteredWebClient(token=token, base_url=base, timeout=10)

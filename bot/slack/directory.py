@@ -8,6 +8,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import DomainError
+from bot.domain.text import Code
 
 
 class SlackDirectory:
@@ -26,8 +27,9 @@ class SlackDirectory:
             response = await self.client.usergroups_users_list(usergroup=usergroup_id)
         except SlackApiError as exc:
             raise DomainError(
-                f"I couldn't ask Slack who is in user group {usergroup_id} "
-                f"({exc.response.get('error', 'error')}); please try again."
+                "I couldn't ask Slack who is in user group ",
+                Code(usergroup_id),
+                f" ({exc.response.get('error', 'error')}); please try again.",
             ) from None
         users = frozenset(str(u) for u in response.get("users") or [])
         self._cache[usergroup_id] = (time.monotonic(), users)

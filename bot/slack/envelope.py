@@ -25,6 +25,16 @@ SERVED = frozenset(
     }
 )
 
+# The surface /metrics counts a request of each interaction type under.
+SURFACES = {
+    "block_actions": "action",
+    "block_suggestion": "action",
+    "view_submission": "view",
+    "view_closed": "view",
+    "shortcut": "shortcut",
+    "message_action": "shortcut",
+}
+
 # Bolt reads these as an object or an id, at the top level and inside events and messages.
 OBJECT_OR_ID = ("user", "team", "enterprise", "channel")
 OBJECTS = ("container", "message", "previous_message", "item", "assistant_thread", "state")

@@ -9,11 +9,12 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.documents.markdown import export_filename, render_markdown
 from bot.domain.errors import DomainError, InvalidState
 from bot.domain.model import Release
-from bot.export import export_filename, render_markdown
-from bot.slack.services import Services
-from bot.text import escape
+from bot.domain.text import Code, Phrase, Strong, phrase
+from bot.services.container import Services
+from bot.slack.blocks.text import escape
 
 log = logging.getLogger(__name__)
 MAX_NAMES = 50
@@ -39,17 +40,22 @@ async def display_names(client: AsyncWebClient, users: list[str]) -> dict[str, s
 
 
 def _refused(release: Release, exc: SlackApiError | SlackRequestError) -> DomainError:
+    why: Phrase = phrase("the file upload failed")
     if isinstance(exc, SlackApiError):
         error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
         needed = exc.response.get("needed")
-        why = f"`{error}`" + (f": the app needs the `{needed}` scope" if needed else "")
-    else:
-        why = "the file upload failed"
+        why = phrase(Code(error))
+        if needed:
+            why = phrase(why, ": the app needs the ", Code(str(needed)), " scope")
     log.warning("export of release %s refused by Slack: %s", release.id, exc)
     return DomainError(
-        f"Slack refused the sign-off document of *{escape(release.name)}* ({why}). "
-        "Nothing was posted; ask whoever runs Readiness to check the app's scopes "
-        "(`files:write`) and that it is in the channel."
+        "Slack refused the sign-off document of ",
+        Strong(release.name),
+        " (",
+        why,
+        "). Nothing was posted; ask whoever runs Readiness to check the app's scopes (",
+        Code("files:write"),
+        ") and that it is in the channel.",
     )
 
 
@@ -61,8 +67,10 @@ async def export_to_thread(
     release = await services.releases.resolve(name, channel)
     if release.card_ts is None:
         raise InvalidState(
-            f"The card of *{escape(release.name)}* isn't in the channel yet, so there is no "
-            "thread to put the document in. Try again in a moment."
+            "The card of ",
+            Strong(release.name),
+            " isn't in the channel yet, so there is no thread to put the document in. "
+            "Try again in a moment.",
         )
     document = await services.export.document(release.id)
     document = replace(document, names=await display_names(client, document.user_ids))

@@ -63,5 +63,7 @@ class HomeRefresher:
                 await self.client.views_publish(user_id=user, view=view)
                 done += 1
             except Exception as exc:  # one Home failing must not stop the others
-                log.warning("refreshing the home tab of %s failed: %s", user, describe(exc))
+                log.warning(
+                    "refreshing the home tab of %s failed: %s", user, describe(exc, plain=True)
+                )
         return done

@@ -7,6 +7,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.domain.errors import InvalidInput
+from bot.domain.forms import SignField
 
 COMMAND = "/readiness"
 
@@ -27,13 +28,14 @@ SIGN_VIEW = "sign_view"
 CHECKLIST_VIEW = "checklist_view"
 REJECT_VIEW = "reject_view"
 
-ATTESTATIONS = "attestations"
-COMMENT = "comment"
+# The Sign form's input blocks are named by its fields, as the rules name them.
+ATTESTATIONS = SignField.ATTESTATIONS.value
+COMMENT = SignField.COMMENT.value
+WINDOW_START = SignField.WINDOW_START.value  # the final approver's modal: section 10
+WINDOW_END = SignField.WINDOW_END.value
+DEPLOY_TEAM = SignField.TEAM.value
+ROLLBACK_PLAN = SignField.ROLLBACK_PLAN.value
 REASON = "reason"
-WINDOW_START = "window_start"  # the final approver's modal: section 10
-WINDOW_END = "window_end"
-DEPLOY_TEAM = "deploy_team"
-ROLLBACK_PLAN = "rollback_plan"
 MANUAL_PREFIX = "manual:"  # + section id + ":" + chunk number, in the Checklist modal
 VALUE = "value"  # the action_id of every input element
 

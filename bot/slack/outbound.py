@@ -1,7 +1,7 @@
 """The one path by which cards and thread messages reach Slack.
 
-Services record what must be sent in the same transaction as the change; this sender
-delivers it: the card is re-rendered from the database when sent (latest state wins, so
+Services record what must be sent in the same transaction as the change, and the commit
+wakes this sender; it delivers it: the card is rendered when sent (latest state wins, so
 bursts of changes coalesce into one chat.update), updates of one card are spaced by
 `slack.card_update_interval`, posts in one channel by `slack.post_interval`, a 429 pauses
 that method for its Retry-After, and 5xx or network errors back off and retry.
@@ -22,10 +22,11 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.db.outbox import PendingMessage
+from bot.db.releases import PendingCard
 from bot.services.outbox import OutboxService
-from bot.services.releases import ReleaseService
 from bot.slack.blocks.card import card, card_text
-from bot.slack.blocks.monitoring import render
+from bot.slack.blocks.notices import render
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +58,13 @@ class Outbound:
     def __init__(
         self,
         client: AsyncWebClient,
-        releases: ReleaseService,
         outbox: OutboxService,
         wake: asyncio.Event,
         card_interval: float,
         post_interval: float,
         on_card: Callable[[], None] | None = None,
     ) -> None:
-        self.client, self.releases, self.outbox, self.wake = client, releases, outbox, wake
+        self.client, self.outbox, self.wake = client, outbox, wake
         self.card_interval, self.post_interval = card_interval, post_interval
         self.on_card = on_card  # told after each card is sent: what it shows changed
         self._paused: dict[str, float] = {}  # method -> monotonic time it may be used again
@@ -96,8 +96,8 @@ class Outbound:
     async def deliver(self) -> float | None:
         """One pass. Returns the seconds until something held back falls due, if anything."""
         waits: list[float] = []
-        for pending in await self.releases.pending_cards():
-            wait = await self._card(pending.release_id, pending.card_ts, pending.attempted)
+        for pending in await self.outbox.cards():
+            wait = await self._card(pending)
             if wait:
                 waits.append(wait)
         held: set[str] = set()  # channels where an earlier message waits: keep their order
@@ -120,11 +120,12 @@ class Outbound:
                     await self.outbox.message_sent(message.id)  # it landed before a crash
                     continue
                 await self.outbox.message_attempt(message.id)
+                text, blocks = _rendered(message)
                 await self.client.chat_postMessage(
                     channel=message.channel,
                     thread_ts=thread_ts,
-                    text=message.text,
-                    blocks=render(message.kind, message.data, message.text) or message.blocks,
+                    text=text,
+                    blocks=blocks,
                     metadata={"event_type": EVENT_TYPE, "event_payload": key},
                 )
                 self._failures.pop("chat.postMessage", None)
@@ -166,14 +167,15 @@ class Outbound:
                 return str(found["ts"])
         return None
 
-    async def _card(self, release_id: int, card_ts: str | None, attempted: bool = False) -> float:
+    async def _card(self, pending: PendingCard) -> float:
+        release_id, card_ts = pending.release_id, pending.card_ts
         method = "chat.update" if card_ts else "chat.postMessage"
         wait = self._wait(
             method, self._card_sent_at.get(release_id, 0.0) if card_ts else 0.0, self.card_interval
         )
         if wait:
             return wait
-        view, version = await self.releases.card(release_id)
+        view, version = await self.outbox.card(pending)
         blocks, text = card(view), card_text(view)
         try:
             if card_ts:
@@ -184,7 +186,7 @@ class Outbound:
             else:
                 key = {"card": release_id}
                 found = None
-                if attempted:
+                if pending.attempted:
                     found = await self._posted(
                         view.release.channel, None, view.release.created_at, key
                     )
@@ -237,3 +239,11 @@ class Outbound:
         if message_id is not None:
             await self.outbox.message_failed(message_id, reason, give_up=False)
         return after
+
+
+def _rendered(message: PendingMessage) -> tuple[str, list[Any] | None]:
+    """What goes to Slack: the notice rendered now; a row an older version queued goes as
+    it was stored (its text was mrkdwn then)."""
+    if message.notice is not None:
+        return render(message.notice)
+    return message.text, message.blocks

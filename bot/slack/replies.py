@@ -12,6 +12,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.domain.errors import DomainError
+from bot.domain.text import Code, phrase
+from bot.slack.blocks.text import mrkdwn
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +57,19 @@ class Replier:
             log.warning("could not tell %s %r: %s", self.user, told[:200], error)
 
 
-def describe(exc: BaseException) -> str:
-    """What the person is told: the rule's own words, or an error id to quote."""
+def describe(exc: BaseException, plain: bool = False) -> str:
+    """What the person is told: the rule's own words, or an error id to quote. In mrkdwn
+    for a message; PLAIN for a modal's field, which shows text as it is."""
     if isinstance(exc, DomainError):
-        return str(exc)
+        return str(exc) if plain else mrkdwn(exc.phrase)
     error_id = uuid.uuid4().hex[:8]
     if isinstance(exc, SlackApiError):
         log.error("Slack API error %s: %s", error_id, exc.response.get("error"))
     else:
         log.error("unexpected error %s", error_id, exc_info=exc)
-    return (
-        f":warning: Something went wrong on our side (error `{error_id}`). "
-        "Please try again; if it persists, give the error id to whoever runs Readiness."
+    said = phrase(
+        "Something went wrong on our side (error ",
+        Code(error_id),
+        "). Please try again; if it persists, give the error id to whoever runs Readiness.",
     )
+    return str(said) if plain else ":warning: " + mrkdwn(said)

@@ -20,10 +20,10 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.logs import REQUEST_ID, new_request_id
-from bot.metrics import Metrics
-from bot.observe import SURFACES
+from bot.runtime.logs import REQUEST_ID, new_request_id
+from bot.runtime.metrics import Metrics
 from bot.services.tasks import TaskRunner
+from bot.slack.envelope import SURFACES
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def surface_of(request: SocketModeRequest) -> str:
 
 
 class _Handler(AsyncSocketModeHandler):
-    """Bolt's handler, plus what bot/web.py and bot/observe.py give an HTTP request: a
+    """Bolt's handler, plus what bot/web/server.py and bot/web/metrics.py give an HTTP request: a
     request id for the logs, the ack timed and counted in /metrics, and the acks-first
     order of the background work."""
 

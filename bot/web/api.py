@@ -20,12 +20,19 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.api_models import DeployedIn, ResultIn, gate_json, release_json, validation_problems
-from bot.domain.errors import DomainError, InvalidInput, InvalidState, NotAuthorized, NotFound
+from bot.domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    InvalidState,
+    NotAuthorized,
+    NotFound,
+)
 from bot.domain.model import ItemStatus
+from bot.domain.text import clean
 from bot.domain.view import ReleaseView
-from bot.slack.services import Services
-from bot.text import clean
+from bot.services.container import Services
+from bot.web.schemas import DeployedIn, ResultIn, gate_json, release_json, validation_problems
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +42,7 @@ _ERRORS: tuple[tuple[type[DomainError], int], ...] = (
     (NotFound, 404),
     (NotAuthorized, 403),
     (InvalidState, 409),
+    (Conflict, 409),
     (InvalidInput, 422),
 )
 

@@ -1,62 +1,23 @@
 """The operator's view of the HTTP side: every Slack request timed and counted with its own
-id for the logs, every Web API call counted, and GET /metrics."""
+id for the logs, and GET /metrics."""
 
 from __future__ import annotations
 
 import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 from urllib.parse import unquote_plus
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.db import Database
 from bot.domain.model import ReleaseState
-from bot.logs import REQUEST_ID, new_request_id
-from bot.metrics import Metrics
-
-
-class MeteredWebClient(AsyncWebClient):
-    """The Slack Web API client, counting and timing every call by method and outcome."""
-
-    metrics: Metrics | None = None
-
-    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
-        started = time.perf_counter()
-        status = "ok"
-        try:
-            return await super().api_call(api_method, **kwargs)
-        except SlackApiError as exc:
-            code = exc.response.status_code
-            status = (
-                str(exc.response.get("error") or f"http_{code}")
-                if exc.response.data
-                else (f"http_{code}")
-            )
-            raise
-        except Exception as exc:
-            status = type(exc).__name__
-            raise
-        finally:
-            if self.metrics is not None:
-                self.metrics.slack_calls.labels(api_method, status).inc()
-                self.metrics.slack_seconds.labels(api_method).observe(time.perf_counter() - started)
-
+from bot.runtime.logs import REQUEST_ID, new_request_id
+from bot.runtime.metrics import Metrics
+from bot.services.container import Services
+from bot.slack.envelope import SURFACES
 
 _TYPE = re.compile(r'"type"\s*:\s*"([a-z_]+)"')
-SURFACES = {
-    "block_actions": "action",
-    "block_suggestion": "action",
-    "view_submission": "view",
-    "view_closed": "view",
-    "shortcut": "shortcut",
-    "message_action": "shortcut",
-}
 
 
 def surface_of(content_type: str, body: bytes) -> str:
@@ -69,7 +30,7 @@ def surface_of(content_type: str, body: bytes) -> str:
     return "command" if b"command=" in body else "other"
 
 
-def observe(app: web.Application, metrics: Metrics, db: Database) -> None:
+def observe(app: web.Application, metrics: Metrics, services: Services) -> None:
     """Time and count every request to /slack/events, and serve GET /metrics."""
 
     @web.middleware
@@ -97,9 +58,8 @@ def observe(app: web.Application, metrics: Metrics, db: Database) -> None:
             REQUEST_ID.reset(token)
 
     async def scrape(_: web.Request) -> web.Response:
-        async with db.read() as repo:
-            by_state = await repo.count_by_state()
-            pending = await repo.count_pending()
+        by_state = await services.releases.count_by_state()
+        pending = await services.outbox.pending()
         for state in ReleaseState:
             metrics.releases.labels(state.value).set(by_state.get(state.value, 0))
         for kind, count in pending.items():

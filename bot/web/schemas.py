@@ -3,6 +3,7 @@ answers (a release and the gate as JSON). Pure: no HTTP, no storage."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import datetime
@@ -18,9 +19,10 @@ from pydantic import (
     field_validator,
 )
 
+from bot.documents.json_export import plain_json, reasons_json
 from bot.domain.model import Release
+from bot.domain.text import clean
 from bot.domain.view import ReleaseView
-from bot.text import clean
 
 MAX_VALUES = 10 * 1024  # bytes of the values as compact JSON
 MAX_REASON = 500
@@ -181,7 +183,8 @@ def release_json(view: ReleaseView) -> dict[str, Any]:
                 "role": stale.signature.role_id,
                 "user": stale.signature.user_id,
                 "signed_at": _at(stale.signature.signed_at),
-                "reason": stale.reason,
+                "reason": str(stale.staleness.phrase()),
+                "staleness": plain_json(dataclasses.asdict(stale.staleness)),
             }
             for stale in view.stale
         ],
@@ -191,8 +194,8 @@ def release_json(view: ReleaseView) -> dict[str, Any]:
         ],
         "authorization": {
             "approved": auth.approved,
-            "reasons": list(auth.reasons),
-            "conditions": [{"text": c.text, "met": c.met} for c in auth.conditions],
+            **reasons_json(view),
+            "conditions": [{"kind": c.kind, "text": c.text, "met": c.met} for c in auth.conditions],
         },
         "deployment": _deployment(release),
     }
@@ -208,11 +211,14 @@ def gate_json(view: ReleaseView) -> tuple[int, dict[str, Any]]:
             "ref": release.ref,
             "approved_at": _at(release.approved_at),
         }
-    reasons = list(view.authorization.reasons) or [f"the release is {release.state.value}"]
+    reasons = reasons_json(view)
+    if not reasons["reasons"]:
+        said = f"the release is {release.state.value}"
+        reasons = {"reasons": [said], "reasons_detail": [{"kind": "state", "text": said}]}
     return 409, {
         "approved": False,
         "release": release.name,
         "state": release.state.value,
         "ref": release.ref,
-        "reasons": reasons,
+        **reasons,
     }

@@ -1,4 +1,5 @@
-"""The HTTP server: /slack/events (through Bolt's request verification) and /healthz."""
+"""The HTTP server: /slack/events (signed requests only, replays refused, then Bolt) and
+/healthz."""
 
 from __future__ import annotations
 

@@ -11,12 +11,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 
 from bot.db import Database
 from bot.db.migrate import upgrade
-from bot.db.repo import GENESIS, audit_hash
 from bot.db.tables import Base
+from bot.domain.audit import GENESIS, audit_hash
+from bot.domain.errors import Conflict
 from bot.domain.model import ReleaseState
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -51,68 +51,68 @@ async def test_pragmas_are_set(db: Database) -> None:
 
 
 async def test_release_round_trip_and_live_name_is_unique(db: Database) -> None:
-    async with db.write() as repo:
-        release = await repo.add_release("LUMINES 1.0.0", "C1", "abc", "U1", NOW, "v1")
-    async with db.read() as repo:
-        again = await repo.release_by_name("lumines 1.0.0")
+    async with db.write() as uow:
+        release = await uow.releases.add("LUMINES 1.0.0", "C1", "abc", "U1", NOW, "v1")
+    async with db.read() as uow:
+        again = await uow.releases.by_name("lumines 1.0.0")
     assert again == release
     assert again.created_at == NOW and again.state is ReleaseState.OPEN
-    with pytest.raises(IntegrityError):
-        async with db.write() as repo:
-            await repo.add_release("LUMINES 1.0.0", "C1", None, "U2", NOW, "v1")
-    async with db.write() as repo:
-        await repo.set_state(release.id, ReleaseState.CANCELLED, NOW, closed_by="U1")
-        await repo.add_release("LUMINES 1.0.0", "C1", None, "U2", NOW, "v1")  # name is free
+    with pytest.raises(Conflict):  # the unique index refuses it: a domain conflict
+        async with db.write() as uow:
+            await uow.releases.add("LUMINES 1.0.0", "C1", None, "U2", NOW, "v1")
+    async with db.write() as uow:
+        await uow.releases.set_state(release.id, ReleaseState.CANCELLED, NOW, closed_by="U1")
+        await uow.releases.add("LUMINES 1.0.0", "C1", None, "U2", NOW, "v1")  # name is free
 
 
 async def test_one_live_signature_per_person(db: Database) -> None:
-    async with db.write() as repo:
-        release = await repo.add_release("R", "C1", None, "U1", NOW, "v1")
-        first = await repo.add_signature(release.id, "eng", "U2", ["a"], None, {"x": 1}, NOW)
-    with pytest.raises(IntegrityError):
-        async with db.write() as repo:
-            await repo.add_signature(release.id, "ops", "U2", [], None, {}, NOW)
-    async with db.write() as repo:
-        await repo.withdraw_signature(first.id, NOW)
-        await repo.add_signature(release.id, "ops", "U2", [], "again", {}, NOW)
-    async with db.read() as repo:
-        live = await repo.signatures(release.id)
+    async with db.write() as uow:
+        release = await uow.releases.add("R", "C1", None, "U1", NOW, "v1")
+        first = await uow.signatures.add(release.id, "eng", "U2", ["a"], None, {"x": 1}, NOW)
+    with pytest.raises(Conflict):
+        async with db.write() as uow:
+            await uow.signatures.add(release.id, "ops", "U2", [], None, {}, NOW)
+    async with db.write() as uow:
+        await uow.signatures.withdraw(first.id, NOW)
+        await uow.signatures.add(release.id, "ops", "U2", [], "again", {}, NOW)
+    async with db.read() as uow:
+        live = await uow.signatures.live(release.id)
     assert [(s.role_id, s.comment) for s in live] == [("ops", "again")]
 
 
 async def test_a_failed_transaction_writes_nothing(db: Database) -> None:
     with pytest.raises(RuntimeError):
-        async with db.write() as repo:
-            release = await repo.add_release("R", "C1", None, "U1", NOW, "v1")
-            await repo.audit("release.opened", NOW, release.id, "U1")
+        async with db.write() as uow:
+            release = await uow.releases.add("R", "C1", None, "U1", NOW, "v1")
+            await uow.audit.append("release.opened", NOW, release.id, "U1")
             raise RuntimeError("crash mid-transaction")
-    async with db.read() as repo:
-        assert await repo.release_by_name("R") is None
-        assert await repo.audit_events() == []
+    async with db.read() as uow:
+        assert await uow.releases.by_name("R") is None
+        assert await uow.audit.events() == []
 
 
 async def test_latest_results_keep_history(db: Database) -> None:
-    async with db.write() as repo:
-        release = await repo.add_release("R", "C1", None, "U1", NOW, "v1")
-        run = await repo.start_run(release.id, "test", None, 2, NOW)
-        await repo.add_result(release.id, run, "health", "fail", "503", {}, 1.0, NOW)
-        await repo.add_result(release.id, run, "health", "pass", "200", {}, 1.0, NOW)
-        await repo.add_result(release.id, run, "headers", "error", "refused", {}, 1.0, NOW)
-    async with db.read() as repo:
-        latest = await repo.latest_results(release.id)
-        progress = await repo.latest_run(release.id)
+    async with db.write() as uow:
+        release = await uow.releases.add("R", "C1", None, "U1", NOW, "v1")
+        run = await uow.checks.start_run(release.id, "test", None, 2, NOW)
+        await uow.checks.add_result(release.id, run, "health", "fail", "503", {}, 1.0, NOW)
+        await uow.checks.add_result(release.id, run, "health", "pass", "200", {}, 1.0, NOW)
+        await uow.checks.add_result(release.id, run, "headers", "error", "refused", {}, 1.0, NOW)
+    async with db.read() as uow:
+        latest = await uow.checks.latest_results(release.id)
+        progress = await uow.checks.latest_run(release.id)
     assert {k: v.reason for k, v in latest.items()} == {"health": "200", "headers": "refused"}
     assert progress is not None and (progress.done, progress.total) == (3, 2)
 
 
 async def test_a_result_knows_since_when_its_item_has_had_that_status(db: Database) -> None:
     later = [NOW + timedelta(minutes=m) for m in range(4)]
-    async with db.write() as repo:
-        release = await repo.add_release("R", "C1", None, "U1", NOW, "v1")
+    async with db.write() as uow:
+        release = await uow.releases.add("R", "C1", None, "U1", NOW, "v1")
         for at, status in zip(later, ["pass", "fail", "fail", "fail"], strict=True):
-            await repo.add_result(release.id, None, "health", status, status, {}, 1.0, at)
-    async with db.read() as repo:
-        latest = (await repo.latest_results(release.id))["health"]
+            await uow.checks.add_result(release.id, None, "health", status, status, {}, 1.0, at)
+    async with db.read() as uow:
+        latest = (await uow.checks.latest_results(release.id))["health"]
     assert (latest.at, latest.changed_at) == (later[3], later[1])
 
 
@@ -120,8 +120,8 @@ async def test_upgrading_a_database_with_results_fills_changed_at(tmp_path: Path
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
     try:
         await upgrade(database, "0001")
-        async with database.write() as repo:
-            await repo.session.execute(
+        async with database.write() as uow:
+            await uow.session.execute(
                 text(
                     "INSERT INTO releases (id, name, channel, state, created_by, created_at, "
                     "updated_at, config_version) VALUES (1, 'R', 'C1', 'open', 'U1', "
@@ -129,7 +129,7 @@ async def test_upgrading_a_database_with_results_fills_changed_at(tmp_path: Path
                 ),
                 {"at": NOW.isoformat()},
             )
-            await repo.session.execute(
+            await uow.session.execute(
                 text(
                     'INSERT INTO check_results (release_id, item_id, status, reason, "values", '
                     "duration_ms, finished_at) VALUES (1, 'health', 'pass', 'ok', '{}', 1, :at)"
@@ -137,20 +137,20 @@ async def test_upgrading_a_database_with_results_fills_changed_at(tmp_path: Path
                 {"at": NOW.isoformat()},
             )
         await upgrade(database)
-        async with database.read() as repo:
-            latest = (await repo.latest_results(1))["health"]
+        async with database.read() as uow:
+            latest = (await uow.checks.latest_results(1))["health"]
         assert latest.changed_at == latest.at == NOW
     finally:
         await database.close()
 
 
 async def test_audit_log_is_a_hash_chain_and_append_only(db: Database, tmp_path: Path) -> None:
-    async with db.write() as repo:
-        release = await repo.add_release("R", "C1", None, "U1", NOW, "v1")
-        first = await repo.audit("release.opened", NOW, release.id, "U1", name="R")
-        second = await repo.audit("signature.added", NOW, release.id, "U2", role="eng")
-    async with db.read() as repo:
-        events = await repo.audit_events(release.id)
+    async with db.write() as uow:
+        release = await uow.releases.add("R", "C1", None, "U1", NOW, "v1")
+        first = await uow.audit.append("release.opened", NOW, release.id, "U1", name="R")
+        second = await uow.audit.append("signature.added", NOW, release.id, "U2", role="eng")
+    async with db.read() as uow:
+        events = await uow.audit.events(release.id)
     assert [e.hash for e in events] == [first, second]
     assert events[0].prev_hash == GENESIS and events[1].prev_hash == first
     assert (
@@ -169,19 +169,19 @@ async def test_concurrent_read_then_write_transactions_never_lock(tmp_path: Path
     url = f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"
     one, two = Database(url), Database(url)
     await upgrade(one)
-    async with one.write() as repo:
-        release = await repo.add_release("R", "C1", None, "U1", NOW, "v1")
+    async with one.write() as uow:
+        release = await uow.releases.add("R", "C1", None, "U1", NOW, "v1")
 
     async def sign(database: Database, n: int) -> None:
-        async with database.write() as repo:
-            await repo.signatures(release.id)  # read, then write: the deadlock-prone shape
-            await repo.add_signature(release.id, "eng", f"U{n}", [], None, {}, NOW)
-            await repo.audit("signature.added", NOW, release.id, f"U{n}")
+        async with database.write() as uow:
+            await uow.signatures.live(release.id)  # read, then write: the deadlock-prone shape
+            await uow.signatures.add(release.id, "eng", f"U{n}", [], None, {}, NOW)
+            await uow.audit.append("signature.added", NOW, release.id, f"U{n}")
 
     await asyncio.gather(*(sign(one if n % 2 else two, n) for n in range(40)))
-    async with one.read() as repo:
-        assert len(await repo.signatures(release.id)) == 40
-        assert len(await repo.audit_events(release.id)) == 40
+    async with one.read() as uow:
+        assert len(await uow.signatures.live(release.id)) == 40
+        assert len(await uow.audit.events(release.id)) == 40
     await one.close()
     await two.close()
 

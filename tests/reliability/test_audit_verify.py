@@ -21,11 +21,11 @@ async def chain(path: Path, events: int = 5) -> None:
     db = Database(f"sqlite+aiosqlite:///{path}")
     try:
         await upgrade(db)
-        async with db.write() as repo:
-            release = await repo.add_release("R 1", "C1", None, "U1", T0, "v1")
+        async with db.write() as uow:
+            release = await uow.releases.add("R 1", "C1", None, "U1", T0, "v1")
             for n in range(events):
                 at = T0 + timedelta(seconds=n)
-                await repo.audit("signature.added", at, release.id, f"U{n}", role="eng", n=n)
+                await uow.audit.append("signature.added", at, release.id, f"U{n}", role="eng", n=n)
     finally:
         await db.close()
 
@@ -78,7 +78,7 @@ async def test_a_deleted_or_reforged_event_breaks_the_chain(tmp_path: Path) -> N
     with sqlite3.connect(tmp_path / "b.db") as db:
         row = db.execute("SELECT prev_hash, at, release_id, kind FROM audit_events WHERE id = 4")
         prev, at, release_id, kind = row.fetchone()
-    from bot.db.repo import audit_hash
+    from bot.domain.audit import audit_hash
 
     forged = audit_hash(
         prev,

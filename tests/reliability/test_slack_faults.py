@@ -12,6 +12,7 @@ import re
 from collections import Counter
 
 from bot.fake_slack import Call
+from tests.notices import as_sent
 from tests.reliability.helpers import (
     SIGNERS,
     live_signatures,
@@ -87,9 +88,11 @@ def test_a_burst_through_429s_and_500s_ends_with_the_right_card_and_each_post_on
 
     # Every queued message reached the thread exactly once, in the order it was queued.
     queued = [
-        str(text)
-        for (text,) in query(
-            bot, "SELECT text FROM outbox WHERE release_id = ? AND in_thread ORDER BY id", release
+        as_sent(kind, data, text)
+        for kind, data, text in query(
+            bot,
+            "SELECT kind, data, text FROM outbox WHERE release_id = ? AND in_thread ORDER BY id",
+            release,
         )
     ]
     assert slack.thread(name) == queued

@@ -152,7 +152,11 @@ def test_gate_follows_the_release_to_approved_and_to_suspended(
         assert gate.status_code == 409
         reasons = gate.json()["reasons"]
         assert reasons[0].startswith("suspended"), reasons
-        assert any("postgres_healthy" in r for r in reasons)
+        assert any("PostgreSQL deployed and healthy" in r for r in reasons)  # titles, not ids
+        (failing,) = [d for d in gate.json()["reasons_detail"] if d["kind"] == "blocking_items"]
+        assert {"id": "postgres_healthy", "title": "PostgreSQL deployed and healthy"} in (
+            failing["items"]
+        )
         assert gate.json()["state"] == "suspended"
     finally:
         target.state.broken.discard("db")
@@ -372,3 +376,72 @@ def test_the_documented_github_steps_work(bot: Bot, slack: Slack, name: str) -> 
     told = step("Tell Readiness it is deployed")
     assert told.returncode == 0, told.stdout + told.stderr
     slack.wait_thread(name, "marked deployed via the API (by github-actions run 42)")
+
+
+SLACK_SYNTAX = ("<@", "<!", "<#", "`")
+
+
+def test_reasons_are_plain_words_naming_people_and_items(
+    api: httpx.Client, bot: Bot, slack: Slack, name: str
+) -> None:
+    """A stale signature, a rejection and the blocking items: the card mentions people live;
+    the gate API and `readiness gate` say it in plain words, items by title, "and N more"."""
+    open_release(slack, name)
+    assert slack.sign("UENG", name, "engineering_lead").status_code == 200
+    slack.wait_card(name, "<@UENG>")
+    card = slack.card(name)
+    menu = next(
+        e
+        for b in card.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "overflow"
+    )
+    reject = next(o["value"] for o in menu["options"] if '"reject"' in o["value"])
+    view = slack.open_modal("USEC", name, "more", value=reject)
+    submitted = slack.driver.submit("USEC", view, {"reason": "Pen test `pending` <!here>"})
+    assert submitted.status_code == 200 and not submitted.text
+    assert "Moved" in slack.command("UREL", f"new {name} ref=def456")
+    shown = slack.wait_card(name, "signature is stale")
+    assert "<@UENG>'s signature is stale: the ref changed from `abc123` to `def456`" in shown
+    assert "&lt;@UENG&gt;" not in shown
+
+    gate = api.get(path(name, "/gate")).json()
+    reasons = gate["reasons"]
+    assert not [
+        r
+        for r in reasons
+        if any(mark in r.replace("`pending` <!here>", "") for mark in SLACK_SYNTAX)
+    ]
+    assert "rejected by @USEC: Pen test `pending` <!here>" in reasons  # their words, as typed
+    assert (
+        "the signature of @UENG as Engineering Lead is stale "
+        "(the ref changed from abc123 to def456)"
+    ) in reasons
+    (items,) = [r for r in reasons if "blocking item(s) not passing" in r]
+    detail = next(d for d in gate["reasons_detail"] if d["kind"] == "blocking_items")
+    titles = [i["title"] for i in detail["items"]]
+    assert len(titles) > 10
+    assert items == (
+        f"{len(titles)} blocking item(s) not passing: "
+        + ", ".join(titles[:10])
+        + f" and {len(titles) - 10} more"
+    )
+    stale = next(d for d in gate["reasons_detail"] if d["kind"] == "stale_signature")
+    assert stale["user"] == "UENG" and stale["staleness"] == {
+        "cause": "ref",
+        "old": "abc123",
+        "new": "def456",
+    }
+
+    printed = subprocess.run(
+        gate_command(name, "--url", bot.url, "--token", TOKEN),
+        env=gate_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert printed.returncode == 1, printed.stderr
+    assert "  - the signature of @UENG as Engineering Lead is stale" in printed.stdout
+    said = printed.stdout.replace("`pending` <!here>", "")
+    assert not [mark for mark in SLACK_SYNTAX if mark in said], printed.stdout

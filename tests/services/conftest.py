@@ -18,6 +18,7 @@ from bot.domain.model import ItemStatus
 from bot.services.deps import Deps
 from bot.services.signoff import SignoffService
 from bot.services.tasks import TaskRunner
+from tests.notices import as_sent
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # a Tuesday
@@ -88,14 +89,14 @@ async def deps(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Deps]:
 async def make_ready(deps: Deps, release_id: int) -> None:
     """Every automated item passes and every manual item is ticked: readiness 100%."""
     now = deps.clock.now()
-    async with deps.db.write() as repo:
+    async with deps.db.write() as uow:
         for item in deps.settings.app.items:
             if item.automated:
-                await repo.add_result(
+                await uow.checks.add_result(
                     release_id, None, item.id, ItemStatus.PASS.value, "ok", {}, 1.0, now
                 )
             else:
-                await repo.tick(release_id, item.id, "UOPS", now)
+                await uow.checks.tick(release_id, item.id, "UOPS", now)
 
 
 async def sign_all_but_final(deps: Deps, release_id: int) -> None:
@@ -106,9 +107,22 @@ async def sign_all_but_final(deps: Deps, release_id: int) -> None:
 
 
 async def thread(deps: Deps, release_id: int) -> list[str]:
-    """What was queued for the release's card thread, oldest first."""
-    async with deps.db.read() as repo:
-        rows = await repo.session.scalars(
-            select(OutboxRow.text).where(OutboxRow.release_id == release_id).order_by(OutboxRow.id)
+    """What was queued for the release's card thread, oldest first, as Slack gets it."""
+    async with deps.db.read() as uow:
+        rows = await uow.session.execute(
+            select(OutboxRow.kind, OutboxRow.data, OutboxRow.text)
+            .where(OutboxRow.release_id == release_id)
+            .order_by(OutboxRow.id)
         )
-        return list(rows.all())
+        return [as_sent(kind, data, text) for kind, data, text in rows.all()]
+
+
+async def enqueue_text(
+    deps: Deps, release_id: int, text: str, in_thread: bool = True, now: datetime = T0
+) -> None:
+    """A message as an older version queued it: its text, as it was to be sent."""
+    async with deps.db.write() as uow:
+        uow.session.add(
+            OutboxRow(release_id=release_id, text=text, in_thread=in_thread, created_at=now)
+        )
+        uow.outbox_changed()

@@ -8,13 +8,18 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db.tables import ReleaseRow
-from bot.domain.authorization import TEAM, WINDOW_END, WINDOW_START, DeploymentPlan
+from bot.domain.authorization import DeploymentPlan
 from bot.domain.errors import InvalidInput, InvalidState
+from bot.domain.forms import SignField
 from bot.domain.model import Release, ReleaseState
 from bot.services.deps import Deps
 from bot.services.releases import ReleaseService
-from bot.services.signoff import ATTESTATIONS, SignoffService, SignProblems
+from bot.services.signoff import SignoffService, SignProblems
+from bot.slack.blocks.text import mrkdwn
 from tests.services.conftest import CHANNEL, T0, FixedClock, make_ready, sign_all_but_final, thread
+
+ATTESTATIONS, TEAM = SignField.ATTESTATIONS, SignField.TEAM
+WINDOW_START, WINDOW_END = SignField.WINDOW_START, SignField.WINDOW_END
 
 HOUR = timedelta(hours=1)
 PLAN = DeploymentPlan(T0 + HOUR, T0 + 3 * HOUR, ("UOPS", "UCTO"), "helm rollback lumines 41")
@@ -35,15 +40,15 @@ async def final_sign(deps: Deps, release_id: int, plan: DeploymentPlan | None) -
 
 
 async def load(deps: Deps, release_id: int) -> Release:
-    async with deps.db.read() as repo:
-        release = await repo.release(release_id)
+    async with deps.db.read() as uow:
+        release = await uow.releases.get(release_id)
     assert release is not None
     return release
 
 
 async def audit_kinds(deps: Deps, release_id: int) -> list[str]:
-    async with deps.db.read() as repo:
-        return [event.kind for event in await repo.audit_events(release_id)]
+    async with deps.db.read() as uow:
+        return [event.kind for event in await uow.audit.events(release_id)]
 
 
 async def test_final_signature_records_window_team_and_plan(deps: Deps) -> None:
@@ -54,8 +59,8 @@ async def test_final_signature_records_window_team_and_plan(deps: Deps) -> None:
     assert (release.window_start, release.window_end) == (T0 + HOUR, T0 + 3 * HOUR)
     assert release.deploy_team == ("UOPS", "UCTO")
     assert release.rollback_plan == "helm rollback lumines 41"
-    async with deps.db.read() as repo:
-        events = {event.kind: event for event in await repo.audit_events(release_id)}
+    async with deps.db.read() as uow:
+        events = {event.kind: event for event in await uow.audit.events(release_id)}
     recorded = events["authorization.recorded"]
     assert recorded.actor == "UCTO"
     assert recorded.data["window_start"] == (T0 + HOUR).isoformat()
@@ -83,8 +88,8 @@ async def test_an_invalid_plan_records_nothing(deps: Deps, clock: FixedClock) ->
     assert release.window_start is None and release.deploy_team == ()
     assert release.rollback_plan is None
     assert await audit_kinds(deps, release_id) == before
-    async with deps.db.read() as repo:
-        assert [s.role_id for s in await repo.signatures(release_id)] == [
+    async with deps.db.read() as uow:
+        assert [s.role_id for s in await uow.signatures.live(release_id)] == [
             "engineering_lead",
             "devops_lead",
             "security_lead",
@@ -141,8 +146,8 @@ async def test_new_with_a_planned_window(deps: Deps) -> None:
     assert opened.release.window_start == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
     assert opened.release.window_end == datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     assert await load(deps, opened.release.id) == opened.release
-    async with deps.db.read() as repo:
-        (event,) = await repo.audit_events(opened.release.id)
+    async with deps.db.read() as uow:
+        (event,) = await uow.audit.events(opened.release.id)
     assert event.data["window"] == ["2026-12-01T10:00:00+00:00", "2026-12-01T12:00:00+00:00"]
 
 
@@ -151,7 +156,8 @@ async def test_new_with_a_planned_window(deps: Deps) -> None:
     ["2026-12-01T10:00/2026-12-01T12:00", "soon", "2026-11-30T10:00Z/2026-11-30T12:00Z"],
 )
 async def test_new_with_a_bad_window_records_nothing(deps: Deps, window: str) -> None:
-    with pytest.raises(InvalidInput, match=r"`window=START/END`"):
+    with pytest.raises(InvalidInput) as refused:
         await ReleaseService(deps).open("LUMINES 1.0.0", None, "UREL", CHANNEL, window=window)
-    async with deps.db.read() as repo:
-        assert await repo.session.scalar(select(func.count()).select_from(ReleaseRow)) == 0
+    assert "`window=START/END`" in mrkdwn(refused.value.phrase)  # as Slack shows it
+    async with deps.db.read() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(ReleaseRow)) == 0

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.documents.json_export import render_json
+from bot.documents.markdown import render_markdown
 from bot.domain.errors import NotFound
-from bot.export import render_json, render_markdown
 from bot.services.audit import verify_chain
 from bot.services.export import ExportService
 from tests.services.test_monitor import World, approved_release, target, world
@@ -35,7 +36,7 @@ async def test_the_document_carries_digests_alerts_and_the_audit_head(world: Wor
     document = await ExportService(world.deps).document(release_id)
     (digest,) = document.digests
     assert (digest.phase_id, digest.title) == ("first_hour", "Immediate (First Hour)")
-    runs = {i.item_id: (i.runs, i.passed) for i in digest.items}
+    runs = {i.id: (i.runs, i.passed) for i in digest.items}
     assert runs == {"db_up": (5, 4), "error_rate": (5, 5)}
     (alert,) = document.alerts
     assert (alert.item_id, alert.acknowledged_by) == ("db_up", "UOPS")

@@ -21,14 +21,15 @@ from bot.db.migrate import upgrade
 from bot.db.tables import ReleaseRow
 from bot.domain.errors import InvalidState, NotAuthorized
 from bot.domain.model import ReleaseState
-from bot.scheduler import Scheduler
+from bot.runtime.scheduler import Scheduler
 from bot.services.checking import CheckService
+from bot.services.container import Services
 from bot.services.deps import Deps
-from bot.services.records import load_release, settle
+from bot.services.records import load_release, load_view, settle
 from bot.services.signoff import evidence
 from bot.services.tasks import TaskRunner
 from bot.slack.blocks.card import post_deploy_lines
-from bot.slack.services import Services
+from tests.notices import as_sent
 from tests.scenario.harness import ThreadedTarget
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -96,7 +97,12 @@ class World:
                 "SELECT text, in_thread, kind, data FROM outbox WHERE release_id = ? ORDER BY id",
                 (release_id,),
             ).fetchall()
-        return [{**dict(r), "data": json.loads(r["data"]) if r["data"] else None} for r in rows]
+        found = []
+        for row in rows:
+            data = json.loads(row["data"]) if row["data"] else None
+            text = as_sent(row["kind"], data, row["text"])  # as Slack gets it
+            found.append({**dict(row), "data": data, "text": text})
+        return found
 
     def digests(self, release_id: int) -> list[dict[str, Any]]:
         return [m["data"] for m in self.messages(release_id) if m["kind"] == "digest"]
@@ -131,22 +137,22 @@ async def approved_release(world: World, name: str = "LUMINES 1.0.0") -> int:
     """A release every role signed, its blocking check passing: approved."""
     deps = world.deps
     app = deps.settings.app
-    async with deps.db.write() as repo:
-        release = await repo.add_release(name, "CREL", "abc123", "UREL", T0, app.version)
+    async with deps.db.write() as uow:
+        release = await uow.releases.add(name, "CREL", "abc123", "UREL", T0, app.version)
     await CheckService(deps).run(release.id, "test", None)
-    async with deps.db.write() as repo:
-        release = await load_release(repo, release.id)
-        view = await settle(repo, app, release, T0, None)
+    async with deps.db.write() as uow:
+        release = await load_release(uow, release.id)
+        view = await settle(uow, deps, await load_view(uow, app, release), T0, None)
         for role, user in (("engineering_lead", "UENG"), ("devops_lead", "UOPS"), ("cto", "UCTO")):
-            await repo.add_signature(release.id, role, user, [], None, evidence(app, view), T0)
-        view = await settle(repo, app, release, T0, "UCTO")
+            await uow.signatures.add(release.id, role, user, [], None, evidence(app, view), T0)
+        view = await settle(uow, deps, await load_view(uow, app, release), T0, "UCTO")
     assert view.release.state is ReleaseState.APPROVED
     return release.id
 
 
 async def state(world: World, release_id: int) -> ReleaseState:
-    async with world.deps.db.read() as repo:
-        return (await load_release(repo, release_id)).state
+    async with world.deps.db.read() as uow:
+        return (await load_release(uow, release_id)).state
 
 
 async def test_deploying_needs_a_responder_and_an_approval(world: World) -> None:
@@ -206,8 +212,8 @@ async def test_phases_run_on_their_cadence_alert_once_and_digest_once(world: Wor
     await monitor.answer(release_id, alert_id, "UOPS", rollback=False)
     with pytest.raises(InvalidState, match="already acknowledged"):
         await monitor.answer(release_id, alert_id, "UCTO", rollback=False)
-    async with world.deps.db.write() as repo:
-        await repo.session.execute(
+    async with world.deps.db.write() as uow:
+        await uow.session.execute(
             update(ReleaseRow).values(rollback_plan="helm rollback lumines 41 (runbook §7)")
         )
     await monitor.answer(release_id, alert_id, "UCTO", rollback=True)

@@ -10,10 +10,9 @@ import pytest
 from bot.fake_slack import FakeSlackThread
 from bot.services.deps import Deps
 from bot.services.outbox import OutboxService
-from bot.slack.app import make_client
+from bot.slack.client import make_client
 from bot.slack.outbound import Outbound
-from bot.slack.services import Services
-from tests.services.conftest import CHANNEL, T0
+from tests.services.conftest import CHANNEL, T0, enqueue_text
 
 
 @pytest.fixture
@@ -26,9 +25,7 @@ def fake() -> Iterator[FakeSlackThread]:
 def outbound(deps: Deps, fake: FakeSlackThread) -> Outbound:
     """A sender as a freshly started process has it (no pauses remembered)."""
     client = make_client(fake.bot_token, fake.api_url)
-    return Outbound(
-        client, Services.build(deps).releases, OutboxService(deps), deps.outbox_ready, 0.0, 0.0
-    )
+    return Outbound(client, OutboxService(deps), deps.db.outbox_ready, 0.0, 0.0)
 
 
 def sql(deps: Deps, statement: str) -> None:
@@ -38,10 +35,10 @@ def sql(deps: Deps, statement: str) -> None:
 
 
 async def release(deps: Deps, name: str, *texts: str) -> int:
-    async with deps.db.write() as repo:
-        opened = await repo.add_release(name, CHANNEL, None, "UREL", T0, "v1")
-        for text in texts:
-            await repo.enqueue(opened.id, text, T0)
+    async with deps.db.write() as uow:
+        opened = await uow.releases.add(name, CHANNEL, None, "UREL", T0, "v1")
+    for text in texts:
+        await enqueue_text(deps, opened.id, text)
     return opened.id
 
 
@@ -62,8 +59,7 @@ async def test_a_post_that_landed_before_a_crash_is_not_sent_again(
     assert thread_texts(fake) == ["first", "second"]
     # It died before "third" reached Slack: counted as attempted, then sent once.
     await outbound(deps, fake).deliver()
-    async with deps.db.write() as repo:
-        await repo.enqueue(1, "third", T0)
+    await enqueue_text(deps, 1, "third")
     sql(deps, "UPDATE outbox SET attempts = 1 WHERE text = 'third'")
     await outbound(deps, fake).deliver()
     await outbound(deps, fake).deliver()
@@ -91,9 +87,8 @@ async def test_a_channel_keeps_its_order_when_a_post_must_be_retried(
 ) -> None:
     release_id = await release(deps, "R 3")
     await outbound(deps, fake).deliver()  # the card
-    async with deps.db.write() as repo:
-        for text in ("Immediate digest", "Extended digest"):
-            await repo.enqueue(release_id, text, T0, in_thread=False)
+    for text in ("Immediate digest", "Extended digest"):
+        await enqueue_text(deps, release_id, text, in_thread=False)
     fake.fail("chat.postMessage", status=500)
     await outbound(deps, fake).deliver()  # the first post fails: the second must wait
     await outbound(deps, fake).deliver()

@@ -29,8 +29,8 @@ async def open_release(deps: Deps, name: str, window: str | None = None) -> int:
 
 
 async def marks(deps: Deps, release_id: int) -> list[str]:
-    async with deps.db.read() as repo:
-        rows = await repo.session.scalars(
+    async with deps.db.read() as uow:
+        rows = await uow.session.scalars(
             select(MarkRow.key).where(MarkRow.release_id == release_id).order_by(MarkRow.id)
         )
         return list(rows.all())
@@ -140,8 +140,8 @@ async def test_window_lead_skips_a_release_signed_meanwhile(deps: Deps, clock: F
     await SignoffService(deps).sign(
         release, "cto", "UCTO", deps.settings.app.roles["cto"].attestations, None, plan=plan(deps)
     )
-    async with deps.db.read() as repo:
-        assert (await repo.release(release)).state is ReleaseState.APPROVED  # type: ignore[union-attr]
+    async with deps.db.read() as uow:
+        assert (await uow.releases.get(release)).state is ReleaseState.APPROVED  # type: ignore[union-attr]
     assert await ReminderService(deps).window_soon() == 0
 
 

@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.db import Database
 from bot.services.tasks import TaskRunner
-from bot.web import build_web
+from bot.web.server import build_web
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bot.api_models import MAX_VALUES, DeployedIn, ResultIn, validation_problems
-from bot.gate import Answer, GateProblem, Unreachable, gate_url, wait
+from bot.cli.gate import Answer, GateProblem, Unreachable, gate_url, wait
+from bot.web.schemas import MAX_VALUES, DeployedIn, ResultIn, validation_problems
 
 ITEMS = {"unit_ci_passing", "health_app"}
 

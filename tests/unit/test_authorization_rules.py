@@ -8,14 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.config import AppConfig, parse_app_config
+from bot.config import parse_app_config
 from bot.domain.authorization import (
     MAX_ROLLBACK_PLAN,
     MAX_TEAM,
-    ROLLBACK_PLAN,
-    TEAM,
-    WINDOW_END,
-    WINDOW_START,
     DeploymentPlan,
     PlanProblems,
     check_plan,
@@ -23,11 +19,16 @@ from bot.domain.authorization import (
     parse_window,
     window_problems,
 )
+from bot.domain.checklist import AppConfig
 from bot.domain.errors import InvalidInput
+from bot.domain.forms import SignField
 from bot.domain.model import Release, ReleaseState, Signature
 from bot.domain.reminders import pending_roles
+from bot.domain.text import Code
 from checks import default_registry
 
+WINDOW_START, WINDOW_END = SignField.WINDOW_START, SignField.WINDOW_END
+TEAM, ROLLBACK_PLAN = SignField.TEAM, SignField.ROLLBACK_PLAN
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 APP: AppConfig = parse_app_config(
@@ -128,7 +129,7 @@ def test_planned_window_reads_iso_times_with_a_zone(raw: str) -> None:
     [
         ("2026-12-01T10:00Z", "a start and an end"),
         ("2026-12-01T10:00Z/", "a start and an end"),
-        ("tomorrow/later", "`tomorrow` is not an ISO 8601"),
+        ("tomorrow/later", "tomorrow is not an ISO 8601"),
         ("2026-12-01T10:00/2026-12-01T12:00", "has no time zone"),
         ("2026-12-01T12:00Z/2026-12-01T10:00Z", "end after it starts"),
         ("2026-11-01T10:00Z/2026-11-01T12:00Z", "in the past"),
@@ -137,8 +138,9 @@ def test_planned_window_reads_iso_times_with_a_zone(raw: str) -> None:
 def test_a_bad_planned_window_explains_the_format(raw: str, why: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         parse_window(raw, NOW)
-    assert why in str(refused.value)
+    assert why in str(refused.value)  # plain words; Slack shows the code parts as code
     assert "window=2026-12-01T10:00Z/2026-12-01T12:00Z" in str(refused.value)
+    assert Code(f"window={raw}") in refused.value.phrase.parts
 
 
 def test_the_form_is_prefilled_from_the_release() -> None:

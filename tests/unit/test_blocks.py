@@ -7,8 +7,9 @@ import textwrap
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from bot.config import AppConfig, parse_app_config
+from bot.config import parse_app_config
 from bot.domain.authorization import MAX_ROLLBACK_PLAN, DeploymentPlan
+from bot.domain.checklist import AppConfig
 from bot.domain.model import (
     ItemStatus,
     LatestResult,

@@ -12,6 +12,9 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 
 from bot.config import load_app_config
+from bot.documents.json_export import render_json
+from bot.documents.markdown import export_filename, render_markdown
+from bot.documents.markup import code, md
 from bot.domain.document import AuditHead, SignoffDocument, digest_record
 from bot.domain.model import (
     ItemStatus,
@@ -23,8 +26,8 @@ from bot.domain.model import (
     Tick,
 )
 from bot.domain.monitoring import Breach
+from bot.domain.notices import Digest, decode
 from bot.domain.view import build_view
-from bot.export import code, export_filename, md, render_json, render_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = load_app_config(ROOT / "app.yaml", env={})
@@ -167,6 +170,12 @@ DIGEST = {
 }  # fmt: skip
 
 
+def decode_digest(data: dict[str, object]) -> Digest:
+    notice = decode("digest", data)
+    assert isinstance(notice, Digest)
+    return notice
+
+
 def document(
     state: ReleaseState = ReleaseState.MONITORING,
     signed: list[Signature] | None = None,
@@ -185,7 +194,7 @@ def document(
         audit=AuditHead(HEAD, 42),
         phases=tuple(APP.post_deploy.phases),
         post_items=tuple(APP.post_deploy.items),
-        digests=(digest_record(DIGEST, T0 + timedelta(hours=2)),),
+        digests=(digest_record(decode_digest(DIGEST), T0 + timedelta(hours=2)),),
         alerts=(
             Breach(
                 "response_time_p95",
@@ -282,9 +291,8 @@ def test_stale_signatures_rejections_digests_alerts_and_the_audit_head() -> None
     assert "> Not <@U00000ENG>'s call" not in markdown  # the reason is escaped
     assert "rejected by @Ada Lovelace (U00000ENG)" not in markdown
     assert "> Not \\<@U00000ENG>'s call \\*\\*yet\\*\\*" in markdown
-    assert "rejected by @U00000SEC: Not @Ada Lovelace (U00000ENG)'s call \\*\\*yet\\*\\*" in (
-        markdown
-    )
+    # The reason's words are the rejecter's, literal: a typed mention is not a mention.
+    assert "rejected by @U00000SEC: Not \\<@U00000ENG>'s call \\*\\*yet\\*\\*" in markdown
     monitoring = markdown.split("## 11. Post-Deployment Monitoring", 1)[1]
     assert "### 11.1 Immediate (First Hour)" in monitoring
     assert "- [x] Error rate \\< 0.1% — passed 6/6 runs, highest 0.0004" in monitoring

@@ -6,7 +6,8 @@ import json
 import textwrap
 from datetime import UTC, datetime
 
-from bot.config import AppConfig, parse_app_config
+from bot.config import parse_app_config
+from bot.domain.checklist import AppConfig
 from bot.domain.model import ItemStatus, LatestResult, Release, ReleaseState, Signature
 from bot.domain.view import ReleaseView, build_view
 from bot.fake_slack.blockkit import view_problems

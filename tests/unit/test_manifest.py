@@ -96,7 +96,7 @@ def events_handled(root: Path = ROOT / "bot" / "slack") -> set[str]:
     return {
         event
         for path in root.rglob("*.py")
-        for event in re.findall(r"@app\.event\(\s*[\"'](\w+)[\"']", path.read_text())
+        for event in re.findall(r"@(?:app\.event|on_event)\(\s*[\"'](\w+)[\"']", path.read_text())
     }
 
 

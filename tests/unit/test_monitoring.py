@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.config import Item, Phase
+from bot.domain.checklist import Item, Phase
 from bot.domain.model import ItemStatus
 from bot.domain.monitoring import (
     Breach,
@@ -16,8 +16,10 @@ from bot.domain.monitoring import (
     is_late,
     timeline,
 )
+from bot.domain.notices import Digest, decode
 from bot.fake_slack.blockkit import message_problems
-from bot.slack.blocks.monitoring import alert_blocks, digest_blocks, render
+from bot.slack.blocks.monitoring import alert_blocks, digest_blocks
+from bot.slack.blocks.notices import render
 from bot.slack.ids import ALERT_ACK, ALERT_ROLLBACK, Ref
 from checks import default_registry
 
@@ -138,10 +140,12 @@ def test_alert_and_digest_messages_are_valid_block_kit() -> None:
             }
         ],
     }
-    blocks = digest_blocks(data)
+    notice = decode("digest", data)  # as queued (and as an older version queued it)
+    assert isinstance(notice, Digest)
+    blocks = digest_blocks(notice)
     assert message_problems(blocks) == []
     assert blocks[0]["text"]["text"] == "Immediate (First Hour) digest (late)"
     text = str(blocks)
     assert "LUMINES &lt;1.0.0&gt;" in text and "*still failing*" in text
     assert "roll back decided by <@UCTO>" in text and "monitoring complete" in text
-    assert render("digest", data, "fallback") == blocks and render(None, None, "t") is None
+    assert render(notice)[1] == blocks and decode(None, None) is None

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.config import AppConfig, parse_app_config
+from bot.config import parse_app_config
+from bot.domain.checklist import AppConfig
 from bot.domain.errors import InvalidInput, InvalidState, NotAuthorized, NotFound
 from bot.domain.model import (
     ItemStatus,
@@ -19,6 +20,7 @@ from bot.domain.model import (
     Tick,
 )
 from bot.domain.readiness import assess
+from bot.domain.reasons import Staleness
 from bot.domain.signoff import (
     authorize,
     check_can_cancel,
@@ -29,7 +31,7 @@ from bot.domain.signoff import (
     check_can_withdraw_rejection,
     derive_state,
     split_stale,
-    stale_reason,
+    staleness,
 )
 from checks import default_registry
 
@@ -54,6 +56,10 @@ sections:
 @pytest.fixture
 def app() -> AppConfig:
     return parse_app_config(textwrap.dedent(CONFIG), {}, default_registry())
+
+
+def said(why: Staleness | None) -> str | None:
+    return None if why is None else str(why.phrase())
 
 
 def release(state: ReleaseState = ReleaseState.OPEN, creator: str = "UCREATOR") -> Release:
@@ -251,9 +257,11 @@ def test_state_follows_the_facts(app: AppConfig) -> None:
 def test_authorization_lists_what_is_missing(app: AppConfig) -> None:
     auth = authorize(app, release(), OTHERS_SIGNED[:1], [], assess(app, {}, {}))
     assert not auth.approved
-    assert "waiting for DevOps Lead" in auth.reasons
-    assert any("blocking item(s) not passing: health, cluster" in r for r in auth.reasons)
-    assert "no final approval by CTO" in auth.reasons
+    said = [str(r.phrase()) for r in auth.reasons]
+    assert "waiting for DevOps Lead" in said
+    assert any("blocking item(s) not passing: Health, Cluster" in r for r in said)  # titles
+    assert "no final approval by CTO" in said
+    assert [r.kind for r in auth.reasons] == ["waiting_for", "blocking_items", "no_final_approval"]
     final = [*OTHERS_SIGNED, sig("cto", "UCTO", 9)]
     done = authorize(app, release(ReleaseState.APPROVED), final, [], assess(app, ALL_PASS, TICKED))
     assert done.approved and not done.reasons
@@ -265,10 +273,12 @@ def test_a_signature_goes_stale_when_the_ref_or_the_checklist_changes(app: AppCo
     fresh = Signature(1, "eng", "UENG", T0, evidence=signed_on)
     on_abc = Release(1, "R", "C1", ReleaseState.APPROVED, "UREL", T0, ref="abc")
     on_def = Release(1, "R", "C1", ReleaseState.APPROVED, "UREL", T0, ref="def")
-    assert stale_reason(app, on_abc, fresh) is None
-    assert stale_reason(app, on_def, fresh) == "the ref changed from `abc` to `def`"
+    assert staleness(app, on_abc, fresh) is None
+    moved = staleness(app, on_def, fresh)
+    assert moved == Staleness("ref", "abc", "def")
+    assert moved is not None and str(moved.phrase()) == "the ref changed from abc to def"
     older = Signature(2, "cto", "UCTO", T0, evidence={**signed_on, "config_version": "0ld"})
-    assert stale_reason(app, on_abc, older) == "the checklist changed since it was given"
+    assert said(staleness(app, on_abc, older)) == "the checklist changed since it was given"
     kept, stale = split_stale(app, on_abc, [fresh, older])
     assert kept == [fresh] and [s.signature for s in stale] == [older]
 
@@ -280,7 +290,7 @@ def test_a_deployed_release_keeps_its_signatures_whatever_changes_later(app: App
         deployed = Release(1, "R", "C1", state, "UREL", T0, ref="def")
         kept, stale = split_stale(app, deployed, [older, retired])
         assert kept == [older]  # a changed checklist and ref don't matter any more
-        assert [(s.signature, s.reason) for s in stale] == [
+        assert [(s.signature, said(s.staleness)) for s in stale] == [
             (retired, "its role is no longer in the checklist")  # still on record
         ]
 
@@ -291,7 +301,7 @@ def test_stale_on_chooses_what_a_role_signs_on(app: AppConfig) -> None:
     on_def = Release(1, "R", "C1", ReleaseState.APPROVED, "UREL", T0, ref="def")
     eng = Signature(1, "eng", "UENG", T0, evidence={"ref": "abc", "config_version": app.version})
     cto = Signature(2, "cto", "UCTO", T0, evidence={"ref": "abc", "config_version": "0ld"})
-    assert stale_reason(app, on_def, eng) is None  # a new ref doesn't matter to this role
-    assert stale_reason(app, on_def, cto) is None  # nothing does
+    assert staleness(app, on_def, eng) is None  # a new ref doesn't matter to this role
+    assert staleness(app, on_def, cto) is None  # nothing does
     eng_old = Signature(3, "eng", "UENG", T0, evidence={"ref": "abc", "config_version": "0ld"})
-    assert stale_reason(app, on_def, eng_old) == "the checklist changed since it was given"
+    assert said(staleness(app, on_def, eng_old)) == "the checklist changed since it was given"

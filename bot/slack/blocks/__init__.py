@@ -1,1 +1,2 @@
-"""Block Kit as pure functions of domain values."""
+"""Block Kit and mrkdwn as pure functions of domain values: the card, modals, Home, replies,
+the notices as messages, and phrases with live mentions (text.py)."""

@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 from bot.domain.model import Release, ReleaseState
+from bot.domain.reasons import BlockingItems, Reason, RejectedBy
+from bot.domain.text import truncate
 from bot.domain.view import ReleaseView
 from bot.slack import ids
 from bot.slack.blocks.common import (
@@ -20,14 +22,14 @@ from bot.slack.blocks.common import (
     option,
     plain,
     section,
-    when,
 )
-from bot.text import escape, quote, truncate
+from bot.slack.blocks.text import escape, mrkdwn, quote, when
 
 APPROVED_TEXT = "Approved for production deployment"
 MAX_FAILING_SHOWN = 6
 MAX_PLAN_SHOWN = 2400  # characters of the quoted rollback plan on the card
-MAX_REASONS_SHOWN = 600
+MAX_REASONS_SHOWN = 600  # characters of the "not approved because" line
+ITEMS_IN_REASON = 3  # blocking items the line names (the card lists them above)
 SHIPPED = frozenset({ReleaseState.DEPLOYED, ReleaseState.MONITORING, ReleaseState.DONE})
 
 
@@ -95,7 +97,7 @@ def _roles(view: ReleaseView) -> list[Block]:
         stale = [s for s in view.stale if s.signature.role_id == progress.role_id]
         state += "".join(
             f"\n      :warning: <@{s.signature.user_id}>'s signature is stale: "
-            f"{escape(s.reason)}; sign again"
+            f"{mrkdwn(s.staleness.phrase())}; sign again"
             for s in stale
         )
         lines.append(f"*{escape(progress.role.title)}*{final}: {state}")
@@ -110,11 +112,23 @@ def _roles(view: ReleaseView) -> list[Block]:
     return blocks
 
 
+def _reason(reason: Reason) -> str:
+    if isinstance(reason, BlockingItems):
+        return mrkdwn(reason.phrase(ITEMS_IN_REASON))
+    return mrkdwn(reason.phrase())
+
+
 def _reasons(view: ReleaseView) -> str:
-    """Why it is not approved, in one bounded line (rejections are quoted under Sign-off)."""
-    reasons = [r for r in view.authorization.reasons if not r.startswith("rejected by ")]
-    line = truncate("; ".join(reasons), MAX_REASONS_SHOWN)
-    text = escape(line)
+    """Why it is not approved, in one bounded line of whole reasons (rejections are quoted
+    under Sign-off)."""
+    reasons = [_reason(r) for r in view.authorization.reasons if not isinstance(r, RejectedBy)]
+    shown: list[str] = []
+    for index, reason in enumerate(reasons):
+        if shown and len("; ".join([*shown, reason])) > MAX_REASONS_SHOWN:
+            shown.append(f"…and {len(reasons) - index} more")
+            break
+        shown.append(reason)
+    text = "; ".join(shown)
     if view.rejections:
         who = ", ".join(f"<@{r.user_id}>" for r in view.rejections)
         text = f"{text}; rejected by {who}" if text else f"rejected by {who}"
@@ -172,7 +186,7 @@ def _authorization(view: ReleaseView) -> list[Block]:
         text = f"*Deployment authorization:* {label}"
         answer = f"*Approved for Production Deployment:* No: {_reasons(view)}"
     conditions = "\n".join(
-        f"{':white_check_mark:' if c.met else ':white_circle:'} {escape(c.text)}"
+        f"{':white_check_mark:' if c.met else ':white_circle:'} {mrkdwn(c.phrase())}"
         for c in auth.conditions
     )
     return [section(f"{text}\n{answer}\n*Conditions:*\n{conditions}"), *_record(view)]

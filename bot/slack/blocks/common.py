@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from bot.domain.model import ItemStatus, ReleaseState
-from bot.text import truncate
+from bot.domain.text import Phrase, truncate
+from bot.slack.blocks.text import mrkdwn as render
 
 Block = dict[str, Any]
 
@@ -33,11 +33,13 @@ def plain(text: str, limit: int = 150) -> dict[str, Any]:
     return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
 
 
-def mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": truncate(text, 3000)}
+def mrkdwn(text: str | Phrase) -> dict[str, Any]:
+    """A mrkdwn text object: TEXT as written (already mrkdwn), or a phrase rendered."""
+    written = render(text) if isinstance(text, Phrase) else text
+    return {"type": "mrkdwn", "text": truncate(written, 3000)}
 
 
-def section(text: str, **extra: Any) -> Block:
+def section(text: str | Phrase, **extra: Any) -> Block:
     return {"type": "section", "text": mrkdwn(text), **extra}
 
 
@@ -70,12 +72,6 @@ def option(text: str, value: str, description: str | None = None) -> dict[str, A
     if description:
         opt["description"] = plain(description, 75)
     return opt
-
-
-def when(at: datetime) -> str:
-    """A date Slack shows in each reader's own time zone."""
-    fallback = at.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 def bar(percent: int, width: int = 10) -> str:

@@ -16,9 +16,8 @@ from bot.slack.blocks.common import (
     divider,
     header,
     section,
-    when,
 )
-from bot.text import escape
+from bot.slack.blocks.text import escape, when
 
 MAX_WAITING = 20  # one block each, with its Sign button
 MAX_LATER = 20

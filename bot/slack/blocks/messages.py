@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.domain.view import ReleaseView
 from bot.slack.blocks.card import card
 from bot.slack.blocks.common import STATE_LABEL, Block, context, section
-from bot.text import escape
+from bot.slack.blocks.text import escape
 
 HELP = """*Readiness* keeps this channel's production-readiness sign-off.
 `/readiness new NAME [ref=SHA] [window=START/END]` open a release, e.g. `new LUMINES 1.0.0`

@@ -21,9 +21,8 @@ from bot.slack.blocks.common import (
     option,
     plain,
     section,
-    when,
 )
-from bot.text import escape
+from bot.slack.blocks.text import escape, when
 
 CHECKBOXES_PER_BLOCK = 10  # Block Kit's limit for one checkboxes element
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from bot.domain.model import ItemStatus
+from bot.domain.notices import Digest
+from bot.domain.text import truncate
 from bot.slack import ids
 from bot.slack.blocks.common import (
     STATUS_ICON,
@@ -16,9 +17,8 @@ from bot.slack.blocks.common import (
     header,
     plain,
     section,
-    when,
 )
-from bot.text import escape, truncate
+from bot.slack.blocks.text import escape, when
 
 
 def alert_blocks(text: str, release_id: int, alert_id: int) -> list[Block]:
@@ -42,74 +42,63 @@ def alert_blocks(text: str, release_id: int, alert_id: int) -> list[Block]:
     ]
 
 
-def _at(raw: str | None) -> str:
-    return when(datetime.fromisoformat(raw)) if raw else ""
+def _at(at: datetime | None) -> str:
+    return when(at) if at else ""
 
 
-def digest_blocks(data: dict[str, Any]) -> list[Block]:
+def digest_blocks(digest: Digest) -> list[Block]:
     """Every item's state over the phase, the breaches and their answers, what comes next."""
-    late = " (late)" if data.get("late") else ""
+    late = " (late)" if digest.late else ""
     blocks: list[Block] = [
-        header(f"{data['title']} digest{late}"),
+        header(f"{digest.title} digest{late}"),
         context(
-            f"*{escape(data['name'])}* · {_at(data['start'])} – {_at(data['end'])}"
-            + (" · posted after the bot was back up" if data.get("late") else "")
+            f"*{escape(digest.name)}* · {_at(digest.start)} – {_at(digest.end)}"
+            + (" · posted after the bot was back up" if digest.late else "")
         ),
     ]
     lines = []
-    for item in data["items"]:
-        if item.get("manual"):
+    for item in digest.items:
+        if item.manual:
             lines.append(
-                f"{STATUS_ICON[ItemStatus.PENDING]} *{escape(item['title'])}*: "
+                f"{STATUS_ICON[ItemStatus.PENDING]} *{escape(item.title)}*: "
                 "a person's judgement, not checked by Readiness"
             )
             continue
-        runs, passed = item["runs"], item["passed"]
+        runs, passed = item.runs, item.passed
         if not runs:
             icon = STATUS_ICON[ItemStatus.PENDING]
         elif passed == runs:
             icon = STATUS_ICON[ItemStatus.PASS]
         else:
             icon = STATUS_ICON[ItemStatus.FAIL]
-        figure = f" · {escape(item['worst'])}" if item.get("worst") else ""
-        line = f"{icon} *{escape(item['title'])}*: {passed}/{runs} runs passed{figure}"
-        if runs and passed < runs and item.get("last_reason"):
-            line += f"\n      last: {escape(truncate(item['last_reason'], 200))}"
+        figure = f" · {escape(item.worst)}" if item.worst else ""
+        line = f"{icon} *{escape(item.title)}*: {passed}/{runs} runs passed{figure}"
+        if runs and passed < runs and item.last_reason:
+            line += f"\n      last: {escape(truncate(item.last_reason, 200))}"
         lines.append(line)
     blocks += [section(text) for text in chunk_lines(lines)]
     breaches = []
-    for breach in data["breaches"]:
+    for breach in digest.breaches:
         answer = []
-        if breach.get("acknowledged_by"):
-            answer.append(f"acknowledged by <@{breach['acknowledged_by']}>")
-        if breach.get("rolled_back_by"):
-            answer.append(f"roll back decided by <@{breach['rolled_back_by']}>")
+        if breach.acknowledged_by:
+            answer.append(f"acknowledged by <@{breach.acknowledged_by}>")
+        if breach.rolled_back_by:
+            answer.append(f"roll back decided by <@{breach.rolled_back_by}>")
         recovered = (
-            f"recovered {_at(breach['recovered_at'])}"
-            if breach.get("recovered_at")
-            else "*still failing*"
+            f"recovered {_at(breach.recovered_at)}" if breach.recovered_at else "*still failing*"
         )
         breaches.append(
-            f"• *{escape(breach['item'])}* from {_at(breach['opened_at'])}, {recovered}"
+            f"• *{escape(breach.item)}* from {_at(breach.opened_at)}, {recovered}"
             + (f"; {', '.join(answer)}" if answer else "; not acknowledged")
         )
     if breaches:
         blocks += [section(text) for text in chunk_lines(["*Breaches*", *breaches])]
     else:
         blocks.append(context("No breaches in this phase."))
-    following = data.get("next")
+    following = digest.next
     blocks.append(
         context(
             f"Next: {escape(following)}." if following else "Post-deployment monitoring complete."
         )
     )
     return blocks[:50]
-
-
-def render(kind: str | None, data: dict[str, Any] | None, text: str) -> list[Block] | None:
-    """The blocks of a queued message the services described by kind and facts."""
-    if kind == "alert" and data:
-        return alert_blocks(text, int(data["release"]), int(data["alert"]))
-    if kind == "digest" and data:
-        return digest_blocks(data)
-    return None

@@ -1,136 +1,119 @@
-"""Buttons on the card: ack at once; refusals come back as ephemeral messages."""
+"""Buttons on the card and in its thread: ack at once, then the work; refusals come back as
+ephemeral messages."""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import InvalidInput
+from bot.services.container import Services
 from bot.slack import ids
 from bot.slack.blocks.modals import checklist_modal, reject_modal, sign_modal
+from bot.slack.blocks.text import escape
 from bot.slack.replies import Replier
-from bot.slack.services import Services
-from bot.text import escape
 
-log = logging.getLogger(__name__)
+Click = Callable[["Clicked"], Coroutine[Any, Any, None]]
 
 
-def _action(body: dict[str, Any]) -> dict[str, Any]:
-    actions = body.get("actions") or [{}]
-    return actions[0] if isinstance(actions[0], dict) else {}
+class Clicked:
+    """One click: who, on what (the element's decoded value), and how to answer them."""
 
+    def __init__(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        self.body, self.client = body, client
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+            "channel_id"
+        )
+        user = (body.get("user") or {}).get("id", "")
+        self.reply = Replier(client, user, channel, body.get("response_url"))
 
-def _ref(action: dict[str, Any]) -> ids.Ref:
-    raw = action.get("value") or (action.get("selected_option") or {}).get("value")
-    return ids.Ref.decode(raw)
+    @property
+    def user(self) -> str:
+        return self.reply.user
 
+    @property
+    def ref(self) -> ids.Ref:
+        actions = self.body.get("actions") or [{}]
+        action = actions[0] if isinstance(actions[0], dict) else {}
+        raw = action.get("value") or (action.get("selected_option") or {}).get("value")
+        return ids.Ref.decode(raw)
 
-def _replier(body: dict[str, Any], client: AsyncWebClient) -> Replier:
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id"
-    )
-    user = (body.get("user") or {}).get("id", "")
-    return Replier(client, user, channel, body.get("response_url"))
+    async def open(self, view: dict[str, Any]) -> None:
+        await self.client.views_open(trigger_id=self.body["trigger_id"], view=view)
 
 
 def register(app: AsyncApp, services: Services) -> None:
     tasks = services.deps.tasks
-    owners = {role_id: role.title for role_id, role in services.deps.settings.app.roles.items()}
 
-    @app.action(ids.SIGN)
-    async def sign_clicked(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        reply = _replier(body, client)
+    def on_click(action_id: Any) -> Callable[[Click], Click]:
+        """The listener for ACTION_ID: ack, then run the work after the ack; what it
+        raises is told to the person privately."""
 
-        async def work() -> None:
-            ref = _ref(_action(body))
-            if ref.role is None:
-                raise InvalidInput("That button is out of date.")
-            intent = await services.signoff.prepare(ref.r, ref.role, reply.user)
-            await client.views_open(trigger_id=body["trigger_id"], view=sign_modal(intent))
+        def register_work(work: Click) -> Click:
+            @app.action(action_id)
+            async def listener(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+                await ack()
+                clicked = Clicked(body, client)
+                tasks.spawn(work(clicked), on_error=clicked.reply.error)
 
-        tasks.spawn(work(), on_error=reply.error)
+            return work
 
-    @app.action(ids.RUN_CHECKS)
-    async def run_checks_clicked(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        reply = _replier(body, client)
+        return register_work
 
-        async def work() -> None:
-            ref = _ref(_action(body))
-            total = await services.checks.start(ref.r, "button", reply.user)
-            if total is None:
-                await reply.say("Checks are already running; the card shows their progress.")
+    @on_click(ids.SIGN)
+    async def sign(clicked: Clicked) -> None:
+        ref = clicked.ref
+        if ref.role is None:
+            raise InvalidInput("That button is out of date.")
+        intent = await services.signoff.prepare(ref.r, ref.role, clicked.user)
+        await clicked.open(sign_modal(intent))
 
-        tasks.spawn(work(), on_error=reply.error)
+    @on_click(ids.RUN_CHECKS)
+    async def run_checks(clicked: Clicked) -> None:
+        if await services.checks.start(clicked.ref.r, "button", clicked.user) is None:
+            await clicked.reply.say("Checks are already running; the card shows their progress.")
 
-    @app.action(ids.CHECKLIST)
-    async def checklist_clicked(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        reply = _replier(body, client)
+    @on_click(ids.CHECKLIST)
+    async def checklist(clicked: Clicked) -> None:
+        owners = {r: role.title for r, role in services.deps.settings.app.roles.items()}
+        await clicked.open(checklist_modal(await services.releases.view(clicked.ref.r), owners))
 
-        async def work() -> None:
-            view = await services.releases.view(_ref(_action(body)).r)
-            await client.views_open(
-                trigger_id=body["trigger_id"], view=checklist_modal(view, owners)
+    @on_click(ids.MORE)
+    async def more(clicked: Clicked) -> None:
+        ref, user = clicked.ref, clicked.user
+        if ref.op == ids.OP_WITHDRAW:
+            await services.signoff.withdraw(ref.r, user)
+            await clicked.reply.say("Your signature is withdrawn.")
+        elif ref.op == ids.OP_REJECT:
+            await clicked.open(reject_modal(await services.signoff.check_reject(ref.r, user)))
+        elif ref.op == ids.OP_UNREJECT:
+            view = await services.signoff.withdraw_rejection(ref.r, user)
+            await clicked.reply.say(
+                f"Your rejection of *{escape(view.release.name)}* is withdrawn."
             )
+        else:
+            raise InvalidInput("That menu item is out of date.")
 
-        tasks.spawn(work(), on_error=reply.error)
+    @on_click(ids.DEPLOYED)
+    async def deployed(clicked: Clicked) -> None:
+        await services.deploy.mark_deployed(clicked.ref.r, clicked.user)
 
-    @app.action(ids.MORE)
-    async def more_chosen(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        reply = _replier(body, client)
+    async def answer_alert(clicked: Clicked, rollback: bool) -> None:
+        ref = clicked.ref
+        if ref.alert is None:
+            raise InvalidInput("That button is out of date.")
+        await services.monitor.answer(ref.r, ref.alert, clicked.user, rollback)
 
-        async def work() -> None:
-            ref = _ref(_action(body))
-            if ref.op == ids.OP_WITHDRAW:
-                await services.signoff.withdraw(ref.r, reply.user)
-                await reply.say("Your signature is withdrawn.")
-            elif ref.op == ids.OP_REJECT:
-                view = await services.signoff.check_reject(ref.r, reply.user)
-                await client.views_open(trigger_id=body["trigger_id"], view=reject_modal(view))
-            elif ref.op == ids.OP_UNREJECT:
-                view = await services.signoff.withdraw_rejection(ref.r, reply.user)
-                await reply.say(f"Your rejection of *{escape(view.release.name)}* is withdrawn.")
-            else:
-                raise InvalidInput("That menu item is out of date.")
+    @on_click(ids.ALERT_ACK)
+    async def acknowledge(clicked: Clicked) -> None:
+        await answer_alert(clicked, rollback=False)
 
-        tasks.spawn(work(), on_error=reply.error)
-
-    @app.action(ids.DEPLOYED)
-    async def deployed_clicked(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        reply = _replier(body, client)
-
-        async def work() -> None:
-            await services.deploy.mark_deployed(_ref(_action(body)).r, reply.user)
-
-        tasks.spawn(work(), on_error=reply.error)
-
-    async def answer_alert(body: dict[str, Any], client: AsyncWebClient, rollback: bool) -> None:
-        reply = _replier(body, client)
-
-        async def work() -> None:
-            ref = _ref(_action(body))
-            if ref.alert is None:
-                raise InvalidInput("That button is out of date.")
-            await services.monitor.answer(ref.r, ref.alert, reply.user, rollback)
-
-        tasks.spawn(work(), on_error=reply.error)
-
-    @app.action(ids.ALERT_ACK)
-    async def alert_acknowledged(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        await answer_alert(body, client, rollback=False)
-
-    @app.action(ids.ALERT_ROLLBACK)
-    async def rollback_decided(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        await answer_alert(body, client, rollback=True)
+    @on_click(ids.ALERT_ROLLBACK)
+    async def roll_back(clicked: Clicked) -> None:
+        await answer_alert(clicked, rollback=True)
 
     @app.action({"action_id": ids.VALUE})
     async def input_changed(ack: Any) -> None:

@@ -1,9 +1,10 @@
-"""/readiness: ack at once, then do the sub-command in the background."""
+"""/readiness: ack at once, then do the sub-command (a verb of VERBS) in the background."""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,17 +12,16 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.text import Code, joined
+from bot.services.container import Services
 from bot.slack import ids
-from bot.slack.blocks.common import when
 from bot.slack.blocks.messages import help_blocks, list_blocks, status_blocks
+from bot.slack.blocks.text import escape, when
 from bot.slack.exporting import export_to_thread
 from bot.slack.replies import Replier
-from bot.slack.services import Services
-from bot.text import escape
 
 log = logging.getLogger(__name__)
 _OPTION = re.compile(r"^([a-z]+)=(\S+)$")
-LATER: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -52,37 +52,34 @@ def parse(body: dict[str, Any]) -> Command:
     )
 
 
-async def run_command(services: Services, command: Command, reply: Replier) -> None:
-    log.info("/readiness %s from %s in %s", command.verb[:20], command.user, command.channel)
-    releases = services.releases
-    if command.verb == "new":
-        if not command.name:
-            await reply.say(
-                "Name the release: `/readiness new LUMINES 1.0.0 [ref=SHA] [window=START/END]`."
-            )
-            return
-        opened = await releases.open(
-            command.name,
-            command.options.get("ref"),
-            command.user,
-            command.channel,
-            window=command.options.get("window"),
+Verb = Callable[[Services, Command, Replier], Awaitable[None]]
+
+
+async def new(services: Services, command: Command, reply: Replier) -> None:
+    if not command.name:
+        await reply.say(
+            "Name the release: `/readiness new LUMINES 1.0.0 [ref=SHA] [window=START/END]`."
         )
-        release = opened.release
-        if opened.moved_from is not None:
-            await services.checks.start(release.id, "ref", command.user)
-            await reply.say(
-                f"Moved *{escape(release.name)}* to ref `{escape(release.ref or '')}` "
-                f"(was `{escape(opened.moved_from)}`); its checks run again."
-            )
-            return
-        if not opened.created:
-            await reply.say(
-                f"*{escape(release.name)}* is already {release.state.value}; "
-                f"its card is in <#{release.channel}>."
-            )
-            return
-        total = await services.checks.start(release.id, "opened", command.user)
+        return
+    opened = await services.releases.open(
+        command.name,
+        command.options.get("ref"),
+        command.user,
+        command.channel,
+        window=command.options.get("window"),
+    )
+    release = opened.release
+    name = escape(release.name)
+    if opened.moved_from is not None:
+        await reply.say(
+            f"Moved *{name}* to ref `{escape(release.ref or '')}` "
+            f"(was `{escape(opened.moved_from)}`); its checks run again."
+        )
+    elif not opened.created:
+        await reply.say(
+            f"*{name}* is already {release.state.value}; its card is in <#{release.channel}>."
+        )
+    else:
         planned = ""
         if release.window_start and release.window_end:
             planned = (
@@ -90,47 +87,21 @@ async def run_command(services: Services, command: Command, reply: Replier) -> N
                 f"{when(release.window_end)}."
             )
         await reply.say(
-            f"Opened *{escape(release.name)}* in <#{release.channel}>; "
-            f"running {total or 0} automated checks.{planned}"
+            f"Opened *{name}* in <#{release.channel}>; "
+            f"running {opened.checks or 0} automated checks.{planned}"
         )
-    elif command.verb == "status":
-        view = await releases.resolve_view(command.name, command.channel)
-        await reply.say(
-            f"{view.release.name}: {view.readiness.percent}% ready", status_blocks(view)
-        )
-    elif command.verb == "list":
-        await reply.say("Open releases", list_blocks(await releases.active()))
-    elif command.verb == "check":
-        await run_check(services, command, reply)
-    elif command.verb == "cancel":
-        if not command.name:
-            await reply.say("Name the release to cancel: `/readiness cancel NAME`.")
-            return
-        release = await releases.resolve(command.name, command.channel)
-        await releases.cancel(release.id, command.user)
-        await reply.say(f"Cancelled *{escape(release.name)}*.")
-    elif command.verb == "deployed":
-        release = await releases.resolve(command.name, command.channel)
-        await services.deploy.mark_deployed(release.id, command.user)
-        await reply.say(
-            f"Marked *{escape(release.name)}* deployed; post-deployment monitoring has started."
-        )
-    elif command.verb == "export":
-        release = await export_to_thread(
-            services, reply.client, command.user, command.name, command.channel
-        )
-        await reply.say(
-            f"Uploaded the sign-off document of *{escape(release.name)}* to its card's thread "
-            f"in <#{release.channel}>."
-        )
-    elif command.verb in LATER:
-        await reply.say(f"`/readiness {command.verb}` is not available in this version yet.")
-    else:
-        note = None if command.verb == "help" else f"I don't know `{escape(command.verb)}`."
-        await reply.say("Readiness help", help_blocks(note))
 
 
-async def run_check(services: Services, command: Command, reply: Replier) -> None:
+async def status(services: Services, command: Command, reply: Replier) -> None:
+    view = await services.releases.resolve_view(command.name, command.channel)
+    await reply.say(f"{view.release.name}: {view.readiness.percent}% ready", status_blocks(view))
+
+
+async def listing(services: Services, command: Command, reply: Replier) -> None:
+    await reply.say("Open releases", list_blocks(await services.releases.active()))
+
+
+async def check(services: Services, command: Command, reply: Replier) -> None:
     words = list(command.words)
     section = None
     section_ids = {s.id for s in services.deps.settings.app.sections}
@@ -146,21 +117,70 @@ async def run_check(services: Services, command: Command, reply: Replier) -> Non
                 pass
             else:
                 raise InvalidInput(
-                    f"There is no section `{escape(words[-1])}`; the sections are "
-                    + ", ".join(f"`{s}`" for s in sorted(section_ids))
-                    + "."
+                    "There is no section ",
+                    Code(words[-1]),
+                    "; the sections are ",
+                    joined(Code(s) for s in sorted(section_ids)),
+                    ".",
                 ) from None
         raise
     total = await services.checks.start(release.id, "command", command.user, section)
+    name = escape(release.name)
     if total is None:
-        await reply.say(f"Checks of *{escape(release.name)}* are already running.")
+        await reply.say(f"Checks of *{name}* are already running.")
     elif total:
-        await reply.say(
-            f"Running {total} checks of *{escape(release.name)}*; "
-            "the card fills in as results arrive."
-        )
+        await reply.say(f"Running {total} checks of *{name}*; the card fills in as results arrive.")
     else:
-        await reply.say(f"*{escape(release.name)}* has no automated checks to run.")
+        await reply.say(f"*{name}* has no automated checks to run.")
+
+
+async def cancel(services: Services, command: Command, reply: Replier) -> None:
+    if not command.name:
+        await reply.say("Name the release to cancel: `/readiness cancel NAME`.")
+        return
+    release = await services.releases.resolve(command.name, command.channel)
+    await services.releases.cancel(release.id, command.user)
+    await reply.say(f"Cancelled *{escape(release.name)}*.")
+
+
+async def deployed(services: Services, command: Command, reply: Replier) -> None:
+    release = await services.releases.resolve(command.name, command.channel)
+    await services.deploy.mark_deployed(release.id, command.user)
+    await reply.say(
+        f"Marked *{escape(release.name)}* deployed; post-deployment monitoring has started."
+    )
+
+
+async def export(services: Services, command: Command, reply: Replier) -> None:
+    release = await export_to_thread(
+        services, reply.client, command.user, command.name, command.channel
+    )
+    await reply.say(
+        f"Uploaded the sign-off document of *{escape(release.name)}* to its card's thread "
+        f"in <#{release.channel}>."
+    )
+
+
+async def help_text(services: Services, command: Command, reply: Replier) -> None:
+    note = None if command.verb == "help" else f"I don't know `{escape(command.verb)}`."
+    await reply.say("Readiness help", help_blocks(note))
+
+
+VERBS: dict[str, Verb] = {
+    "new": new,
+    "status": status,
+    "list": listing,
+    "check": check,
+    "cancel": cancel,
+    "deployed": deployed,
+    "export": export,
+    "help": help_text,
+}
+
+
+async def run_command(services: Services, command: Command, reply: Replier) -> None:
+    log.info("/readiness %s from %s in %s", command.verb[:20], command.user, command.channel)
+    await VERBS.get(command.verb, help_text)(services, command, reply)
 
 
 def register(app: AsyncApp, services: Services) -> None:

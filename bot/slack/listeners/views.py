@@ -3,19 +3,18 @@ keeps the modal open with the reason shown on the field."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.domain import authorization as plan_fields
 from bot.domain.authorization import DeploymentPlan
-from bot.domain.errors import DomainError, InvalidInput
-from bot.services import signoff as sign_fields
+from bot.domain.errors import InvalidInput
+from bot.services.container import Services
 from bot.services.signoff import SignProblems, TickRefused
 from bot.slack import ids
 from bot.slack.replies import describe
-from bot.slack.services import Services
 
 
 def _values(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -37,17 +36,6 @@ def _selected(field: dict[str, Any]) -> list[str]:
 
 def _input_blocks(view: dict[str, Any]) -> list[dict[str, Any]]:
     return [b for b in view.get("blocks") or [] if b.get("type") == "input"]
-
-
-# The Sign form's fields (as the services name them) -> their input blocks.
-SIGN_BLOCKS = {
-    sign_fields.ATTESTATIONS: ids.ATTESTATIONS,
-    sign_fields.COMMENT: ids.COMMENT,
-    plan_fields.WINDOW_START: ids.WINDOW_START,
-    plan_fields.WINDOW_END: ids.WINDOW_END,
-    plan_fields.TEAM: ids.DEPLOY_TEAM,
-    plan_fields.ROLLBACK_PLAN: ids.ROLLBACK_PLAN,
-}
 
 
 def _moment(field: dict[str, Any]) -> datetime | None:
@@ -75,11 +63,12 @@ def _plan(fields: dict[str, dict[str, Any]]) -> DeploymentPlan | None:
 
 
 def _field_errors(view: dict[str, Any], problems: dict[str, str]) -> dict[str, str]:
-    """Each problem on its own input block; one the form lacks goes on its last input."""
+    """Each problem on its own input block (the Sign form's blocks are named by its fields);
+    one the form lacks goes on its last input."""
     blocks = [str(b.get("block_id")) for b in _input_blocks(view)]
     errors: dict[str, str] = {}
     for field, why in problems.items():
-        block = SIGN_BLOCKS.get(field, field)
+        block = str(field)
         if block not in blocks:
             if not blocks:
                 continue
@@ -96,55 +85,75 @@ async def _refuse(
     if target is None:
         await ack()
         return
-    await ack(response_action="errors", errors={target: describe(exc)[:1900]})
+    await ack(response_action="errors", errors={target: describe(exc, plain=True)[:1900]})
+
+
+class FieldErrors(Exception):
+    """The submission is refused with these errors on the modal's own fields."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+Submit = Callable[[str, dict[str, Any]], Coroutine[Any, Any, None]]
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    @app.view(ids.SIGN_VIEW)
-    async def sign_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user = body["user"]["id"]
+    def on_submit(
+        callback_id: str, field: str | None = None, invalid_field: str | None = None
+    ) -> Callable[[Submit], Submit]:
+        """The listener for a modal: the work (given the user and the view) is done before
+        the ack, so what the modal closes on is committed; a refusal keeps it open, said
+        on FIELD (INVALID_FIELD for what was typed wrong; by default the last input)."""
+
+        def register_work(work: Submit) -> Submit:
+            @app.view(callback_id)
+            async def listener(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+                try:
+                    await work(body["user"]["id"], view)
+                except FieldErrors as exc:
+                    await ack(response_action="errors", errors=exc.errors)
+                except InvalidInput as exc:
+                    await _refuse(ack, view, exc, invalid_field or field)
+                except Exception as exc:
+                    await _refuse(ack, view, exc, field)
+                else:
+                    await ack()
+
+            return work
+
+        return register_work
+
+    @on_submit(ids.SIGN_VIEW, field=ids.ATTESTATIONS, invalid_field=ids.COMMENT)
+    async def sign(user: str, view: dict[str, Any]) -> None:
+        ref = ids.Ref.decode(view.get("private_metadata"))
+        role = services.deps.settings.app.roles.get(ref.role or "")
+        if role is None:
+            raise InvalidInput("This form is out of date; click Sign again.")
+        fields = _values(view)
+        ticked = {
+            role.attestations[int(i)]
+            for i in _selected(fields.get(ids.ATTESTATIONS, {}))
+            if i.isdigit() and int(i) < len(role.attestations)
+        }
+        comment = fields.get(ids.COMMENT, {}).get("value")
         try:
-            ref = ids.Ref.decode(view.get("private_metadata"))
-            role = services.deps.settings.app.roles.get(ref.role or "")
-            if role is None:
-                raise InvalidInput("This form is out of date; click Sign again.")
-            fields = _values(view)
-            ticked = {
-                role.attestations[int(i)]
-                for i in _selected(fields.get(ids.ATTESTATIONS, {}))
-                if i.isdigit() and int(i) < len(role.attestations)
-            }
-            comment = fields.get(ids.COMMENT, {}).get("value")
-            plan = _plan(fields)
-            await services.signoff.sign(ref.r, ref.role or "", user, ticked, comment, plan)
+            await services.signoff.sign(ref.r, ref.role or "", user, ticked, comment, _plan(fields))
         except SignProblems as exc:
             errors = _field_errors(view, exc.problems)
             if not errors:
-                await _refuse(ack, view, exc)
-                return
-            await ack(response_action="errors", errors=errors)
-            return
-        except InvalidInput as exc:
-            await _refuse(ack, view, exc, ids.COMMENT)
-            return
-        except Exception as exc:
-            await _refuse(ack, view, exc, ids.ATTESTATIONS)
-            return
-        await ack()
+                raise InvalidInput(exc.phrase) from None
+            raise FieldErrors(errors) from None
 
-    @app.view(ids.REJECT_VIEW)
-    async def reject_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        try:
-            ref = ids.Ref.decode(view.get("private_metadata"))
-            reason = _values(view).get(ids.REASON, {}).get("value") or ""
-            await services.signoff.reject(ref.r, body["user"]["id"], reason)
-        except Exception as exc:
-            await _refuse(ack, view, exc, ids.REASON)
-            return
-        await ack()
+    @on_submit(ids.REJECT_VIEW, field=ids.REASON)
+    async def reject(user: str, view: dict[str, Any]) -> None:
+        ref = ids.Ref.decode(view.get("private_metadata"))
+        reason = _values(view).get(ids.REASON, {}).get("value") or ""
+        await services.signoff.reject(ref.r, user, reason)
 
-    @app.view(ids.CHECKLIST_VIEW)
-    async def checklist_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+    @on_submit(ids.CHECKLIST_VIEW)
+    async def checklist(user: str, view: dict[str, Any]) -> None:
         manual = [
             b
             for b in _input_blocks(view)
@@ -157,9 +166,9 @@ def register(app: AsyncApp, services: Services) -> None:
         ]
         fields = _values(view)
         ticked = {v for b in manual for v in _selected(fields.get(b["block_id"], {}))}
+        ref = ids.Ref.decode(view.get("private_metadata"))
         try:
-            ref = ids.Ref.decode(view.get("private_metadata"))
-            await services.signoff.set_ticks(ref.r, body["user"]["id"], shown, ticked)
+            await services.signoff.set_ticks(ref.r, user, shown, ticked)
         except TickRefused as exc:
             errors: dict[str, str] = {}
             for block in manual:
@@ -167,12 +176,4 @@ def register(app: AsyncApp, services: Services) -> None:
                 mine = [why for item, why in exc.problems.items() if item in options]
                 if mine:
                     errors[block["block_id"]] = " ".join(mine)[:1900]
-            await ack(response_action="errors", errors=errors)
-            return
-        except DomainError as exc:
-            await _refuse(ack, view, exc)
-            return
-        except Exception as exc:
-            await _refuse(ack, view, exc)
-            return
-        await ack()
+            raise FieldErrors(errors) from None

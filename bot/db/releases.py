@@ -1,0 +1,214 @@
+"""Releases: opening, finding, their state, section 10's record, and the card's versions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from bot.db import rows
+from bot.db.repository import Repository
+from bot.db.tables import ReleaseRow
+from bot.domain.authorization import DeploymentPlan
+from bot.domain.model import PRE_DEPLOY, Release, ReleaseState
+
+MONITORED = (ReleaseState.DEPLOYED.value, ReleaseState.MONITORING.value)
+
+
+@dataclass(frozen=True)
+class PendingCard:
+    release_id: int
+    channel: str
+    card_ts: str | None
+    version: int
+    attempted: bool = False  # the first post was tried: it may be in the channel already
+
+
+class ReleaseRepository(Repository):
+    async def add(
+        self,
+        name: str,
+        channel: str,
+        ref: str | None,
+        created_by: str,
+        now: datetime,
+        config_version: str,
+    ) -> Release:
+        row = ReleaseRow(
+            name=name,
+            channel=channel,
+            ref=ref,
+            state=ReleaseState.OPEN.value,
+            created_by=created_by,
+            created_at=now,
+            updated_at=now,
+            config_version=config_version,
+        )
+        await self._insert(row)
+        self.uow.outbox_changed()  # a new card to post
+        return rows.release(row)
+
+    async def get(self, release_id: int) -> Release | None:
+        row = await self.session.get(ReleaseRow, release_id)
+        return None if row is None else rows.release(row)
+
+    async def by_name(self, name: str) -> Release | None:
+        """The live release of that name (case-insensitive), else the newest cancelled one."""
+        found = (
+            await self.session.scalars(
+                select(ReleaseRow)
+                .where(func.lower(ReleaseRow.name) == name.lower())
+                .order_by(
+                    (ReleaseRow.state == ReleaseState.CANCELLED.value).asc(), ReleaseRow.id.desc()
+                )
+                .limit(1)
+            )
+        ).all()
+        return rows.release(found[0]) if found else None
+
+    async def find(
+        self,
+        states: Sequence[ReleaseState] | None = None,
+        channel: str | None = None,
+        limit: int = 50,
+    ) -> list[Release]:
+        query = select(ReleaseRow).order_by(ReleaseRow.id.desc()).limit(limit)
+        if states is not None:
+            query = query.where(ReleaseRow.state.in_([s.value for s in states]))
+        if channel is not None:
+            query = query.where(ReleaseRow.channel == channel)
+        return [rows.release(row) for row in (await self.session.scalars(query)).all()]
+
+    async def newest_active(self, channel: str | None) -> Release | None:
+        found = await self.find(sorted(PRE_DEPLOY), channel=channel, limit=1)
+        return found[0] if found else None
+
+    async def monitored(self) -> list[int]:
+        """Releases deployed and not done: their phases are running."""
+        found = await self.session.scalars(
+            select(ReleaseRow.id).where(ReleaseRow.state.in_(MONITORED)).order_by(ReleaseRow.id)
+        )
+        return list(found.all())
+
+    async def count_by_state(self) -> dict[str, int]:
+        found = await self.session.execute(
+            select(ReleaseRow.state, func.count()).group_by(ReleaseRow.state)
+        )
+        return {state: int(n) for state, n in found.all()}
+
+    async def set_ref(self, release_id: int, ref: str, now: datetime) -> None:
+        await self._update(ReleaseRow, release_id, ref=ref, updated_at=now)
+
+    async def set_state(
+        self, release_id: int, state: ReleaseState, now: datetime, closed_by: str | None = None
+    ) -> None:
+        values: dict[str, Any] = {"state": state.value, "updated_at": now}
+        if state is ReleaseState.APPROVED:
+            values["approved_at"] = func.coalesce(ReleaseRow.approved_at, now)
+        if closed_by is not None:
+            values["closed_by"] = closed_by
+        await self._update(ReleaseRow, release_id, **values)
+
+    async def set_deployed(self, release_id: int, user: str, now: datetime) -> None:
+        await self._update(
+            ReleaseRow,
+            release_id,
+            state=ReleaseState.DEPLOYED.value,
+            deployed_at=now,
+            deployed_by=user,
+            updated_at=now,
+        )
+
+    # --- section 10 -------------------------------------------------------------------------
+
+    async def record_plan(self, release_id: int, plan: DeploymentPlan, now: datetime) -> None:
+        """Store the final approver's record; call it in the transaction that signs."""
+        await self._update(
+            ReleaseRow,
+            release_id,
+            window_start=plan.window_start,
+            window_end=plan.window_end,
+            deploy_team=list(plan.team),
+            rollback_plan=plan.rollback_plan,
+            updated_at=now,
+        )
+
+    async def plan_window(
+        self, release_id: int, start: datetime, end: datetime, now: datetime
+    ) -> None:
+        """A window planned when the release is opened (the final approver may change it)."""
+        await self._update(
+            ReleaseRow, release_id, window_start=start, window_end=end, updated_at=now
+        )
+
+    async def previous_rollback_plan(self, channel: str, before_release_id: int) -> str | None:
+        """The rollback plan last recorded on an earlier release of this channel."""
+        return (
+            await self.session.scalars(
+                select(ReleaseRow.rollback_plan)
+                .where(
+                    ReleaseRow.channel == channel,
+                    ReleaseRow.id < before_release_id,
+                    ReleaseRow.rollback_plan.is_not(None),
+                    ReleaseRow.rollback_plan != "",
+                )
+                .order_by(ReleaseRow.id.desc())
+                .limit(1)
+            )
+        ).first()
+
+    # --- the card ---------------------------------------------------------------------------
+
+    async def touch_card(self, release_id: int) -> int:
+        """The card must be re-rendered: bump its version (updates coalesce on it); returns
+        the new version. The sender is woken when the transaction commits."""
+        version = await self.session.scalar(
+            update(ReleaseRow)
+            .where(ReleaseRow.id == release_id)
+            .values(card_version=ReleaseRow.card_version + 1)
+            .returning(ReleaseRow.card_version)
+        )
+        self.uow.outbox_changed()
+        return int(version or 0)
+
+    async def pending_cards(self) -> list[PendingCard]:
+        found = (
+            await self.session.execute(
+                select(
+                    ReleaseRow.id,
+                    ReleaseRow.channel,
+                    ReleaseRow.card_ts,
+                    ReleaseRow.card_version,
+                    ReleaseRow.card_attempted,
+                )
+                .where(ReleaseRow.card_version > ReleaseRow.card_sent_version)
+                .order_by(ReleaseRow.id)
+            )
+        ).all()
+        return [
+            PendingCard(r.id, r.channel, r.card_ts, r.card_version, r.card_attempted) for r in found
+        ]
+
+    async def pending_card_count(self) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(ReleaseRow)
+                .where(ReleaseRow.card_version > ReleaseRow.card_sent_version)
+            )
+            or 0
+        )
+
+    async def card_attempt(self, release_id: int) -> None:
+        await self._update(ReleaseRow, release_id, card_attempted=True)
+
+    async def card_sent(self, release_id: int, version: int, card_ts: str | None = None) -> None:
+        values: dict[str, Any] = {
+            "card_sent_version": func.max(ReleaseRow.card_sent_version, version)
+        }
+        if card_ts is not None:
+            values["card_ts"] = card_ts
+        await self._update(ReleaseRow, release_id, **values)

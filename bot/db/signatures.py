@@ -1,0 +1,70 @@
+"""Signatures and rejections: live until withdrawn, never deleted."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.db import rows
+from bot.db.repository import Repository
+from bot.db.tables import RejectionRow, SignatureRow
+from bot.domain.model import Rejection, Signature
+
+
+class SignatureRepository(Repository):
+    async def live(self, release_id: int) -> list[Signature]:
+        found = await self.session.scalars(
+            select(SignatureRow)
+            .where(SignatureRow.release_id == release_id, SignatureRow.withdrawn_at.is_(None))
+            .order_by(SignatureRow.id)
+        )
+        return [rows.signature(row) for row in found.all()]
+
+    async def add(
+        self,
+        release_id: int,
+        role_id: str,
+        user_id: str,
+        attestations: Sequence[str],
+        comment: str | None,
+        evidence: dict[str, Any],
+        now: datetime,
+    ) -> Signature:
+        """Raises Conflict (when the transaction ends) if USER already holds a live slot."""
+        digest = hashlib.sha256(
+            json.dumps(evidence, sort_keys=True, separators=(",", ":")).encode()
+        ).hexdigest()
+        row = SignatureRow(
+            release_id=release_id,
+            role_id=role_id,
+            user_id=user_id,
+            attestations=list(attestations),
+            comment=comment,
+            signed_at=now,
+            evidence=evidence,
+            evidence_hash=digest,
+        )
+        return rows.signature(await self._insert(row))
+
+    async def withdraw(self, signature_id: int, now: datetime) -> None:
+        await self._update(SignatureRow, signature_id, withdrawn_at=now)
+
+    async def rejections(self, release_id: int) -> list[Rejection]:
+        found = await self.session.scalars(
+            select(RejectionRow)
+            .where(RejectionRow.release_id == release_id, RejectionRow.withdrawn_at.is_(None))
+            .order_by(RejectionRow.id)
+        )
+        return [Rejection(r.id, r.user_id, r.reason, r.created_at) for r in found.all()]
+
+    async def reject(self, release_id: int, user_id: str, reason: str, now: datetime) -> Rejection:
+        row = RejectionRow(release_id=release_id, user_id=user_id, reason=reason, created_at=now)
+        return Rejection((await self._insert(row)).id, user_id, reason, now)
+
+    async def withdraw_rejection(self, rejection_id: int, now: datetime) -> None:
+        await self._update(RejectionRow, rejection_id, withdrawn_at=now)

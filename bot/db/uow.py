@@ -1,0 +1,65 @@
+"""One transaction's repositories, one per aggregate, and what happens once it commits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.audit import AuditRepository
+from bot.db.checks import CheckRepository
+from bot.db.marks import MarkRepository
+from bot.db.monitoring import MonitoringRepository
+from bot.db.outbox import OutboxRepository
+from bot.db.releases import ReleaseRepository
+from bot.db.signatures import SignatureRepository
+from bot.domain.model import Release
+from bot.domain.view import Facts
+
+
+class UnitOfWork:
+    """What a use-case reads and writes in one transaction (`Database.read()`/`write()`).
+
+    `on_commit` work runs once the transaction is on disk, never after a rollback: a
+    transaction that queued a notice or touched a card wakes the sender that way.
+    """
+
+    def __init__(self, session: AsyncSession, wake: Callable[[], None]) -> None:
+        self.session = session
+        self._wake = wake
+        self._after: list[Callable[[], None]] = []
+        self.releases = ReleaseRepository(self)
+        self.signatures = SignatureRepository(self)
+        self.checks = CheckRepository(self)
+        self.outbox = OutboxRepository(self)
+        self.audit = AuditRepository(self)
+        self.monitoring = MonitoringRepository(self)
+        self.marks = MarkRepository(self)
+
+    def on_commit(self, work: Callable[[], None]) -> None:
+        self._after.append(work)
+
+    def outbox_changed(self) -> None:
+        """Something for Slack was queued (a notice, a card version): wake the sender."""
+        if self._wake not in self._after:
+            self._after.append(self._wake)
+
+    def committed(self) -> None:
+        for work in self._after:
+            work()
+        self._after.clear()
+
+    async def facts(self, release: Release) -> Facts:
+        """Everything the release's view is built from."""
+        release_id = release.id
+        deployed = release.deployed_at is not None
+        return Facts(
+            release=release,
+            signatures=tuple(await self.signatures.live(release_id)),
+            rejections=tuple(await self.signatures.rejections(release_id)),
+            results=await self.checks.latest_results(release_id),
+            ticks=await self.checks.ticks(release_id),
+            run=await self.checks.latest_run(release_id),
+            digests=await self.marks.digests(release_id) if deployed else frozenset(),
+            breaching=await self.monitoring.breaching(release_id) if deployed else (),
+        )

@@ -1,0 +1,169 @@
+"""Notices after approval: deployed, alerts and their answers, recovery, phase digests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from bot.domain.text import (
+    Aside,
+    Person,
+    Phrase,
+    Strong,
+    joined,
+    phrase,
+)
+
+
+@dataclass(frozen=True)
+class PhasePlan:
+    title: str
+    every: str  # "10m"
+
+
+@dataclass(frozen=True)
+class Deployed:
+    name: str
+    by: str  # a Slack user, or the pipeline named through the API
+    via_api: bool = False
+    phases: tuple[PhasePlan, ...] = ()
+    kind: Literal["deployed"] = "deployed"
+
+    def phrase(self) -> Phrase:
+        if self.via_api:
+            said = phrase(Strong(self.name), f" marked deployed via the API (by {self.by}).")
+        else:
+            said = phrase(Person(self.by), " marked ", Strong(self.name), " deployed.")
+        if not self.phases:
+            return said
+        plan = joined(f"{p.title} (every {p.every})" for p in self.phases)
+        return phrase(said, " Post-deployment monitoring starts: ", plan, ".")
+
+
+@dataclass(frozen=True)
+class AlertOpened:
+    """A post-deploy item breaching; answered with Acknowledge or Roll back."""
+
+    release: int
+    alert: int
+    responders: tuple[str, ...]  # who is called
+    item: str  # the item's title
+    name: str
+    phase: str  # the phase's title
+    failing: bool  # False: it could not be checked (an error)
+    reason: str
+    kind: Literal["alert"] = "alert"
+
+    def phrase(self) -> Phrase:
+        called = joined((Person(u) for u in self.responders), " ")
+        verb = "is failing" if self.failing else "could not be checked"
+        return phrase(
+            called,
+            " ",
+            Strong(self.item),
+            f" {verb} on ",
+            Strong(self.name),
+            f" ({self.phase}): {self.reason}",
+        )
+
+
+@dataclass(frozen=True)
+class Recovered:
+    item: str
+    name: str
+    reason: str
+    kind: Literal["recovered"] = "recovered"
+
+    def phrase(self) -> Phrase:
+        return phrase(Strong(self.item), " recovered on ", Strong(self.name), f": {self.reason}")
+
+
+@dataclass(frozen=True)
+class AlertAnswered:
+    user: str
+    item: str
+    name: str
+    rollback: bool  # False: acknowledged
+    plan: str | None = None  # the rollback plan, when rolling back
+    kind: Literal["alert_answered"] = "alert_answered"
+
+    def phrase(self) -> Phrase:
+        if not self.rollback:
+            return phrase(Person(self.user), " acknowledged the alert on ", Strong(self.item), ".")
+        plan = self.plan if self.plan else Aside("no rollback plan was recorded")
+        return phrase(
+            Person(self.user),
+            " decided to ",
+            Strong("roll back"),
+            " ",
+            Strong(self.name),
+            " (alert on ",
+            Strong(self.item),
+            "). Rollback plan: ",
+            plan,
+        )
+
+
+@dataclass(frozen=True)
+class MonitoringComplete:
+    name: str
+    kind: Literal["monitoring_complete"] = "monitoring_complete"
+
+    def phrase(self) -> Phrase:
+        return phrase("Post-deployment monitoring of ", Strong(self.name), " is complete.")
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    id: str
+    title: str
+    manual: bool
+    runs: int
+    passed: int
+    worst: str | None = None
+    last_status: str | None = None
+    last_reason: str | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return self.runs > 0 and self.passed == self.runs
+
+
+@dataclass(frozen=True)
+class DigestBreachLine:
+    item: str  # the item's title
+    opened_at: datetime
+    reason: str
+    recovered_at: datetime | None = None
+    acknowledged_by: str | None = None
+    rolled_back_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A phase's digest, posted to the channel when the phase ends."""
+
+    release: int
+    name: str
+    phase: str  # the phase's id
+    title: str  # the phase's title
+    start: datetime
+    end: datetime
+    late: bool
+    next: str | None  # the next phase's title
+    items: tuple[DigestLine, ...]
+    breaches: tuple[DigestBreachLine, ...]
+    kind: Literal["digest"] = "digest"
+
+    @property
+    def healthy_items(self) -> int:
+        return sum(1 for i in self.items if i.healthy)
+
+    def phrase(self) -> Phrase:
+        late = " (late)" if self.late else ""
+        return phrase(
+            f"{self.title} digest{late} — {self.name}: "
+            f"{self.healthy_items}/{len(self.items)} post-deploy items passed every run, "
+            f"{len(self.breaches)} breach(es)"
+        )

@@ -1,0 +1,80 @@
+"""Reminders: who still has to sign, daily and as a planned window nears."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from bot.domain.text import (
+    Group,
+    Moment,
+    Part,
+    Person,
+    Phrase,
+    Strong,
+    joined,
+    phrase,
+)
+
+
+@dataclass(frozen=True)
+class PendingSigner:
+    """A role still to sign, and who may sign it now."""
+
+    role: str  # its title
+    missing: int  # signatures still needed
+    members: tuple[str, ...]
+    usergroups: tuple[str, ...]
+    waiting: bool  # the final approval, which comes after the others
+
+
+def _pending(pending: tuple[PendingSigner, ...]) -> Phrase:
+    """`*Security Lead* @U1, …; then the final approval by *CTO*`: only those who can act
+    now are mentioned."""
+
+    def one(p: PendingSigner, mention: bool) -> Phrase:
+        need = f" ({p.missing} more signatures)" if p.missing > 1 else ""
+        who: list[Part] = [*(Person(u) for u in p.members), *(Group(g) for g in p.usergroups)]
+        called = phrase(" ", joined(who, " ")) if mention and who else phrase()
+        return phrase(Strong(p.role), need, called)
+
+    now = joined(one(p, True) for p in pending if not p.waiting)
+    later = joined(one(p, False) for p in pending if p.waiting)
+    if not later:
+        return now
+    return phrase(now, "; then the final approval by ", later) if now else later
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """Who still has to sign a release: daily, and once as its planned window nears."""
+
+    name: str
+    pending: tuple[PendingSigner, ...]
+    readiness: int
+    failing: int  # blocking items not passing
+    rejected_by: tuple[str, ...] = ()
+    window_start: datetime | None = None  # set: the planned window starts soon
+    kind: Literal["reminder"] = "reminder"
+
+    def phrase(self) -> Phrase:
+        if self.window_start is None:
+            opening = phrase(Strong(self.name), ":")
+        else:
+            opening = phrase(
+                "The deployment window of ",
+                Strong(self.name),
+                " starts ",
+                Moment(self.window_start),
+                ";",
+            )
+        status = [phrase(f"Readiness {self.readiness}%")]
+        if self.failing:
+            status.append(phrase(f"{self.failing} blocking item(s) not passing"))
+        if self.rejected_by:
+            who = joined(Person(u) for u in self.rejected_by)
+            status.append(phrase("blocked until ", who, " withdraw(s) the rejection"))
+        return phrase(
+            opening, " still pending: ", _pending(self.pending), ".\n", joined(status, " · "), "."
+        )
