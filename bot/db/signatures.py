@@ -35,7 +35,7 @@ class SignatureRepository(Repository):
         evidence: dict[str, Any],
         now: datetime,
     ) -> Signature:
-        """Raises Conflict (when the transaction ends) if USER already holds a live slot."""
+        """Raises Conflict (out of the transaction) if USER already holds a live slot."""
         digest = hashlib.sha256(
             json.dumps(evidence, sort_keys=True, separators=(",", ":")).encode()
         ).hexdigest()
