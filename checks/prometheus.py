@@ -133,6 +133,8 @@ def _judge(params: PrometheusParams, samples: list[tuple[str, float]], warnings:
     values: dict[str, Any] = {
         "samples": {name: _number(v) for name, v in samples[:KEPT]},
         "count": len(samples),
+        "op": params.op,
+        "threshold": params.threshold,
     }
     worst: float | None = None
     if numbers and params.op in ("<", "<=", ">", ">="):

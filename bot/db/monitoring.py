@@ -1,16 +1,34 @@
-"""Alerts: a post-deploy item breaching, opened by its first failing run, closed by
-recovery, answered by a responder (the domain's `Breach`)."""
+"""Alerts: a post-deploy item breaching (the domain's `Breach`), opened by its first
+failing run, closed by recovery; and the one message per breach that lists them, edited in
+place and answered once by a responder (`AlertMessage`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from bot.db import rows
 from bot.db.repository import Repository
-from bot.db.tables import AlertRow
-from bot.domain.monitoring import Breach
+from bot.db.tables import AlertMessageRow, AlertRow, ReleaseRow
+from bot.domain.monitoring import AlertMessage, Breach, Decision
+
+
+@dataclass(frozen=True)
+class PendingAlert:
+    """An alert message posted in its thread whose newest version is not in Slack yet."""
+
+    message_id: int
+    release_id: int
+    channel: str
+    ts: str
+    version: int
+
+
+def _decision(user: str | None, at: datetime | None) -> Decision | None:
+    return Decision(user, at) if user and at else None
 
 
 class MonitoringRepository(Repository):
@@ -25,7 +43,14 @@ class MonitoringRepository(Repository):
         return None if row is None else rows.breach(row)
 
     async def add_alert(
-        self, release_id: int, item_id: str, phase: str, status: str, reason: str, now: datetime
+        self,
+        release_id: int,
+        item_id: str,
+        phase: str,
+        status: str,
+        reason: str,
+        now: datetime,
+        message_id: int | None = None,
     ) -> int:
         alert = AlertRow(
             release_id=release_id,
@@ -34,6 +59,7 @@ class MonitoringRepository(Repository):
             status=status,
             reason=reason,
             opened_at=now,
+            message_id=message_id,
         )
         return (await self._insert(alert)).id
 
@@ -45,12 +71,7 @@ class MonitoringRepository(Repository):
         await self._update(AlertRow, alert_id, recovered_at=now)
 
     async def answer(self, alert_id: int, user: str, now: datetime, rollback: bool) -> None:
-        values = (
-            {"rolled_back_by": user, "rolled_back_at": now}
-            if rollback
-            else {"acknowledged_by": user, "acknowledged_at": now}
-        )
-        await self._update(AlertRow, alert_id, **values)
+        await self._update(AlertRow, alert_id, **_answered(user, now, rollback))
 
     async def breaches(self, release_id: int) -> list[Breach]:
         found = await self.session.scalars(
@@ -66,3 +87,117 @@ class MonitoringRepository(Repository):
             .order_by(AlertRow.id)
         )
         return tuple(found.all())
+
+    # --- the breach's message ---------------------------------------------------------------
+
+    async def open_message(self, release_id: int) -> AlertMessage | None:
+        """The release's breach still open (some item still failing), if any."""
+        message_id = await self.session.scalar(
+            select(AlertMessageRow.id).where(
+                AlertMessageRow.release_id == release_id, AlertMessageRow.closed_at.is_(None)
+            )
+        )
+        return None if message_id is None else await self.message(message_id)
+
+    async def add_message(
+        self, release_id: int, phase: str, responders: list[str], now: datetime
+    ) -> int:
+        row = AlertMessageRow(
+            release_id=release_id, phase=phase, responders=responders, opened_at=now
+        )
+        return (await self._insert(row)).id
+
+    async def message(self, message_id: int) -> AlertMessage | None:
+        row = await self.session.get(AlertMessageRow, message_id)
+        if row is None:
+            return None
+        found = await self.session.scalars(
+            select(AlertRow).where(AlertRow.message_id == message_id).order_by(AlertRow.id)
+        )
+        return AlertMessage(
+            id=row.id,
+            release_id=row.release_id,
+            phase=row.phase,
+            responders=tuple(row.responders),
+            opened_at=row.opened_at,
+            breaches=tuple(rows.breach(alert) for alert in found.all()),
+            closed_at=row.closed_at,
+            acknowledged=_decision(row.acknowledged_by, row.acknowledged_at),
+            rolled_back=_decision(row.rolled_back_by, row.rolled_back_at),
+        )
+
+    async def message_version(self, message_id: int) -> int:
+        version = await self.session.scalar(
+            select(AlertMessageRow.version).where(AlertMessageRow.id == message_id)
+        )
+        return int(version or 0)
+
+    async def touch_message(self, message_id: int) -> None:
+        """The message must show what changed: a new version for the sender to send."""
+        await self._update(AlertMessageRow, message_id, version=AlertMessageRow.version + 1)
+        self.uow.outbox_changed()
+
+    async def close_message(self, message_id: int, now: datetime) -> None:
+        await self._update(AlertMessageRow, message_id, closed_at=now)
+        await self.touch_message(message_id)
+
+    async def answer_message(
+        self, message_id: int, user: str, now: datetime, rollback: bool
+    ) -> None:
+        """Acknowledge the breach, or record the decision to roll back: on the message and
+        on each of its alerts (what the digests and the export list)."""
+        values = _answered(user, now, rollback)
+        await self._update(AlertMessageRow, message_id, **values)
+        await self.session.execute(
+            update(AlertRow).where(AlertRow.message_id == message_id).values(**values)
+        )
+        await self.touch_message(message_id)
+
+    async def message_posted(self, message_id: int, ts: str, version: int) -> None:
+        await self._update(AlertMessageRow, message_id, ts=ts, sent_version=version)
+
+    async def message_sent(self, message_id: int, version: int) -> None:
+        await self._update(
+            AlertMessageRow,
+            message_id,
+            sent_version=func.max(AlertMessageRow.sent_version, version),
+        )
+
+    async def pending_messages(self) -> list[PendingAlert]:
+        found = await self.session.execute(
+            select(
+                AlertMessageRow.id,
+                AlertMessageRow.release_id,
+                ReleaseRow.channel,
+                AlertMessageRow.ts,
+                AlertMessageRow.version,
+            )
+            .join(ReleaseRow, ReleaseRow.id == AlertMessageRow.release_id)
+            .where(
+                AlertMessageRow.ts.is_not(None),
+                AlertMessageRow.version > AlertMessageRow.sent_version,
+            )
+            .order_by(AlertMessageRow.id)
+        )
+        return [PendingAlert(r.id, r.release_id, r.channel, str(r.ts), r.version) for r in found]
+
+    async def rollback(self, release_id: int) -> Decision | None:
+        """The release's decision to roll back, if one was taken (the newest)."""
+        found = (
+            await self.session.execute(
+                select(AlertMessageRow.rolled_back_by, AlertMessageRow.rolled_back_at)
+                .where(
+                    AlertMessageRow.release_id == release_id,
+                    AlertMessageRow.rolled_back_by.is_not(None),
+                )
+                .order_by(AlertMessageRow.rolled_back_at.desc())
+                .limit(1)
+            )
+        ).first()
+        return None if found is None else _decision(found[0], found[1])
+
+
+def _answered(user: str, now: datetime, rollback: bool) -> dict[str, Any]:
+    if rollback:
+        return {"rolled_back_by": user, "rolled_back_at": now}
+    return {"acknowledged_by": user, "acknowledged_at": now}

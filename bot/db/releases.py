@@ -82,6 +82,19 @@ class ReleaseRepository(Repository):
             query = query.where(ReleaseRow.channel == channel)
         return [rows.release(row) for row in (await self.session.scalars(query)).all()]
 
+    async def page(
+        self, states: Sequence[ReleaseState], after: int = 0, limit: int = 50
+    ) -> list[Release]:
+        """Releases in these states, oldest first, from just after release id AFTER: walk
+        them all a page at a time (each page its own short read)."""
+        query = (
+            select(ReleaseRow)
+            .where(ReleaseRow.state.in_([s.value for s in states]), ReleaseRow.id > after)
+            .order_by(ReleaseRow.id)
+            .limit(limit)
+        )
+        return [rows.release(row) for row in (await self.session.scalars(query)).all()]
+
     async def newest_active(self, channel: str | None) -> Release | None:
         found = await self.find(sorted(PRE_DEPLOY), channel=channel, limit=1)
         return found[0] if found else None

@@ -185,12 +185,45 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class AlertMessageRow(Base):
+    """One breach of a release's post-deploy items: the one alert message in its thread,
+    listing every item that fails during it, edited in place (versions coalesce, as the
+    card's do) until every item recovers; answered once with Acknowledge / Roll back."""
+
+    __tablename__ = "alert_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
+    phase: Mapped[str] = mapped_column(String(60))  # where it opened
+    responders: Mapped[list[str]]  # who it called
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]  # every item recovered
+    ts: Mapped[str | None] = mapped_column(String(40))  # once posted
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    sent_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(40))
+    acknowledged_at: Mapped[datetime | None]
+    rolled_back_by: Mapped[str | None] = mapped_column(String(40))
+    rolled_back_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        # One breach at a time per release: at most one message open.
+        Index(
+            "ux_alert_messages_open",
+            "release_id",
+            unique=True,
+            sqlite_where=text("closed_at IS NULL"),
+        ),
+    )
+
+
 class AlertRow(Base):
     """A post-deploy item breaching: opened by its first failing run, closed by recovery."""
 
     __tablename__ = "alerts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
+    # The breach's message it is listed in (none for alerts an older version opened).
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("alert_messages.id"), index=True)
     item_id: Mapped[str] = mapped_column(String(60))
     phase: Mapped[str] = mapped_column(String(60))
     status: Mapped[str] = mapped_column(String(10))

@@ -62,4 +62,5 @@ class UnitOfWork:
             run=await self.checks.latest_run(release_id),
             digests=await self.marks.digests(release_id) if deployed else frozenset(),
             breaching=await self.monitoring.breaching(release_id) if deployed else (),
+            rollback=await self.monitoring.rollback(release_id) if deployed else None,
         )

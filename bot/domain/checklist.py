@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from bot.domain.units import Unit, measured
 from checks.base import CheckParams, UnvalidatedCheck
 from checks.durations import Duration, format_duration
 
@@ -59,6 +60,11 @@ class Item(Strict):
     blocking: bool = True
     owner: str | None = None
     weight: int = Field(default=1, ge=0, le=100)
+    unit: Unit | None = None  # what its check measures: how values and limits read
+
+    def reads(self, status: str, reason: str, values: Mapping[str, Any]) -> str:
+        """A result of this item's check in words, its numbers in the item's unit."""
+        return measured(status, reason, values, self.unit)
 
     @field_validator("check", mode="before")
     @classmethod
@@ -174,12 +180,18 @@ class AppConfig(Strict):
     @functools.cached_property
     def version(self) -> str:
         """A fingerprint of the checklist and what each role attests: what a signature was
-        given on. Who holds a role (members, user groups) is not part of it. Computed once:
+        given on. Who holds a role (members, user groups) and how an item's numbers read
+        (its unit) are not part of it. Computed once:
         a loaded config is not changed (a changed app.yaml is a restart)."""
+        display = {"__all__": {"unit"}}  # how numbers read is not what was signed
         shape = self.model_dump(
             mode="json",
             include={"sections", "post_deploy", "roles"},
-            exclude={"roles": {"__all__": {"members", "usergroups", "stale_on"}}},
+            exclude={
+                "roles": {"__all__": {"members", "usergroups", "stale_on"}},
+                "sections": {"__all__": {"items": display}},
+                "post_deploy": {"items": display},
+            },
         )
         canonical = json.dumps(shape, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.domain.checklist import Item, Phase
+from bot.domain.checklist import AppConfig, Item, Phase
 from bot.domain.model import ItemStatus, Release
-from bot.domain.notices import Digest, DigestBreachLine, DigestLine
+from bot.domain.notices import AlertLine, BreachAlert, Digest, DigestBreachLine, DigestLine
+from bot.domain.units import quantity
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,15 @@ class MonitoringStatus:
 
     phases: tuple[tuple[PhaseWindow, bool], ...]
     breaching: tuple[str, ...] = ()  # titles of the items with an open alert
+    rollback: Decision | None = None  # the decision to roll back, once taken
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Someone's answer to an alert: who, and when."""
+
+    user: str
+    at: datetime
 
 
 def current(windows: Sequence[PhaseWindow], now: datetime) -> PhaseWindow | None:
@@ -92,6 +102,8 @@ class Breach:
     id: int = 0  # the alert's id
     release_id: int = 0
     phase: str = ""  # the phase it opened in
+    message_id: int | None = None  # the breach's message it is listed in
+    status: str = "fail"  # its first failing run's: fail, or error (could not be checked)
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,27 @@ class ItemSummary:
     @property
     def healthy(self) -> bool:
         return self.runs > 0 and self.passed == self.runs
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    """One breach of a release's post-deploy items, as its one message in the thread
+    shows it: every item that failed during it (recovered or not), whom it called, and
+    its answers. It closes when every item passes again."""
+
+    id: int
+    release_id: int
+    phase: str  # the phase it opened in
+    responders: tuple[str, ...]
+    opened_at: datetime
+    breaches: tuple[Breach, ...] = ()
+    closed_at: datetime | None = None
+    acknowledged: Decision | None = None
+    rolled_back: Decision | None = None
+
+    @property
+    def failing(self) -> list[Breach]:
+        return [b for b in self.breaches if b.recovered_at is None]
 
 
 @dataclass(frozen=True)
@@ -136,11 +169,12 @@ def worst_value(item: Item, observations: Sequence[Observation]) -> str | None:
         numbers = [n for o in observations if (n := _number(o.values.get("worst"))) is not None]
         if not numbers:
             return None
-        lower_bound = getattr(check, "op", "<") in (">", ">=")
-        return f"lowest {min(numbers):g}" if lower_bound else f"highest {max(numbers):g}"
+        if getattr(check, "op", "<") in (">", ">="):
+            return f"lowest {quantity(min(numbers), item.unit)}"
+        return f"highest {quantity(max(numbers), item.unit)}"
     if kind == "latency":
         numbers = [n for o in observations if (n := _number(o.values.get("p95_ms"))) is not None]
-        return f"worst p95 {max(numbers):.0f} ms" if numbers else None
+        return f"worst p95 {quantity(max(numbers), 'ms')}" if numbers else None
     return None
 
 
@@ -207,4 +241,31 @@ def digest_notice(release: Release, found: PhaseDigest) -> Digest:
             )
             for b in found.breaches
         ),
+    )
+
+
+def breach_alert(app: AppConfig, release: Release, message: AlertMessage) -> BreachAlert:
+    """The breach's message as it stands: every item by title, failing or recovered."""
+    phases = {p.id: p.title for p in app.post_deploy.phases}
+    return BreachAlert(
+        release=release.id,
+        message=message.id,
+        name=release.name,
+        phase=phases.get(message.phase, message.phase),
+        responders=message.responders,
+        lines=tuple(
+            AlertLine(
+                title=app.title_of(b.item_id),
+                reason=b.reason,
+                opened_at=b.opened_at,
+                failing=b.status != ItemStatus.ERROR.value,
+                recovered_at=b.recovered_at,
+            )
+            for b in message.breaches
+        ),
+        closed_at=message.closed_at,
+        acknowledged_by=message.acknowledged.user if message.acknowledged else None,
+        acknowledged_at=message.acknowledged.at if message.acknowledged else None,
+        rolled_back_by=message.rolled_back.user if message.rolled_back else None,
+        rolled_back_at=message.rolled_back.at if message.rolled_back else None,
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.domain.checklist import AppConfig
 from bot.domain.model import CheckRunProgress, LatestResult, Rejection, Release, Signature, Tick
-from bot.domain.monitoring import MonitoringStatus, timeline
+from bot.domain.monitoring import Decision, MonitoringStatus, timeline
 from bot.domain.readiness import Readiness, assess
 from bot.domain.signoff import (
     Authorization,
@@ -36,6 +36,7 @@ class Facts:
     run: CheckRunProgress | None = None
     digests: frozenset[str] = frozenset()  # phases whose digest is posted (once deployed)
     breaching: tuple[str, ...] = ()  # post-deploy items with an open alert
+    rollback: Decision | None = None  # the decision to roll back, once taken
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ def view_of(app: AppConfig, facts: Facts) -> ReleaseView:
         monitoring = MonitoringStatus(
             tuple((w, w.phase.id in facts.digests) for w in windows),
             tuple(app.title_of(item_id) for item_id in facts.breaching),
+            facts.rollback,
         )
     return ReleaseView(
         release=release,

@@ -13,7 +13,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.domain.errors import DomainError
 from bot.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -51,15 +50,9 @@ class Scheduler:
 
     async def recheck(self) -> int:
         """Re-run the automated checks of every release still before deployment."""
-        started = 0
-        for view in await self.services.releases.active():
-            try:
-                if await self.services.checks.start(view.release.id, "schedule", None):
-                    started += 1
-            except DomainError as exc:
-                log.info("scheduled re-check of %s skipped: %s", view.release.name, exc)
-        log.info("scheduled re-check started %d run(s)", started)
-        return started
+        ran = await self.services.checks.recheck()
+        log.info("scheduled re-check ran the checks of %d release(s)", ran)
+        return ran
 
     async def remind(self) -> None:
         posted = await self.services.reminders.daily()

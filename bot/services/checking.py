@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from bot.domain.checklist import AppConfig
-from bot.domain.errors import InvalidInput, InvalidState
-from bot.domain.model import PRE_DEPLOY, ItemStatus, LatestResult
+from bot.domain.errors import DomainError, InvalidInput, InvalidState
+from bot.domain.model import PRE_DEPLOY, ItemStatus, LatestResult, Release
 from bot.domain.readiness import Readiness, assess
 from bot.domain.view import ReleaseView
 from bot.services.deps import Deps, Service
-from bot.services.records import load_release, load_view, settle
+from bot.services.records import load_release, load_view, pages, settle
 from checks import CheckContext, CheckJob, CheckResult, run_checks
 
 log = logging.getLogger(__name__)
+RECHECK_AT_ONCE = 4  # releases whose checks a scheduled re-check runs at the same time
 
 OnResult = Callable[[CheckResult], None]
 
@@ -34,12 +37,17 @@ def check_jobs(app: AppConfig, section: str | None = None) -> list[CheckJob]:
 
 async def results(deps: Deps, jobs: Sequence[CheckJob]) -> AsyncIterator[CheckResult]:
     """Run JOBS as the settings say (the shared client, the concurrency), counting each
-    result in /metrics; yields each result as it lands."""
+    result in /metrics; yields each result as it lands, its reason in its item's words
+    (numbers in the item's unit)."""
     settings = deps.settings
     ctx = CheckContext(deps.http, environ=settings.environ)
     types = {job.key: job.params.type for job in jobs}
     async for result in run_checks(jobs, settings.registry, ctx, settings.app.checks.concurrency):
         deps.metrics.check(types[result.key], result.status.value, result.duration_ms / 1000)
+        item = settings.app.item(result.key)
+        if item is not None:
+            said = item.reads(result.status.value, result.reason, result.values)
+            result = dataclasses.replace(result, reason=said)
         yield result
 
 
@@ -84,6 +92,25 @@ class CheckService(Service):
         if jobs:
             await self._run(release_id, run_id, jobs, actor, on_result)
         return len(jobs)
+
+    async def recheck(self) -> int:
+        """Run the checks of every release still before deployment again, a few releases
+        at a time, each run to its end before the next ones start (so the acks of Slack's
+        requests meanwhile never wait behind thousands of checks); returns how many runs
+        ran. A release whose run is already in flight is left to it."""
+        ran = 0
+        async for page in pages(self.deps, PRE_DEPLOY):
+            for at in range(0, len(page), RECHECK_AT_ONCE):
+                batch = page[at : at + RECHECK_AT_ONCE]
+                ran += sum(await asyncio.gather(*(self._recheck(r) for r in batch)))
+        return ran
+
+    async def _recheck(self, release: Release) -> int:
+        try:
+            return 1 if await self.run(release.id, "schedule", None) else 0
+        except DomainError as exc:  # cancelled or deployed since the page was read
+            log.info("scheduled re-check of %s skipped: %s", release.name, exc)
+            return 0
 
     async def evaluate(self, section: str | None, on_result: OnResult | None = None) -> Readiness:
         """Run the checklist's checks with no release: nothing is recorded, manual items

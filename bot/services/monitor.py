@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.db import UnitOfWork
@@ -18,7 +19,9 @@ from bot.domain.deployment import check_can_answer_alert, responders_to_call
 from bot.domain.errors import InvalidState, NotFound
 from bot.domain.model import ItemStatus, Release, ReleaseState
 from bot.domain.monitoring import (
+    Breach,
     PhaseWindow,
+    breach_alert,
     current,
     digest,
     digest_notice,
@@ -28,8 +31,8 @@ from bot.domain.monitoring import (
     run_key,
     timeline,
 )
-from bot.domain.notices import AlertAnswered, AlertOpened, MonitoringComplete, Recovered
-from bot.domain.text import Person, truncate
+from bot.domain.notices import AlertAnswered, MonitoringComplete, Recovered
+from bot.domain.text import Person, listed, truncate
 from bot.services.checking import results
 from bot.services.deps import Deps, Service
 from bot.services.membership import memberships
@@ -37,6 +40,17 @@ from bot.services.records import load_release, load_view, show
 from checks import CheckJob, CheckResult
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What an answer to an alert is about."""
+
+    id: int
+    items: list[str]  # item ids
+    summary: str  # the items, in words
+    acknowledged_by: str | None
+    rolled_back_by: str | None
 
 
 class MonitorService(Service):
@@ -113,75 +127,148 @@ class MonitorService(Service):
         item: Item,
         result: CheckResult,
     ) -> None:
+        """Record a post-deploy result. An item starting to fail joins the release's open
+        breach (its one message is edited) or opens one (its message posted, calling the
+        responders); the last of its items to pass again closes it, said once."""
         now = self.deps.clock.now()
+        status = result.status.value
+        values, took = result.values, result.duration_ms
         await uow.checks.add_result(
-            release.id,
-            run_id,
-            item.id,
-            result.status.value,
-            result.reason,
-            result.values,
-            result.duration_ms,
-            now,
+            release.id, run_id, item.id, status, result.reason, values, took, now
         )
         open_alert = await uow.monitoring.open_alert(release.id, item.id)
-        failing = result.status.value != ItemStatus.PASS.value
-        reason = truncate(result.reason, 500)
-        if failing and open_alert is None:
-            alert_id = await uow.monitoring.add_alert(
-                release.id, item.id, window.phase.id, result.status.value, result.reason, now
+        failing = status != ItemStatus.PASS.value
+        if failing == (open_alert is not None):
+            return  # still failing, or still passing: nothing new to say
+        view = await load_view(uow, self.app, release)
+        assert view.facts is not None
+        breaching = view.facts.breaching
+        if failing:
+            breach = await uow.monitoring.open_message(release.id)
+            if breach is None:
+                responders = responders_to_call(self.app, view)
+                message_id = await uow.monitoring.add_message(
+                    release.id, window.phase.id, responders, now
+                )
+            else:
+                message_id = breach.id
+            reason = truncate(result.reason, 500)
+            await uow.monitoring.add_alert(
+                release.id, item.id, window.phase.id, status, reason, now, message_id
             )
-            view = await load_view(uow, self.app, release)
-            notice = AlertOpened(
-                release=release.id,
-                alert=alert_id,
-                responders=tuple(responders_to_call(self.app, view)),
-                item=item.title,
-                name=release.name,
-                phase=window.phase.title,
-                failing=result.status.value == "fail",
-                reason=reason,
-            )
-            await uow.outbox.enqueue(release.id, notice, now)
             await uow.audit.append(
                 "alert.opened", now, release.id, None, item=item.id, reason=result.reason
             )
-            await show(uow, self.deps, view)
-        elif not failing and open_alert is not None:
+            if breach is None:  # posted; after that, edited
+                opened = await uow.monitoring.message(message_id)
+                assert opened is not None
+                notice = breach_alert(self.app, release, opened)
+                await uow.outbox.enqueue(release.id, notice, now)
+            else:
+                await uow.monitoring.touch_message(message_id)
+            breaching = (*breaching, item.id)
+        else:
+            assert open_alert is not None
             await uow.monitoring.recover(open_alert.id, now)
-            await uow.outbox.enqueue(release.id, Recovered(item.title, release.name, reason), now)
             await uow.audit.append("alert.recovered", now, release.id, None, item=item.id)
-            await show(uow, self.deps, await load_view(uow, self.app, release))
+            await self._recovered(uow, release, open_alert, now)
+            breaching = tuple(i for i in breaching if i != item.id)
+        await show(uow, self.deps, view.changed(self.app, breaching=breaching))
+
+    async def _recovered(
+        self, uow: UnitOfWork, release: Release, alert: Breach, now: datetime
+    ) -> None:
+        """An item passes again: its breach's message says so; the breach is over once
+        none of its items fails, and that is said once in the thread."""
+        if alert.message_id is None:  # opened by an older version: announced alone
+            notice = Recovered(release.name, (self.app.title_of(alert.item_id),))
+            await uow.outbox.enqueue(release.id, notice, now)
+            return
+        breach = await uow.monitoring.message(alert.message_id)
+        assert breach is not None
+        if breach.failing:
+            await uow.monitoring.touch_message(breach.id)
+            return
+        await uow.monitoring.close_message(breach.id, now)
+        titles = tuple(dict.fromkeys(self.app.title_of(b.item_id) for b in breach.breaches))
+        await uow.outbox.enqueue(release.id, Recovered(release.name, titles), now)
 
     async def answer(self, release_id: int, alert_id: int, user: str, rollback: bool) -> str:
-        """Acknowledge a breach, or record the decision to roll back; returns what was done."""
+        """An answer to an alert of an older version (one item per alert): answers its
+        breach if it has one; returns what was done."""
+        async with self.deps.db.read() as uow:
+            alert = await uow.monitoring.alert(alert_id)
+        if alert is not None and alert.message_id is not None:
+            return await self.answer_breach(release_id, alert.message_id, user, rollback)
+        return await self._answer(release_id, user, rollback, alert_id=alert_id)
+
+    async def answer_breach(
+        self, release_id: int, message_id: int, user: str, rollback: bool
+    ) -> str:
+        """Acknowledge a breach, or record the decision to roll back; returns what was done.
+        Its message shows who answered and when, and loses the button answered."""
+        return await self._answer(release_id, user, rollback, message_id=message_id)
+
+    async def _answer(
+        self,
+        release_id: int,
+        user: str,
+        rollback: bool,
+        message_id: int | None = None,
+        alert_id: int | None = None,
+    ) -> str:
         held = await memberships(self.app, user, self.deps.directory)
         now = self.deps.clock.now()
         async with self.deps.db.write() as uow:
             release = await load_release(uow, release_id)
-            alert = await uow.monitoring.alert(alert_id)
-            if alert is None or alert.release_id != release.id:
-                raise NotFound("That alert no longer exists.")
+            target = await self._answered(uow, release, message_id, alert_id)
             view = await load_view(uow, self.app, release)
             check_can_answer_alert(self.app, view, held, user)
-            title = self.app.title_of(alert.item_id)
-            if rollback and alert.rolled_back_by:
-                raise InvalidState(Person(alert.rolled_back_by), " already decided to roll back.")
-            if not rollback and alert.acknowledged_by:
-                raise InvalidState(Person(alert.acknowledged_by), " already acknowledged it.")
+            if rollback and target.rolled_back_by:
+                raise InvalidState(Person(target.rolled_back_by), " already decided to roll back.")
+            if not rollback and target.acknowledged_by:
+                raise InvalidState(Person(target.acknowledged_by), " already acknowledged it.")
+            if message_id is not None:
+                await uow.monitoring.answer_message(message_id, user, now, rollback)
+            else:
+                await uow.monitoring.answer(target.id, user, now, rollback)
             plan = release.rollback_plan if rollback else None
-            notice = AlertAnswered(user, title, release.name, rollback, plan)
-            await uow.monitoring.answer(alert.id, user, now, rollback)
+            notice = AlertAnswered(user, target.summary, release.name, rollback, plan)
             await uow.outbox.enqueue(release.id, notice, now)
             await uow.audit.append(
                 "alert.rollback" if rollback else "alert.acknowledged",
                 now,
                 release.id,
                 user,
-                alert=alert.id,
-                item=alert.item_id,
+                **({"message": message_id} if message_id else {"alert": alert_id}),
+                items=target.items,
             )
+            if rollback:  # the card says it was rolled back
+                await show(uow, self.deps, await load_view(uow, self.app, release))
         return "rolled back" if rollback else "acknowledged"
+
+    async def _answered(
+        self, uow: UnitOfWork, release: Release, message_id: int | None, alert_id: int | None
+    ) -> Answered:
+        """What an answer is about: a breach's message, or one alert of an older version."""
+        if message_id is not None:
+            breach = await uow.monitoring.message(message_id)
+            if breach is None or breach.release_id != release.id:
+                raise NotFound("That alert no longer exists.")
+            items = [b.item_id for b in breach.breaches]
+            decided = breach.rolled_back.user if breach.rolled_back else None
+            acked = breach.acknowledged.user if breach.acknowledged else None
+            return Answered(breach.id, items, self._summary(items), acked, decided)
+        alert = await uow.monitoring.alert(alert_id or 0)
+        if alert is None or alert.release_id != release.id:
+            raise NotFound("That alert no longer exists.")
+        items = [alert.item_id]
+        summary = self._summary(items)
+        return Answered(alert.id, items, summary, alert.acknowledged_by, alert.rolled_back_by)
+
+    def _summary(self, item_ids: list[str]) -> str:
+        titles = list(dict.fromkeys(self.app.title_of(i) for i in item_ids))
+        return str(listed(titles, 3))
 
     # --- digests ----------------------------------------------------------------------------
 

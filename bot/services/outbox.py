@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from bot.db.monitoring import PendingAlert
 from bot.db.outbox import PendingMessage
 from bot.db.releases import PendingCard
+from bot.domain.monitoring import breach_alert
+from bot.domain.notices import BreachAlert
 from bot.domain.view import ReleaseView
 from bot.services.deps import Service
 from bot.services.records import load_release, load_view
@@ -26,6 +29,29 @@ class OutboxService(Service):
                 uow, self.deps.settings.app, await load_release(uow, pending.release_id)
             )
         return view, versions.get(pending.release_id, 0)
+
+    async def alert(self, message_id: int) -> tuple[BreachAlert, int] | None:
+        """A breach's message as it stands, and the version that is (None: it is gone)."""
+        async with self.deps.db.read() as uow:
+            breach = await uow.monitoring.message(message_id)
+            if breach is None:
+                return None
+            release = await load_release(uow, breach.release_id)
+            version = await uow.monitoring.message_version(message_id)
+        return breach_alert(self.app, release, breach), version
+
+    async def alerts(self) -> list[PendingAlert]:
+        """Alert messages in their threads whose newest version is not in Slack yet."""
+        async with self.deps.db.read() as uow:
+            return await uow.monitoring.pending_messages()
+
+    async def alert_posted(self, message_id: int, ts: str, version: int) -> None:
+        async with self.deps.db.write() as uow:
+            await uow.monitoring.message_posted(message_id, ts, version)
+
+    async def alert_sent(self, message_id: int, version: int) -> None:
+        async with self.deps.db.write() as uow:
+            await uow.monitoring.message_sent(message_id, version)
 
     async def messages(self) -> list[PendingMessage]:
         async with self.deps.db.read() as uow:

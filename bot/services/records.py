@@ -1,9 +1,11 @@
-"""What every use-case does inside its transaction: read a release's view once, settle its
-state on the facts it changed, and hand the card its new view."""
+"""What every use-case shares: walking the releases a page at a time, and inside its
+transaction, reading a release's view once, settling its state on the facts it changed,
+and handing the card its new view."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import AsyncIterator, Collection
 from dataclasses import replace
 from datetime import datetime
 
@@ -22,6 +24,22 @@ from bot.domain.notices import (
 from bot.domain.signoff import derive_state
 from bot.domain.view import ReleaseView, view_of
 from bot.services.deps import Deps
+
+PAGE = 50  # releases read at a time when walking them all
+
+
+async def pages(
+    deps: Deps, states: Collection[ReleaseState], size: int = PAGE
+) -> AsyncIterator[list[Release]]:
+    """Every release in STATES, oldest first, a page at a time, each page its own read."""
+    after = 0
+    while True:
+        async with deps.db.read() as uow:
+            page = await uow.releases.page(sorted(states), after, size)
+        if not page:
+            return
+        yield page
+        after = page[-1].id
 
 
 async def load_release(uow: UnitOfWork, release_id: int) -> Release:

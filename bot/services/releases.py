@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -19,7 +19,7 @@ from bot.domain.view import ReleaseView
 from bot.services.checking import CheckService
 from bot.services.deps import Deps, Service
 from bot.services.membership import memberships
-from bot.services.records import load_release, load_view, settle, show
+from bot.services.records import PAGE, load_release, load_view, pages, settle, show
 
 MAX_NAME = 80
 MAX_REF = 200
@@ -154,22 +154,25 @@ class ReleaseService(Service):
     async def review_config(self) -> int:
         """At start: releases whose signatures were given on another checklist are told once
         (per checklist version) which signatures went stale; returns how many were told."""
-        now = self.deps.clock.now()
         told = 0
-        for view in await self.active():
-            stale = [s for s in view.stale if s.staleness.cause == "config"]
-            if not stale:
-                continue
-            async with self.deps.db.write() as uow:
-                key = STALE_CONFIG + self.app.version
-                if not await uow.marks.mark(view.release.id, key, now, now):
-                    continue
-                current = await load_view(uow, self.app, await load_release(uow, view.release.id))
-                await settle(uow, self.deps, current, now, None)
-                notice = ChecklistChanged(self.app.version, _signers(self.app, stale))
-                await uow.outbox.enqueue(view.release.id, notice, now)
-                told += 1
+        async for page in self.each_active():
+            for view in page:
+                told += await self._review(view)
         return told
+
+    async def _review(self, view: ReleaseView) -> int:
+        now = self.deps.clock.now()
+        stale = [s for s in view.stale if s.staleness.cause == "config"]
+        if not stale:
+            return 0
+        async with self.deps.db.write() as uow:
+            if not await uow.marks.mark(view.release.id, STALE_CONFIG + self.app.version, now, now):
+                return 0
+            current = await load_view(uow, self.app, await load_release(uow, view.release.id))
+            await settle(uow, self.deps, current, now, None)
+            notice = ChecklistChanged(self.app.version, _signers(self.app, stale))
+            await uow.outbox.enqueue(view.release.id, notice, now)
+        return 1
 
     async def resolve(self, name: str | None, channel: str | None) -> Release:
         """A release by name, or the newest open one of this channel (then of any channel)."""
@@ -189,6 +192,13 @@ class ReleaseService(Service):
         async with self.deps.db.read() as uow:
             releases = await uow.releases.find(sorted(PRE_DEPLOY), limit=20)
             return [await load_view(uow, self.app, release) for release in releases]
+
+    async def each_active(self, size: int = PAGE) -> AsyncIterator[list[ReleaseView]]:
+        """Every release still before deployment, a page of views at a time (each page one
+        short read, so a long walk never holds the database or the event loop)."""
+        async for page in pages(self.deps, PRE_DEPLOY, size):
+            async with self.deps.db.read() as uow:
+                yield [await load_view(uow, self.app, release) for release in page]
 
     async def count_by_state(self) -> dict[str, int]:
         async with self.deps.db.read() as uow:

@@ -51,7 +51,8 @@ class Ref(BaseModel):
     r: int = Field(ge=0, le=SQLITE_MAX)
     role: str | None = Field(default=None, max_length=60)
     op: str | None = Field(default=None, max_length=20)
-    alert: int | None = Field(default=None, ge=0, le=SQLITE_MAX)
+    alert: int | None = Field(default=None, ge=0, le=SQLITE_MAX)  # an older version's alert
+    m: int | None = Field(default=None, ge=0, le=SQLITE_MAX)  # a breach's alert message
 
     def encode(self) -> str:
         return self.model_dump_json(exclude_none=True)

@@ -22,8 +22,10 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.db.monitoring import PendingAlert
 from bot.db.outbox import PendingMessage
 from bot.db.releases import PendingCard
+from bot.domain.notices import BreachAlert
 from bot.services.outbox import OutboxService
 from bot.slack.blocks.card import card, card_text
 from bot.slack.blocks.notices import render
@@ -69,6 +71,7 @@ class Outbound:
         self.on_card = on_card  # told after each card is sent: what it shows changed
         self._paused: dict[str, float] = {}  # method -> monotonic time it may be used again
         self._card_sent_at: dict[int, float] = {}
+        self._alert_sent_at: dict[int, float] = {}
         self._posted_at: dict[str, float] = defaultdict(float)
         self._failures: dict[str, int] = {}  # method -> consecutive 5xx/network failures
         self._backoff = 1.0  # after a pass that raised (the database, not Slack)
@@ -100,6 +103,10 @@ class Outbound:
             wait = await self._card(pending)
             if wait:
                 waits.append(wait)
+        for alert in await self.outbox.alerts():
+            wait = await self._alert(alert)
+            if wait:
+                waits.append(wait)
         held: set[str] = set()  # channels where an earlier message waits: keep their order
         for message in await self.outbox.messages():
             if message.channel in held:
@@ -114,14 +121,15 @@ class Outbound:
             thread_ts = message.thread_ts if message.in_thread else None
             key = {"message": message.id}
             try:
-                if message.attempts and await self._posted(
-                    message.channel, thread_ts, message.created_at, key
-                ):
-                    await self.outbox.message_sent(message.id)  # it landed before a crash
-                    continue
+                if message.attempts:
+                    landed = await self._posted(message.channel, thread_ts, message.created_at, key)
+                    if landed:  # it landed before a crash
+                        await self._landed(message, landed, 0)
+                        await self.outbox.message_sent(message.id)
+                        continue
                 await self.outbox.message_attempt(message.id)
-                text, blocks = _rendered(message)
-                await self.client.chat_postMessage(
+                text, blocks, version = await self._rendered(message)
+                response = await self.client.chat_postMessage(
                     channel=message.channel,
                     thread_ts=thread_ts,
                     text=text,
@@ -137,8 +145,52 @@ class Outbound:
                 continue
             finally:
                 self._posted_at[message.channel] = time.monotonic()
+            await self._landed(message, str(response["ts"]), version)
             await self.outbox.message_sent(message.id)
         return min(waits) if waits else None
+
+    async def _rendered(self, message: PendingMessage) -> tuple[str, list[Any] | None, int]:
+        """What goes to Slack, and the version of the alert it shows: an alert as it stands
+        now; any other notice as queued; a row an older version queued as it was stored
+        (its text was mrkdwn then)."""
+        notice = message.notice
+        if isinstance(notice, BreachAlert):
+            live = await self.outbox.alert(notice.message)
+            if live is not None:
+                return (*render(live[0]), live[1])
+        if notice is not None:
+            return (*render(notice), 0)
+        return message.text, message.blocks, 0
+
+    async def _landed(self, message: PendingMessage, ts: str, version: int) -> None:
+        """A posted alert is edited from now on: remember where it is."""
+        if isinstance(message.notice, BreachAlert):
+            await self.outbox.alert_posted(message.notice.message, ts, version)
+
+    async def _alert(self, pending: PendingAlert) -> float:
+        """Bring a posted alert up to date (chat.update, paced like a card's updates)."""
+        sent = self._alert_sent_at.get(pending.message_id, 0.0)
+        wait = self._wait("chat.update", sent, self.card_interval)
+        if wait:
+            return wait
+        live = await self.outbox.alert(pending.message_id)
+        if live is None:
+            return 0.0
+        alert, version = live
+        text, blocks = render(alert)
+        try:
+            await self.client.chat_update(
+                channel=pending.channel, ts=pending.ts, text=text, blocks=blocks
+            )
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            wait = await self._failed("chat.update", exc, None)
+            if wait == 0.0:  # permanent: stop trying this version
+                await self.outbox.alert_sent(pending.message_id, version)
+            return wait
+        self._failures.pop("chat.update", None)
+        self._alert_sent_at[pending.message_id] = time.monotonic()
+        await self.outbox.alert_sent(pending.message_id, version)
+        return 0.0
 
     def _wait(self, method: str, last: float, interval: float) -> float:
         now = time.monotonic()
@@ -239,11 +291,3 @@ class Outbound:
         if message_id is not None:
             await self.outbox.message_failed(message_id, reason, give_up=False)
         return after
-
-
-def _rendered(message: PendingMessage) -> tuple[str, list[Any] | None]:
-    """What goes to Slack: the notice rendered now; a row an older version queued goes as
-    it was stored (its text was mrkdwn then)."""
-    if message.notice is not None:
-        return render(message.notice)
-    return message.text, message.blocks

@@ -102,3 +102,65 @@ def test_a_breach_is_answered_from_its_alert_in_the_thread(
     slack.click("UOPS", name, ids.ALERT_ACK, message=alert)
     slack.wait_thread(name, "<@UOPS> acknowledged the alert")
     slack.wait_thread(name, "recovered on *" + name + "*")
+
+
+def test_three_items_breaking_at_once_are_one_alert_edited_in_place(
+    slack: Slack, target: ThreadedTarget, fake: FakeSlackThread, name: str
+) -> None:
+    """The database, the cache and NATS fail together: one alert in the thread, calling
+    the responders once, edited (chat.update) as they recover, and one recovery post."""
+    slack.command("UREL", f"new {name} ref=abc123")
+    slack.checks_done(name)
+    approve_all_but_final(slack, name)
+    assert slack.sign("UCTO", name, "cto").status_code == 200
+    slack.wait_card(name, "Approved for production deployment")
+    target.state.broken.update({"db", "cache", "nats"})
+    try:
+        slack.command("UOPS", f"deployed {name}")
+        ts = slack.card(name).ts
+
+        def alerts(s: FakeSlackThread) -> list[object]:
+            return [m for m in s.thread(CHANNEL, ts) if ":rotating_light:" in m.text]
+
+        (alert,) = fake.wait_for(lambda s: alerts(s) or None, timeout=20)
+        fake.wait_for(
+            lambda s: next(
+                (m for m in s.thread(CHANNEL, ts) if "*3 post-deploy items* are failing" in m.text),
+                None,
+            ),
+            timeout=20,
+        )
+        target.state.broken.discard("cache")
+        fake.wait_for(
+            lambda s: next(
+                (m for m in s.thread(CHANNEL, ts) if "*2 post-deploy items* are failing" in m.text),
+                None,
+            ),
+            timeout=20,
+        )
+    finally:
+        target.state.broken.clear()
+    slack.wait_thread(name, "every post-deploy item passes again")
+    thread = [m for m in fake.thread(CHANNEL, ts)]
+    assert (
+        len([m for m in thread if ":rotating_light:" in m.text or "Every post-deploy" in m.text])
+        == 1
+    )
+    assert sum("every post-deploy item passes again" in m.text for m in thread) == 1
+    updates = [
+        c for c in fake.calls() if c.method == "chat.update" and c.args.get("ts") == alert.ts
+    ]
+    assert updates, "the alert was never edited"
+    final = fake.wait_for(
+        lambda s: next(
+            (
+                m
+                for m in s.thread(CHANNEL, ts)
+                if m.ts == alert.ts and "Every post-deploy" in m.text
+            ),
+            None,
+        ),
+        timeout=20,
+    )
+    assert "<@UOPS>" not in final.text  # the edit calls nobody again
+    assert not any(b["type"] == "actions" for b in final.blocks)  # over: no buttons

@@ -24,8 +24,8 @@ async def test_the_document_carries_digests_alerts_and_the_audit_head(world: Wor
     world.clock.move(minutes=2)
     world.target.state.broken.add("db")
     await monitor.tick(wait=True)  # 10:02 a breach
-    alert_id = next(m["data"]["alert"] for m in world.messages(release_id) if m["kind"] == "alert")
-    await monitor.answer(release_id, alert_id, "UOPS", rollback=False)
+    breach = next(m["data"]["message"] for m in world.messages(release_id) if m["kind"] == "alert")
+    await monitor.answer_breach(release_id, breach, "UOPS", rollback=False)
     world.target.state.broken.clear()
     for _ in range(4):  # 10:04 … 10:10: recovered, then the first hour's digest
         world.clock.move(minutes=2)

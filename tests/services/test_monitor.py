@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from bot.runtime.scheduler import Scheduler
 from bot.services.checking import CheckService
 from bot.services.container import Services
 from bot.services.deps import Deps
-from bot.services.records import load_release, load_view, settle
+from bot.services.records import PAGE, load_release, load_view, settle
 from bot.services.signoff import evidence
 from bot.services.tasks import TaskRunner
 from bot.slack.blocks.card import post_deploy_lines
@@ -118,10 +119,11 @@ def target() -> Iterator[ThreadedTarget]:
     served.stop()
 
 
-@pytest.fixture
-async def world(tmp_path: Path, target: ThreadedTarget) -> AsyncIterator[World]:
+@asynccontextmanager
+async def world_of(tmp_path: Path, target: ThreadedTarget, text: str) -> AsyncIterator[World]:
+    """Services on a fresh database with the app.yaml TEXT (TARGET: the target's URL)."""
     config = tmp_path / "app.yaml"
-    config.write_text(CONFIG.replace("TARGET", target.url))
+    config.write_text(text.replace("TARGET", target.url))
     settings = load_settings(config, env={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/r.db"})
     db = Database(settings.env.database_url)
     await upgrade(db)
@@ -131,6 +133,12 @@ async def world(tmp_path: Path, target: ThreadedTarget) -> AsyncIterator[World]:
         yield World(deps, clock, target, tmp_path / "r.db")
         await deps.tasks.drain()
     await db.close()
+
+
+@pytest.fixture
+async def world(tmp_path: Path, target: ThreadedTarget) -> AsyncIterator[World]:
+    async with world_of(tmp_path, target, CONFIG) as made:
+        yield made
 
 
 async def approved_release(world: World, name: str = "LUMINES 1.0.0") -> int:
@@ -206,22 +214,22 @@ async def test_phases_run_on_their_cadence_alert_once_and_digest_once(world: Wor
     assert alert.startswith(":rotating_light: <@UOPS> <@UCTO> *Database healthy* is failing")
     assert "GET /api/health/db answered 503 Service Unavailable" in alert
 
-    alert_id = next(m["data"]["alert"] for m in world.messages(release_id) if m["kind"] == "alert")
+    breach = next(m["data"]["message"] for m in world.messages(release_id) if m["kind"] == "alert")
     with pytest.raises(NotAuthorized):
-        await monitor.answer(release_id, alert_id, "UENG", rollback=False)
-    await monitor.answer(release_id, alert_id, "UOPS", rollback=False)
+        await monitor.answer_breach(release_id, breach, "UENG", rollback=False)
+    await monitor.answer_breach(release_id, breach, "UOPS", rollback=False)
     with pytest.raises(InvalidState, match="already acknowledged"):
-        await monitor.answer(release_id, alert_id, "UCTO", rollback=False)
+        await monitor.answer_breach(release_id, breach, "UCTO", rollback=False)
     async with world.deps.db.write() as uow:
         await uow.session.execute(
             update(ReleaseRow).values(rollback_plan="helm rollback lumines 41 (runbook §7)")
         )
-    await monitor.answer(release_id, alert_id, "UCTO", rollback=True)
+    await monitor.answer_breach(release_id, breach, "UCTO", rollback=True)
     rollback = world.messages(release_id)[-1]["text"]
     assert rollback.startswith(":leftwards_arrow_with_hook: <@UCTO> decided to *roll back*")
     assert rollback.endswith("Rollback plan: helm rollback lumines 41 (runbook §7)")
     with pytest.raises(InvalidState, match="already decided to roll back"):
-        await monitor.answer(release_id, alert_id, "UOPS", rollback=True)
+        await monitor.answer_breach(release_id, breach, "UOPS", rollback=True)
 
     world.target.state.broken.clear()
     world.clock.move(minutes=2)
@@ -299,3 +307,27 @@ async def test_the_scheduler_registers_coalescing_jobs_and_rechecks(world: World
         assert ("schedule",) in triggers
     finally:
         scheduler.stop()
+
+
+async def test_the_scheduled_recheck_covers_every_release_before_deployment(world: World) -> None:
+    """More releases than a page holds (and than the 20 the recheck once saw): each release
+    still in play has its checks run again; a cancelled or deployed one does not."""
+    deps, app = world.deps, world.deps.settings.app
+    count = 2 * PAGE + 20
+    async with deps.db.write() as uow:
+        ids = [
+            (await uow.releases.add(f"R {n}", "CREL", None, "UREL", T0, app.version)).id
+            for n in range(count)
+        ]
+        await uow.releases.set_state(ids[0], ReleaseState.CANCELLED, T0)
+        await uow.releases.set_state(ids[1], ReleaseState.DONE, T0)
+        await uow.releases.set_state(ids[2], ReleaseState.APPROVED, T0)
+    assert await Scheduler(world.services()).recheck() == count - 2
+    with sqlite3.connect(world.db_path) as db:
+        rechecked = {
+            release
+            for (release,) in db.execute(
+                "SELECT release_id FROM check_runs WHERE trigger = 'schedule'"
+            )
+        }
+    assert rechecked == set(ids[2:])

@@ -19,6 +19,7 @@ from bot.domain.model import (
     Signature,
     Tick,
 )
+from bot.domain.monitoring import Decision
 from bot.domain.view import build_view
 from bot.fake_slack.blockkit import message_problems, view_problems
 from bot.services.signoff import SignIntent
@@ -281,6 +282,21 @@ def test_deployed_card_says_when_and_by_whom() -> None:
     assert post_deploy_lines(shipped) == []
     by_api = card(approved_view(replace(release, deployed_by="ci-<pipeline>")))
     assert "by ci-&lt;pipeline&gt;" in text(by_api) and "<@ci-" not in text(by_api)
+
+
+def test_a_rolled_back_release_says_so_and_every_breaching_item_is_counted() -> None:
+    deployed_at = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+    release = recorded(ReleaseState.MONITORING, deployed_at=deployed_at, deployed_by="UOPS")
+    shipped = approved_view(release)
+    assert shipped.facts is not None
+    breaking = tuple(f"m{i}" for i in range(13))
+    decided = Decision("UCTO", deployed_at)
+    rolled = shipped.changed(APP, breaching=breaking, rollback=decided)
+    rendered = text(card(rolled))
+    assert "*State:* :leftwards_arrow_with_hook: Rolled back" in rendered
+    assert ":leftwards_arrow_with_hook: *Rolled back* by <@UCTO> <!date^" in rendered
+    assert "*Breaching now:* Manual 0, Manual 1" in rendered
+    assert "Manual 9, \\u2026and 3 more" in rendered  # none left out silently (JSON-escaped)
 
 
 def test_a_pushed_ci_result_links_its_run_in_the_checklist() -> None:

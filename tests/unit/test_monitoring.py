@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.checklist import Item, Phase
@@ -16,9 +17,9 @@ from bot.domain.monitoring import (
     is_late,
     timeline,
 )
-from bot.domain.notices import Digest, decode
+from bot.domain.notices import AlertLine, BreachAlert, Digest, decode
 from bot.fake_slack.blockkit import message_problems
-from bot.slack.blocks.monitoring import alert_blocks, digest_blocks
+from bot.slack.blocks.monitoring import digest_blocks
 from bot.slack.blocks.notices import render
 from bot.slack.ids import ALERT_ACK, ALERT_ROLLBACK, Ref
 from checks import default_registry
@@ -99,13 +100,50 @@ def test_a_digest_counts_runs_keeps_the_worst_value_and_the_breaches_of_its_phas
     assert not found.healthy and found.next_phase is day.phase
 
 
-def test_alert_and_digest_messages_are_valid_block_kit() -> None:
-    blocks = alert_blocks(":rotating_light: <@UOPS> *Database healthy* is failing", 7, 42)
+def breach(*lines: AlertLine, **answers: object) -> BreachAlert:
+    return BreachAlert(
+        7, 42, "LUMINES 1.0.0", "Immediate (First Hour)", ("UOPS", "UCTO"), lines, **answers
+    )  # type: ignore[arg-type]
+
+
+DB_DOWN = AlertLine("Database healthy", "GET /api/health/db answered 503", at(2))
+ERRORS_HIGH = AlertLine("Error rate < 0.1%", "0.4% (limit < 0.1%)", at(3))
+
+
+def test_one_alert_per_breach_lists_its_items_and_loses_the_buttons_answered() -> None:
+    text, blocks = render(breach(DB_DOWN))
+    assert text == (
+        ":rotating_light: <@UOPS> <@UCTO> *Database healthy* is failing on *LUMINES 1.0.0* "
+        "(Immediate (First Hour)): GET /api/health/db answered 503"
+    )
     assert message_problems(blocks) == []
-    buttons = blocks[1]["elements"]
+    buttons = blocks[-1]["elements"]
     assert [b["action_id"] for b in buttons] == [ALERT_ACK, ALERT_ROLLBACK]
-    assert {Ref.decode(b["value"]) for b in buttons} == {Ref(r=7, alert=42)}
+    assert {Ref.decode(b["value"]) for b in buttons} == {Ref(r=7, m=42)}
     assert "does not run anything" in buttons[1]["confirm"]["text"]["text"]
+
+    two, blocks = render(breach(DB_DOWN, ERRORS_HIGH))
+    assert "*2 post-deploy items* are failing" in two  # one message, mentioning once
+    listed = str(blocks[1])
+    assert "*Database healthy*: GET /api/health/db answered 503" in listed
+    assert "*Error rate &lt; 0.1%*: 0.4% (limit &lt; 0.1%)" in listed
+
+    acked = render(breach(DB_DOWN, ERRORS_HIGH, acknowledged_by="UOPS", acknowledged_at=at(4)))[1]
+    assert "Acknowledged by <@UOPS>" in str(acked)
+    assert [b["action_id"] for b in acked[-1]["elements"]] == [ALERT_ROLLBACK]
+    decided = render(breach(DB_DOWN, rolled_back_by="UCTO", rolled_back_at=at(5)))[1]
+    assert "Roll back decided by <@UCTO>" in str(decided)
+    assert all(b["type"] != "actions" for b in decided)
+
+    recovered = replace(DB_DOWN, recovered_at=at(9))
+    over, blocks = render(
+        breach(recovered, replace(ERRORS_HIGH, recovered_at=at(8)), closed_at=at(9))
+    )
+    assert over.startswith(":white_check_mark: Every post-deploy item of *LUMINES 1.0.0* passes")
+    assert "<@UOPS>" not in over  # nobody called again
+    assert ":white_check_mark: *Database healthy*: recovered" in str(blocks)
+    assert all(b["type"] != "actions" for b in blocks)
+    assert message_problems(blocks) == []
 
     data = {
         "release": 7,

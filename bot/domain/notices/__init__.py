@@ -14,7 +14,8 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from bot.domain.notices.monitoring import (
     AlertAnswered,
-    AlertOpened,
+    AlertLine,
+    BreachAlert,
     Deployed,
     Digest,
     DigestBreachLine,
@@ -57,7 +58,7 @@ Notice = (
     | ChecklistChanged
     | ReleaseCancelled
     | Deployed
-    | AlertOpened
+    | BreachAlert
     | Recovered
     | AlertAnswered
     | MonitoringComplete
@@ -88,10 +89,11 @@ def decode(kind: str | None, data: dict[str, Any] | None) -> Notice | None:
 
 __all__ = [
     "AlertAnswered",
-    "AlertOpened",
+    "AlertLine",
     "ApprovalSuspended",
     "Approved",
     "Blocked",
+    "BreachAlert",
     "ChecklistChanged",
     "Deployed",
     "Digest",

@@ -12,8 +12,11 @@ from bot.domain.text import (
     Phrase,
     Strong,
     joined,
+    listed,
     phrase,
 )
+
+SHOWN = 5  # items a message names before "and N more"
 
 
 @dataclass(frozen=True)
@@ -42,47 +45,85 @@ class Deployed:
 
 
 @dataclass(frozen=True)
-class AlertOpened:
-    """A post-deploy item breaching; answered with Acknowledge or Roll back."""
+class AlertLine:
+    """One item of a breach: failing (or recovered), and why."""
+
+    title: str
+    reason: str
+    opened_at: datetime
+    failing: bool = True  # False: it could not be checked (an error)
+    recovered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BreachAlert:
+    """A breach of the post-deploy items, as its one message in the thread shows it:
+    posted when the first item fails, edited as others fail or recover, answered once
+    with Acknowledge or Roll back."""
 
     release: int
-    alert: int
-    responders: tuple[str, ...]  # who is called
-    item: str  # the item's title
+    message: int
     name: str
     phase: str  # the phase's title
-    failing: bool  # False: it could not be checked (an error)
-    reason: str
+    responders: tuple[str, ...]  # who it calls
+    lines: tuple[AlertLine, ...]
+    closed_at: datetime | None = None  # every item passes again
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    rolled_back_by: str | None = None
+    rolled_back_at: datetime | None = None
     kind: Literal["alert"] = "alert"
 
+    @property
+    def failing(self) -> list[AlertLine]:
+        return [line for line in self.lines if line.recovered_at is None]
+
     def phrase(self) -> Phrase:
+        if self.closed_at is not None:
+            return phrase(
+                "Every post-deploy item of ", Strong(self.name), " passes again: ", self.summary()
+            )
         called = joined((Person(u) for u in self.responders), " ")
-        verb = "is failing" if self.failing else "could not be checked"
+        failing = self.failing
+        if len(failing) == 1:
+            (line,) = failing
+            verb = "is failing" if line.failing else "could not be checked"
+            said = phrase(Strong(line.title), f" {verb} on ", Strong(self.name))
+            return phrase(called, " ", said, f" ({self.phase}): {line.reason}")
         return phrase(
             called,
             " ",
-            Strong(self.item),
-            f" {verb} on ",
+            Strong(f"{len(failing)} post-deploy items"),
+            " are failing on ",
             Strong(self.name),
-            f" ({self.phase}): {self.reason}",
+            f" ({self.phase}): ",
+            self.summary(),
         )
+
+    def summary(self) -> Phrase:
+        """The items of the breach, by title."""
+        return listed([line.title for line in self.lines], SHOWN)
 
 
 @dataclass(frozen=True)
 class Recovered:
-    item: str
+    """The breach is over: every post-deploy item passes again (said once)."""
+
     name: str
-    reason: str
+    items: tuple[str, ...]  # the breach's items, by title
     kind: Literal["recovered"] = "recovered"
 
     def phrase(self) -> Phrase:
-        return phrase(Strong(self.item), " recovered on ", Strong(self.name), f": {self.reason}")
+        titles = listed([Strong(t) for t in self.items], SHOWN)
+        return phrase(
+            titles, " recovered on ", Strong(self.name), ": every post-deploy item passes again."
+        )
 
 
 @dataclass(frozen=True)
 class AlertAnswered:
     user: str
-    item: str
+    item: str  # the breach's items, in words
     name: str
     rollback: bool  # False: acknowledged
     plan: str | None = None  # the rollback plan, when rolling back

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.domain.model import Release, ReleaseState
 from bot.domain.reasons import BlockingItems, Reason, RejectedBy
-from bot.domain.text import truncate
+from bot.domain.text import listed, truncate
 from bot.domain.view import ReleaseView
 from bot.slack import ids
 from bot.slack.blocks.common import (
@@ -30,6 +30,7 @@ MAX_FAILING_SHOWN = 6
 MAX_PLAN_SHOWN = 2400  # characters of the quoted rollback plan on the card
 MAX_REASONS_SHOWN = 600  # characters of the "not approved because" line
 ITEMS_IN_REASON = 3  # blocking items the line names (the card lists them above)
+MAX_BREACHING_SHOWN = 10
 SHIPPED = frozenset({ReleaseState.DEPLOYED, ReleaseState.MONITORING, ReleaseState.DONE})
 
 
@@ -42,11 +43,16 @@ def card_text(view: ReleaseView) -> str:
     return f"{release.name}: {view.readiness.percent}% ready, {state}"
 
 
+def _state(view: ReleaseView) -> str:
+    if view.monitoring is not None and view.monitoring.rollback is not None:
+        return ":leftwards_arrow_with_hook: Rolled back"
+    return STATE_LABEL[view.release.state]
+
+
 def _summary(view: ReleaseView) -> list[Block]:
-    release = view.release
     lines = [
         f"*Readiness {view.readiness.percent}%*  {bar(view.readiness.percent)}",
-        f"*State:* {STATE_LABEL[release.state]}",
+        f"*State:* {_state(view)}",
     ]
     blocks: list[Block] = [section("\n".join(lines))]
     fields = []
@@ -209,7 +215,7 @@ def post_deploy_lines(view: ReleaseView) -> list[str]:
         else:
             lines.append(f":white_circle: {title}: {when(window.start)} – {when(window.end)}")
     if status.breaching:
-        shown = ", ".join(escape(t) for t in status.breaching[:5])
+        shown = mrkdwn(listed(list(status.breaching), MAX_BREACHING_SHOWN, more=", …and {n} more"))
         lines.append(f":rotating_light: *Breaching now:* {shown}")
     return lines
 
@@ -225,10 +231,18 @@ def _deployed(release: Release) -> str:
     return f":rocket: *Deployed*{at}{by}"
 
 
+def _rolled_back(view: ReleaseView) -> list[str]:
+    decided = view.monitoring.rollback if view.monitoring else None
+    if decided is None:
+        return []
+    return [f":leftwards_arrow_with_hook: *Rolled back* by <@{decided.user}> {when(decided.at)}"]
+
+
 def _deployment(view: ReleaseView) -> list[Block]:
     if view.release.state not in SHIPPED:
         return []
-    return [section("\n".join([_deployed(view.release), *post_deploy_lines(view)]))]
+    lines = [*_rolled_back(view), _deployed(view.release), *post_deploy_lines(view)]
+    return [section("\n".join(lines))]
 
 
 def _deploy_button(release: Release) -> dict[str, Any]:

@@ -1,11 +1,11 @@
-"""Post-deployment messages: an alert with its buttons, a phase's digest."""
+"""Post-deployment messages: a breach's alert with its buttons, a phase's digest."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from bot.domain.model import ItemStatus
-from bot.domain.notices import Digest
+from bot.domain.notices import AlertLine, BreachAlert, Digest
 from bot.domain.text import truncate
 from bot.slack import ids
 from bot.slack.blocks.common import (
@@ -20,10 +20,15 @@ from bot.slack.blocks.common import (
 )
 from bot.slack.blocks.text import escape, when
 
+MAX_ALERT_LINES = 20  # items an alert lists before "…and N more"
 
-def alert_blocks(text: str, release_id: int, alert_id: int) -> list[Block]:
-    """A breach in the release thread: what failed, whom it calls, and the two decisions."""
-    value = ids.Ref(r=release_id, alert=alert_id).encode()
+
+def _buttons(alert: BreachAlert) -> list[Block]:
+    """Acknowledge until someone does; Roll back until someone decides it; none once the
+    breach is over or rolled back."""
+    if alert.closed_at is not None or alert.rolled_back_by:
+        return []
+    value = ids.Ref(r=alert.release, m=alert.message).encode()
     rollback = button("Roll back", ids.ALERT_ROLLBACK, value, style="danger")
     rollback["confirm"] = {
         "title": plain("Roll back?"),
@@ -36,10 +41,37 @@ def alert_blocks(text: str, release_id: int, alert_id: int) -> list[Block]:
         "deny": plain("Cancel"),
         "style": "danger",
     }
-    return [
-        section(text),
-        {"type": "actions", "elements": [button("Acknowledge", ids.ALERT_ACK, value), rollback]},
-    ]
+    elements = [] if alert.acknowledged_by else [button("Acknowledge", ids.ALERT_ACK, value)]
+    return [{"type": "actions", "elements": [*elements, rollback]}]
+
+
+def _line(line: AlertLine) -> str:
+    title = escape(line.title)
+    if line.recovered_at is not None:
+        return f":white_check_mark: *{title}*: recovered {when(line.recovered_at)}"
+    icon = ":x:" if line.failing else ":warning:"
+    return f"{icon} *{title}*: {escape(truncate(line.reason, 300))} · since {when(line.opened_at)}"
+
+
+def alert_blocks(alert: BreachAlert, text: str) -> list[Block]:
+    """The breach's one message: what fails (and what recovered), whom it calls, who
+    answered, and the decisions still open."""
+    blocks: list[Block] = [section(text)]
+    if len(alert.lines) > 1 or alert.closed_at is not None:
+        lines = [_line(line) for line in alert.lines[:MAX_ALERT_LINES]]
+        if len(alert.lines) > MAX_ALERT_LINES:
+            lines.append(f"…and {len(alert.lines) - MAX_ALERT_LINES} more")
+        blocks += [section(t) for t in chunk_lines(lines)]
+    answers = []
+    if alert.acknowledged_by and alert.acknowledged_at:
+        answers.append(f"Acknowledged by <@{alert.acknowledged_by}> {when(alert.acknowledged_at)}")
+    if alert.rolled_back_by and alert.rolled_back_at:
+        answers.append(
+            f"Roll back decided by <@{alert.rolled_back_by}> {when(alert.rolled_back_at)}"
+        )
+    if answers:
+        blocks.append(context(" · ".join(answers)))
+    return blocks + _buttons(alert)
 
 
 def _at(at: datetime | None) -> str:

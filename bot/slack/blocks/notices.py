@@ -3,7 +3,7 @@ mentions) and, for alerts and digests, blocks."""
 
 from __future__ import annotations
 
-from bot.domain.notices import AlertAnswered, AlertOpened, Digest, Notice, Reminder
+from bot.domain.notices import AlertAnswered, BreachAlert, Digest, Notice, Reminder
 from bot.slack.blocks.common import Block
 from bot.slack.blocks.monitoring import alert_blocks, digest_blocks
 from bot.slack.blocks.text import mrkdwn
@@ -25,6 +25,8 @@ EMOJI = {
 
 
 def _emoji(notice: Notice) -> str | None:
+    if isinstance(notice, BreachAlert) and notice.closed_at is not None:
+        return ":white_check_mark:"
     if isinstance(notice, AlertAnswered):
         return ":leftwards_arrow_with_hook:" if notice.rollback else ":eyes:"
     if isinstance(notice, Reminder):
@@ -40,6 +42,6 @@ def render(notice: Notice) -> tuple[str, list[Block] | None]:
     emoji = _emoji(notice)
     if emoji:
         text = f"{emoji} {text}"
-    if isinstance(notice, AlertOpened):
-        return text, alert_blocks(text, notice.release, notice.alert)
+    if isinstance(notice, BreachAlert):
+        return text, alert_blocks(notice, text)
     return text, None

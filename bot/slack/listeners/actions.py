@@ -102,10 +102,13 @@ def register(app: AsyncApp, services: Services) -> None:
         await services.deploy.mark_deployed(clicked.ref.r, clicked.user)
 
     async def answer_alert(clicked: Clicked, rollback: bool) -> None:
-        ref = clicked.ref
-        if ref.alert is None:
+        ref, monitor = clicked.ref, services.monitor
+        if ref.m is not None:
+            await monitor.answer_breach(ref.r, ref.m, clicked.user, rollback)
+        elif ref.alert is not None:  # the buttons of an older version's alert
+            await monitor.answer(ref.r, ref.alert, clicked.user, rollback)
+        else:
             raise InvalidInput("That button is out of date.")
-        await services.monitor.answer(ref.r, ref.alert, clicked.user, rollback)
 
     @on_click(ids.ALERT_ACK)
     async def acknowledge(clicked: Clicked) -> None:
