@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from bot.domain.checklist import AppConfig
 from bot.domain.errors import InvalidState, NotAuthorized
-from bot.domain.model import ReleaseState
+from bot.domain.model import SHIPPED, ReleaseState
 from bot.domain.text import joined
 from bot.domain.view import ReleaseView
-
-DEPLOYED_STATES = frozenset({ReleaseState.DEPLOYED, ReleaseState.MONITORING, ReleaseState.DONE})
 
 
 def _titles(app: AppConfig, role_ids: list[str]) -> str:
@@ -23,7 +21,7 @@ def check_can_deploy(app: AppConfig, view: ReleaseView, held: frozenset[str]) ->
         raise NotAuthorized(
             f"Only the {_titles(app, app.responder_roles)} can mark a release deployed."
         )
-    if release.state in DEPLOYED_STATES:
+    if release.state in SHIPPED:
         raise InvalidState(f"{release.name} is already marked deployed.")
     if release.state is ReleaseState.CANCELLED:
         raise InvalidState(f"{release.name} is cancelled.")

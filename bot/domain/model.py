@@ -27,9 +27,7 @@ class ReleaseState(StrEnum):
 PRE_DEPLOY = frozenset(
     {ReleaseState.OPEN, ReleaseState.BLOCKED, ReleaseState.APPROVED, ReleaseState.SUSPENDED}
 )
-SETTLED = frozenset(
-    {ReleaseState.DEPLOYED, ReleaseState.MONITORING, ReleaseState.DONE, ReleaseState.CANCELLED}
-)
+SHIPPED = frozenset({ReleaseState.DEPLOYED, ReleaseState.MONITORING, ReleaseState.DONE})
 
 
 class ItemStatus(StrEnum):

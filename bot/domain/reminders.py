@@ -8,7 +8,14 @@ from datetime import datetime
 
 from bot.domain.checklist import AppConfig, Role
 from bot.domain.model import Release, Signature
-from bot.domain.notices import PendingSigner, Reminder
+from bot.domain.notices import (
+    BlockedRelease,
+    DailyReminder,
+    PendingSigner,
+    Reminder,
+    Waiting,
+    WaitingFor,
+)
 from bot.domain.signoff import role_progress
 from bot.domain.view import ReleaseView
 
@@ -78,4 +85,47 @@ def reminder(
         failing=len(view.readiness.blocking_not_passing),
         rejected_by=tuple(r.user_id for r in view.rejections),
         window_start=window_start,
+    )
+
+
+def daily_reminder(app: AppConfig, views: Sequence[ReleaseView]) -> DailyReminder | None:
+    """One reminder for these releases (one channel's): per person and user group who can
+    sign now, every release waiting for them; the blocked ones and who blocks them. None
+    when nobody is waited for."""
+    people: dict[tuple[str, str], list[Waiting]] = {}
+    blocked = []
+    for view in views:
+        release = view.release
+        if view.rejections:
+            rejecters = tuple(r.user_id for r in view.rejections)
+            blocked.append(
+                BlockedRelease(release.name, rejecters, release.channel, release.card_ts)
+            )
+            continue  # nobody can sign it until then
+        for pending in pending_roles(app, release, view.signatures):
+            if pending.waiting:
+                continue  # the final approval's turn comes after the others
+            waiting = Waiting(
+                release.name,
+                pending.role.title,
+                release.channel,
+                release.card_ts,
+                view.readiness.percent,
+            )
+            for user in pending.members:
+                people.setdefault(("user", user), []).append(waiting)
+            for group in pending.usergroups:
+                people.setdefault(("group", group), []).append(waiting)
+    if not people and not blocked:
+        return None
+    return DailyReminder(
+        people=tuple(
+            WaitingFor(
+                tuple(found),
+                user=who if kind == "user" else None,
+                usergroup=who if kind == "group" else None,
+            )
+            for (kind, who), found in people.items()
+        ),
+        blocked=tuple(blocked),
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.domain.checklist import AppConfig, Item, Role
 from bot.domain.errors import InvalidInput, InvalidState, NotAuthorized, NotFound
-from bot.domain.model import PRE_DEPLOY, Rejection, Release, ReleaseState, Signature
+from bot.domain.model import PRE_DEPLOY, SHIPPED, Rejection, Release, ReleaseState, Signature
 from bot.domain.readiness import Readiness
 from bot.domain.reasons import (
     BlockingItems,
@@ -26,7 +26,7 @@ from bot.domain.reasons import (
     Suspended,
     WaitingFor,
 )
-from bot.domain.text import Person, joined, listed
+from bot.domain.text import Person, clean, joined, listed
 
 MAX_REASON = 500
 MAX_COMMENT = 1000
@@ -67,11 +67,12 @@ def staleness(app: AppConfig, release: Release, signature: Signature) -> Stalene
 def split_stale(
     app: AppConfig, release: Release, signatures: Sequence[Signature]
 ) -> tuple[list[Signature], list[StaleSignature]]:
-    """(signatures that count, stale ones). A new ref or checklist counts only while the
-    sign-off is in play: once a release is deployed (or cancelled) its signatures are the
-    record of what was signed, and a later edit of app.yaml doesn't unsign them. A role
-    gone from app.yaml is listed as stale either way, so its signature stays on record."""
-    settled = not release.state.active
+    """(signatures that count, stale ones). Once a release is deployed its signatures are
+    the record of what was signed, and a later edit of app.yaml doesn't unsign them; before
+    that (a cancelled release too: its sign-off never completed) a new ref or checklist
+    makes them stale. A role gone from app.yaml is stale either way, so its signature
+    stays on record."""
+    settled = release.state in SHIPPED
     fresh, stale = [], []
     for signature in signatures:
         kept_on_record = settled and signature.role_id in app.roles
@@ -239,7 +240,9 @@ def check_can_cancel(
 
 
 def check_text(value: str | None, what: str, limit: int, required: bool = False) -> str | None:
-    text = (value or "").strip()
+    """What a person wrote, cleaned (control and bidirectional-override characters
+    dropped), within LIMIT characters; InvalidInput otherwise."""
+    text = clean(value or "")
     if required and not text:
         raise InvalidInput(f"Please give a {what}.")
     if len(text) > limit:

@@ -1,4 +1,5 @@
-"""Reminders in a release's thread: who still has to sign, daily and as the window nears.
+"""Reminders: who still has to sign what, daily in each release channel (one message for all
+its releases), and in a release's thread as its planned window nears.
 
 Each reminder is recorded (a schedule mark) in the transaction that queues it, so a
 restart or two overlapping ticks never post it twice.
@@ -11,9 +12,9 @@ from datetime import datetime
 
 from bot.db import UnitOfWork
 from bot.domain.model import Release, ReleaseState
-from bot.domain.reminders import reminder
+from bot.domain.reminders import daily_reminder, reminder
 from bot.services.deps import Service
-from bot.services.records import load_view
+from bot.services.records import load_view, pages
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +28,36 @@ def daily_key(now: datetime) -> str:
 
 class ReminderService(Service):
     async def daily(self) -> int:
-        """Post, once per release per UTC date, which roles are still pending; returns
-        how many reminders were queued. The scheduler calls it on `schedules.reminder`."""
+        """Post, in each release channel, one reminder listing for each person the
+        releases waiting for them (each release once per UTC date); returns how many
+        releases it reminded of. The scheduler calls it on `schedules.reminder`."""
         now = self.deps.clock.now()
-        key = daily_key(now)
-        posted = 0
+        channels: dict[str, list[Release]] = {}
         for release in await self._awaiting():
-            if await self._remind(release.id, key, now):
-                posted += 1
-        return posted
+            channels.setdefault(release.channel, []).append(release)
+        reminded = 0
+        for channel, releases in channels.items():
+            try:
+                reminded += await self._daily(releases, daily_key(now), now)
+            except Exception:
+                log.exception("the daily reminder in %s failed", channel)
+        return reminded
+
+    async def _daily(self, releases: list[Release], key: str, now: datetime) -> int:
+        """One channel's reminder, in one transaction with the marks of what it names."""
+        async with self.deps.db.write() as uow:
+            views = []
+            for listed in releases:
+                release = await uow.releases.get(listed.id)
+                if release is None or release.state not in AWAITING:
+                    continue  # signed or cancelled since the list was read
+                if await uow.marks.mark(release.id, key, now, now):
+                    views.append(await load_view(uow, self.app, release))
+            notice = daily_reminder(self.app, views)
+            if notice is None:
+                return 0
+            await uow.outbox.enqueue(views[0].release.id, notice, now)
+            return len(views)
 
     async def window_soon(self) -> int:
         """Mention the pending signers again, once, when a planned deployment window starts
@@ -53,8 +75,8 @@ class ReminderService(Service):
         return posted
 
     async def _awaiting(self) -> list[Release]:
-        async with self.deps.db.read() as uow:
-            return await uow.releases.find(list(AWAITING), limit=1000)
+        """Every release still collecting signatures (read a page at a time)."""
+        return [release async for page in pages(self.deps, AWAITING) for release in page]
 
     async def _remind(
         self,

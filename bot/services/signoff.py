@@ -221,8 +221,27 @@ class SignoffService(Service):
                 reason = check_can_reject(self.app, release, user, held, before.rejections, reason)
                 rejection = await uow.signatures.reject(release.id, user, reason, now)
                 await uow.audit.append("release.rejected", now, release.id, user, reason=reason)
-                await uow.outbox.enqueue(release.id, Rejected(user, release.name, reason), now)
-                after = before.changed(self.app, rejections=(*before.rejections, rejection))
+                assert before.facts is not None
+                # One answer per person: who rejects no longer approves.
+                mine = [s for s in before.facts.signatures if s.user_id == user]
+                for signature in mine:
+                    await uow.signatures.withdraw(signature.id, now)
+                    await uow.audit.append(
+                        "signature.withdrawn",
+                        now,
+                        release.id,
+                        user,
+                        role=signature.role_id,
+                        signature_id=signature.id,
+                        by="rejection",
+                    )
+                withdrawn = self.app.role_title(mine[0].role_id) if mine else None
+                notice = Rejected(user, release.name, reason, withdrawn)
+                await uow.outbox.enqueue(release.id, notice, now)
+                kept = tuple(s for s in before.facts.signatures if s.user_id != user)
+                after = before.changed(
+                    self.app, rejections=(*before.rejections, rejection), signatures=kept
+                )
                 return await settle(uow, self.deps, after, now, user)
         except Conflict:
             raise InvalidState("You have already rejected this release.") from None

@@ -63,7 +63,7 @@ def test_final_approval_records_section_10_and_offers_mark_deployed(
     }  # fmt: skip
     response = slack.driver.submit("UCTO", view, values)
     assert response.status_code == 200 and not response.text, response.text
-    card = slack.wait_card(name, "Approved for Production Deployment:* Yes")
+    card = slack.wait_card(name, "*Deployment authorization:* :white_check_mark: *Approved for")
     assert "Approved for production deployment" in card
     assert ":white_check_mark: All required approvals received" in card
     assert ":white_check_mark: Final approval by CTO/Engineering Manager" in card

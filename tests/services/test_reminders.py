@@ -1,19 +1,22 @@
-"""Reminders in the release thread: daily, and as the deployment window nears; never twice."""
+"""Reminders: one a day in the channel for all its releases, and in a release's thread as
+its deployment window nears; never twice."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from bot.db.tables import MarkRow
+from bot.db.tables import MarkRow, OutboxRow
 from bot.domain.authorization import DeploymentPlan
 from bot.domain.model import ReleaseState
+from bot.domain.notices import DailyReminder, decode
 from bot.services.deps import Deps
 from bot.services.releases import ReleaseService
 from bot.services.reminders import ReminderService
 from bot.services.signoff import SignoffService
+from bot.slack.blocks.notices import render
 from tests.services.conftest import (
     CHANNEL,
     FixedClock,
@@ -36,24 +39,70 @@ async def marks(deps: Deps, release_id: int) -> list[str]:
         return list(rows.all())
 
 
+async def daily_posts(deps: Deps) -> list[str]:
+    """The daily reminders queued (one per channel and day), as Slack shows them."""
+    async with deps.db.read() as uow:
+        rows = await uow.session.execute(
+            select(OutboxRow.kind, OutboxRow.data)
+            .where(OutboxRow.kind == "daily_reminder")
+            .order_by(OutboxRow.id)
+        )
+        found = []
+        for kind, data in rows.all():
+            notice = decode(kind, data)
+            assert isinstance(notice, DailyReminder)
+            text, blocks = render(notice)
+            found.append(text + "\n" + "\n".join(b["text"]["text"] for b in blocks or []))
+        return found
+
+
 async def test_daily_reminder_names_pending_roles_and_mentions_who_can_sign(deps: Deps) -> None:
     release = await open_release(deps, "LUMINES 1.0.0")
     attestations = deps.settings.app.roles["engineering_lead"].attestations
     await SignoffService(deps).sign(release, "engineering_lead", "UENG", attestations, None)
     assert await ReminderService(deps).daily() == 1
-    reminder = (await thread(deps, release))[-1]
-    assert reminder.startswith(":bell: *LUMINES 1.0.0*: still pending: *DevOps Lead* <@UOPS>, ")
-    assert "*Security Lead* <@USEC>," in reminder  # UENG holds Engineering Lead already
-    assert "*Product Owner* <@UPRD> <!subteam^SPRODUCT>" in reminder
-    assert "then the final approval by *CTO/Engineering Manager*." in reminder
+    (reminder,) = await daily_posts(deps)
+    assert reminder.startswith(":bell: Sign-offs waiting: 1 release")
+    assert "<@UOPS> as DevOps Lead: *LUMINES 1.0.0*" in reminder
+    assert "<@USEC> as Security Lead: *LUMINES 1.0.0*" in reminder
+    assert "<@UENG>" not in reminder  # UENG holds Engineering Lead already
+    assert "<@UPRD> as Product Owner" in reminder and "<!subteam^SPRODUCT> as Product" in reminder
+    assert "• *LUMINES 1.0.0* 0% · waiting for DevOps Lead, Security Lead, Product Owner" in (
+        reminder
+    )
     assert "<@UCTO>" not in reminder  # the final approver's turn comes after the others
-    assert "Readiness 0%" in reminder and "blocking item(s) not passing" in reminder
     assert await marks(deps, release) == ["reminder:2026-12-01"]
+    async with deps.db.read() as uow:
+        where = await uow.session.scalars(
+            select(OutboxRow.in_thread).where(OutboxRow.kind == "daily_reminder")
+        )
+        assert where.all() == [False]  # in the channel, not in a release's thread
+
+
+async def test_one_reminder_for_every_release_waiting_for_someone(deps: Deps) -> None:
+    """37 releases waiting for the same people: one message, each person once, linking
+    each release's card; not 37 thread posts pinging them 37 times."""
+    ids = [await open_release(deps, f"LUMINES 1.0.{n}") for n in range(37)]
+    async with deps.db.write() as uow:
+        for n, release_id in enumerate(ids):
+            await uow.releases.card_sent(release_id, 1, f"1700000000.{n:06d}")
+    assert await ReminderService(deps).daily() == 37
+    (reminder,) = await daily_posts(deps)
+    assert reminder.startswith(":bell: Sign-offs waiting: 37 releases")
+    assert reminder.count("<@UOPS>") == 1
+    assert "<@UOPS> as DevOps Lead: *LUMINES 1.0.0*, *LUMINES 1.0.1*" in reminder
+    assert "and 32 more" in reminder  # each person's line names a few, and counts the rest
+    link = "• <https://slack.com/archives/CRELEASE/p1700000000000003|*LUMINES 1.0.3*> 0%"
+    assert link in reminder
+    assert "LUMINES 1.0.36" in reminder and "more: `/readiness list`" not in reminder
+    async with deps.db.read() as uow:
+        queued = await uow.session.scalar(select(func.count()).select_from(OutboxRow))
+    assert queued == 1
 
 
 async def test_daily_reminder_once_per_release_per_utc_date(deps: Deps, clock: FixedClock) -> None:
     first = await open_release(deps, "LUMINES 1.0.0")
-    second = await open_release(deps, "LUMINES 1.0.1")
+    await open_release(deps, "LUMINES 1.0.1")
     reminders = ReminderService(deps)
     assert await reminders.daily() == 2
     assert await reminders.daily() == 0
@@ -62,7 +111,7 @@ async def test_daily_reminder_once_per_release_per_utc_date(deps: Deps, clock: F
     clock.advance(minutes=1)  # 00:00 UTC the next day
     assert await reminders.daily() == 2
     assert await marks(deps, first) == ["reminder:2026-12-01", "reminder:2026-12-02"]
-    assert len(await thread(deps, second)) == 2
+    assert len(await daily_posts(deps)) == 2  # one a day for both
 
 
 async def test_overlapping_runs_post_each_reminder_once(deps: Deps) -> None:
@@ -82,26 +131,24 @@ async def test_settled_and_approved_releases_are_not_reminded(deps: Deps) -> Non
     await SignoffService(deps).sign(approved, "cto", "UCTO", attestations, None, plan(deps))
     cancelled = await open_release(deps, "LUMINES 2.0.1")
     await ReleaseService(deps).cancel(cancelled, "UREL")
-    before = {r: len(await thread(deps, r)) for r in (approved, cancelled)}
     assert await ReminderService(deps).daily() == 0
-    assert {r: len(await thread(deps, r)) for r in (approved, cancelled)} == before
+    assert await daily_posts(deps) == []
 
 
 async def test_blocked_release_is_reminded_with_its_rejection(deps: Deps) -> None:
     release = await open_release(deps, "LUMINES 1.0.0")
     await SignoffService(deps).reject(release, "USEC", "pen test pending")
     assert await ReminderService(deps).daily() == 1
-    reminder = (await thread(deps, release))[-1]
-    assert "still pending: *Engineering Lead*" in reminder
-    assert "blocked until <@USEC> withdraw(s) the rejection" in reminder
+    (reminder,) = await daily_posts(deps)
+    assert "*LUMINES 1.0.0* is blocked until <@USEC> withdraw(s) the rejection" in reminder
 
 
 async def test_the_final_approver_is_mentioned_once_the_others_signed(deps: Deps) -> None:
     release = await open_release(deps, "LUMINES 1.0.0")
     await sign_all_but_final(deps, release)
     assert await ReminderService(deps).daily() == 1
-    reminder = (await thread(deps, release))[-1]
-    assert "still pending: *CTO/Engineering Manager* <@UCTO>." in reminder
+    (reminder,) = await daily_posts(deps)
+    assert "<@UCTO> as CTO/Engineering Manager: *LUMINES 1.0.0*" in reminder
     assert "<@UREL>" not in reminder  # who opened the release can't give its final approval
 
 

@@ -76,6 +76,29 @@ def test_open_card_offers_sign_buttons_and_escapes_reasons() -> None:
     assert card_text(view(ReleaseState.OPEN, [])) == "LUMINES 1.0.0: 0% ready, open"
 
 
+def test_the_primary_button_is_the_final_approval_only_once_it_can_be_given() -> None:
+    def styles(signed: list[Signature], results: dict[str, LatestResult]) -> dict[str, str]:
+        release = Release(7, "LUMINES 1.0.0", "C1", ReleaseState.OPEN, "UREL", T0, ref="abc")
+        ticks = {f"m{i}": Tick(f"m{i}", "UENG", T0) for i in range(13)}
+        shown = card(build_view(APP, release, signed, [], results, ticks, None))
+        actions = next(b for b in shown if b["type"] == "actions")
+        return {e["action_id"]: e.get("style", "") for e in actions["elements"]}
+
+    passing = {"health": LatestResult("health", ItemStatus.PASS, "ok", T0)}
+    assert styles([], passing)["sign:cto"] == ""  # the others must sign first
+    eng = [signed_by(1, "eng", "UENG")]
+    assert styles(eng, {})["sign:cto"] == ""  # a blocking item fails: it would be refused
+    assert styles(eng, passing)["sign:cto"] == "primary"
+
+
+def test_a_ci_runs_link_cannot_set_its_own_label() -> None:
+    release = Release(7, "LUMINES 1.0.0", "C1", ReleaseState.OPEN, "UREL", T0, ref="abc")
+    sneaky = "https://ci.example/run?x=1|Click me>"
+    pushed = LatestResult("health", ItemStatus.FAIL, "failed", T0, url=sneaky)
+    modal = checklist_modal(build_view(APP, release, [], [], {"health": pushed}, {}, None), {})
+    assert "<https://ci.example/run?x=1%7CClick me&gt;|CI run>" in text(modal)
+
+
 def test_approved_card_says_so_and_offers_no_sign_button() -> None:
     ticks = {f"m{i}": Tick(f"m{i}", "UENG", T0) for i in range(13)}
     signed = [signed_by(1, "eng", "UENG"), signed_by(2, "cto", "UCTO")]
@@ -197,7 +220,7 @@ def test_approved_card_shows_section_10_in_full_and_mark_deployed() -> None:
     blocks = card(approved_view(recorded()))
     assert message_problems(blocks) == []
     rendered = text(blocks)
-    assert "*Approved for Production Deployment:* Yes" in rendered
+    assert f"*Deployment authorization:* :white_check_mark: *{APPROVED_TEXT}*" in rendered
     for condition in (
         "All required approvals received",
         "All blocking checks passing",
@@ -222,8 +245,11 @@ def test_suspended_card_says_no_and_why_without_mark_deployed() -> None:
     blocks = card(approved_view(recorded(ReleaseState.SUSPENDED), failing))
     assert message_problems(blocks) == []
     rendered = text(blocks)
-    assert "*Deployment authorization:* suspended" in rendered
-    assert "*Approved for Production Deployment:* No: suspended: a blocking item" in rendered
+    # One answer, saying why: no second line repeating "not approved".
+    assert "*Deployment authorization:* :warning: not approved: suspended: a blocking item" in (
+        rendered
+    )
+    assert "Approved for Production Deployment" not in rendered
     assert ":white_circle: All blocking checks passing" in rendered
     assert ids.DEPLOYED not in rendered
     assert "*Deployment team:* <@UOPS>, <@UCTO>" in rendered  # the record is kept
@@ -237,7 +263,10 @@ def test_open_card_shows_a_planned_window_and_why_not_approved() -> None:
     assert message_problems(blocks) == []
     rendered = text(blocks)
     assert "(planned)" in rendered and "Deployment team" not in rendered
-    assert "*Approved for Production Deployment:* No: waiting for Engineering Lead" in rendered
+    assert (
+        "*Deployment authorization:* :white_circle: not approved: waiting for Engineering Lead"
+        in (rendered)
+    )
     assert ids.DEPLOYED not in rendered
 
 
@@ -276,7 +305,7 @@ def test_deployed_card_says_when_and_by_whom() -> None:
     rendered = text(blocks)
     assert f":rocket: *Deployed* <!date^{int(deployed_at.timestamp())}^" in rendered
     assert "by <@UOPS>" in rendered
-    assert "*Approved for Production Deployment:* Yes" in rendered
+    assert f"*Deployment authorization:* :white_check_mark: *{APPROVED_TEXT}*" in rendered
     assert not any(b["type"] == "actions" for b in blocks)
     assert card_text(shipped) == "LUMINES 1.0.0: 100% ready, deployed"
     assert post_deploy_lines(shipped) == []

@@ -29,6 +29,7 @@ from bot.domain.signoff import (
     check_can_tick,
     check_can_withdraw,
     check_can_withdraw_rejection,
+    check_text,
     derive_state,
     split_stale,
     staleness,
@@ -305,3 +306,9 @@ def test_stale_on_chooses_what_a_role_signs_on(app: AppConfig) -> None:
     assert staleness(app, on_def, cto) is None  # nothing does
     eng_old = Signature(3, "eng", "UENG", T0, evidence={"ref": "abc", "config_version": "0ld"})
     assert said(staleness(app, on_def, eng_old)) == "the checklist changed since it was given"
+
+
+def test_what_people_write_loses_controls_and_bidirectional_overrides() -> None:
+    """U+202E and the isolates would reorder what others read ("gnissap" as "passing")."""
+    written = "tests \u202egnissap\u202c ok\u2066x\u2069\x07"
+    assert check_text(written, "comment", 100) == "tests gnissap okx"

@@ -24,7 +24,14 @@ from bot.domain.notices.monitoring import (
     PhasePlan,
     Recovered,
 )
-from bot.domain.notices.reminders import PendingSigner, Reminder
+from bot.domain.notices.reminders import (
+    BlockedRelease,
+    DailyReminder,
+    PendingSigner,
+    Reminder,
+    Waiting,
+    WaitingFor,
+)
 from bot.domain.notices.signoff import (
     ApprovalSuspended,
     Approved,
@@ -63,9 +70,10 @@ Notice = (
     | AlertAnswered
     | MonitoringComplete
     | Reminder
+    | DailyReminder
     | Digest
 )
-IN_CHANNEL = frozenset({"digest"})  # posted to the channel, not the card's thread
+IN_CHANNEL = frozenset({"digest", "daily_reminder"})  # posted to the channel, not the card's thread
 
 _ADAPTER: TypeAdapter[Notice] = TypeAdapter(Annotated[Notice, Field(discriminator="kind")])
 
@@ -93,8 +101,10 @@ __all__ = [
     "ApprovalSuspended",
     "Approved",
     "Blocked",
+    "BlockedRelease",
     "BreachAlert",
     "ChecklistChanged",
+    "DailyReminder",
     "Deployed",
     "Digest",
     "DigestBreachLine",
@@ -116,6 +126,8 @@ __all__ = [
     "Signer",
     "SignerItems",
     "Ticked",
+    "Waiting",
+    "WaitingFor",
     "decode",
     "encode",
 ]

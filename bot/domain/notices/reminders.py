@@ -78,3 +78,59 @@ class Reminder:
         return phrase(
             opening, " still pending: ", _pending(self.pending), ".\n", joined(status, " · "), "."
         )
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A release waiting for someone's signature, and where its card is."""
+
+    name: str
+    role: str  # the role's title they would sign as
+    channel: str
+    card_ts: str | None = None
+    readiness: int = 0
+
+
+@dataclass(frozen=True)
+class WaitingFor:
+    """Everything waiting for one person (or one user group) to sign."""
+
+    releases: tuple[Waiting, ...]
+    user: str | None = None
+    usergroup: str | None = None
+
+    def who(self) -> Part:
+        return Person(self.user) if self.user else Group(self.usergroup or "")
+
+
+@dataclass(frozen=True)
+class BlockedRelease:
+    name: str
+    rejected_by: tuple[str, ...]
+    channel: str
+    card_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class DailyReminder:
+    """The day's one reminder in a release channel: for each person, the releases
+    waiting for their signature; the releases blocked by a rejection, and by whom."""
+
+    people: tuple[WaitingFor, ...]
+    blocked: tuple[BlockedRelease, ...] = ()
+    kind: Literal["daily_reminder"] = "daily_reminder"
+
+    @property
+    def releases(self) -> int:
+        names = {w.name for p in self.people for w in p.releases} | {b.name for b in self.blocked}
+        return len(names)
+
+    def phrase(self) -> Phrase:
+        lines = [phrase(f"Sign-offs waiting ({self.releases} releases):")]
+        for person in self.people:
+            waiting = joined(phrase(Strong(w.name), f" as {w.role}") for w in person.releases)
+            lines.append(phrase(person.who(), ": ", waiting))
+        for blocked in self.blocked:
+            rejecters = joined(Person(u) for u in blocked.rejected_by)
+            lines.append(phrase(Strong(blocked.name), " is blocked by ", rejecters))
+        return joined(lines, "\n")

@@ -86,10 +86,14 @@ class Rejected:
     user: str
     name: str
     reason: str
+    withdrawn: str | None = None  # the role they had signed as: that signature is withdrawn
     kind: Literal["rejected"] = "rejected"
 
     def phrase(self) -> Phrase:
-        return phrase(Person(self.user), " rejected ", Strong(self.name), ":", Quote(self.reason))
+        said = phrase(Person(self.user), " rejected ", Strong(self.name), ":", Quote(self.reason))
+        if self.withdrawn is None:
+            return said
+        return phrase(said, "\n", f"Their signature as {self.withdrawn} is withdrawn.")
 
 
 @dataclass(frozen=True)

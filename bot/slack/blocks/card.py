@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.domain.model import Release, ReleaseState
+from bot.domain.model import SHIPPED, Release, ReleaseState
 from bot.domain.reasons import BlockingItems, Reason, RejectedBy
 from bot.domain.text import listed, truncate
 from bot.domain.view import ReleaseView
@@ -31,7 +31,6 @@ MAX_PLAN_SHOWN = 2400  # characters of the quoted rollback plan on the card
 MAX_REASONS_SHOWN = 600  # characters of the "not approved because" line
 ITEMS_IN_REASON = 3  # blocking items the line names (the card lists them above)
 MAX_BREACHING_SHOWN = 10
-SHIPPED = frozenset({ReleaseState.DEPLOYED, ReleaseState.MONITORING, ReleaseState.DONE})
 
 
 def card_text(view: ReleaseView) -> str:
@@ -183,19 +182,18 @@ def _authorization(view: ReleaseView) -> list[Block]:
         who = f" by <@{release.closed_by}>" if release.closed_by else ""
         return [section(f"*Deployment authorization:* :x: cancelled{who}")]
     if auth.approved:
-        text = f"*Deployment authorization:* :white_check_mark: *{APPROVED_TEXT}*"
+        answer = f":white_check_mark: *{APPROVED_TEXT}*"
         if release.approved_at:
-            text += f" ({when(release.approved_at)})"
-        answer = "*Approved for Production Deployment:* Yes"
-    else:
-        label = "suspended" if release.state is ReleaseState.SUSPENDED else "not approved yet"
-        text = f"*Deployment authorization:* {label}"
-        answer = f"*Approved for Production Deployment:* No: {_reasons(view)}"
+            answer += f" ({when(release.approved_at)})"
+    else:  # one answer: why not (a suspension says so first)
+        icon = ":warning:" if release.state is ReleaseState.SUSPENDED else ":white_circle:"
+        answer = f"{icon} not approved: {_reasons(view)}"
     conditions = "\n".join(
         f"{':white_check_mark:' if c.met else ':white_circle:'} {mrkdwn(c.phrase())}"
         for c in auth.conditions
     )
-    return [section(f"{text}\n{answer}\n*Conditions:*\n{conditions}"), *_record(view)]
+    text = f"*Deployment authorization:* {answer}\n*Conditions:*\n{conditions}"
+    return [section(text), *_record(view)]
 
 
 def post_deploy_lines(view: ReleaseView) -> list[str]:
@@ -269,13 +267,16 @@ def _actions(view: ReleaseView) -> list[Block]:
     if release.state is ReleaseState.APPROVED and view.authorization.approved:
         elements.append(_deploy_button(release))
     if release.state is ReleaseState.OPEN:
+        # The final approval is the primary action once it can be given, not before.
+        others = all(p.complete for p in view.roles if not p.role.final)
+        final_now = others and view.readiness.blocking_pass
         for progress in view.open_roles:
             elements.append(
                 button(
                     f"Sign as {progress.role.title}",
                     ids.SIGN_PREFIX + progress.role_id,
                     ids.Ref(r=release.id, role=progress.role_id).encode(),
-                    style="primary" if progress.role.final else None,
+                    style="primary" if progress.role.final and final_now else None,
                 )
             )
     elements.append(button("Run checks", ids.RUN_CHECKS, ref.encode()))

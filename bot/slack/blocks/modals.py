@@ -22,7 +22,7 @@ from bot.slack.blocks.common import (
     plain,
     section,
 )
-from bot.slack.blocks.text import escape, when
+from bot.slack.blocks.text import escape, link, when
 
 CHECKBOXES_PER_BLOCK = 10  # Block Kit's limit for one checkboxes element
 
@@ -167,7 +167,7 @@ def reject_modal(view: ReleaseView) -> dict[str, Any]:
     blocks = [
         section(
             f"Rejecting *{escape(view.release.name)}* blocks it until you withdraw "
-            "the rejection. Say what must change."
+            "the rejection (a signature of yours on it is withdrawn). Say what must change."
         ),
         _text_input(ids.REASON, "Reason", MAX_REASON, False, "What is wrong"),
     ]
@@ -185,7 +185,7 @@ def _automated_line(item: ItemView) -> str:
     if item.changed_at and item.at and item.changed_at < item.at:
         line += f" · {item.status.value} since {when(item.changed_at)}"
     if item.url:
-        line += f" · <{escape(item.url)}|CI run>"
+        line += f" · <{link(item.url)}|CI run>"
     return line
 
 

@@ -3,10 +3,19 @@ mentions) and, for alerts and digests, blocks."""
 
 from __future__ import annotations
 
-from bot.domain.notices import AlertAnswered, BreachAlert, Digest, Notice, Reminder
-from bot.slack.blocks.common import Block
+from bot.domain.notices import (
+    AlertAnswered,
+    BreachAlert,
+    DailyReminder,
+    Digest,
+    Notice,
+    Reminder,
+    Waiting,
+)
+from bot.domain.text import Strong, listed, phrase
+from bot.slack.blocks.common import Block, chunk_lines, section
 from bot.slack.blocks.monitoring import alert_blocks, digest_blocks
-from bot.slack.blocks.text import mrkdwn
+from bot.slack.blocks.text import escape, link, mrkdwn
 
 EMOJI = {
     "plan_recorded": ":clipboard:",
@@ -34,8 +43,58 @@ def _emoji(notice: Notice) -> str | None:
     return EMOJI.get(notice.kind)
 
 
+TEXT_BUDGET = 10_000  # characters of a daily reminder's lines (Slack refuses ~12,000)
+NAMES_SHOWN = 5  # releases a person's line names before "and N more"
+
+
+def _card(name: str, channel: str, ts: str | None) -> str:
+    """A release's name, linking to its card when it is posted."""
+    if ts is None:
+        return f"*{escape(name)}*"
+    url = f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+    return f"<{link(url)}|*{escape(name)}*>"
+
+
+def daily_blocks(notice: DailyReminder) -> tuple[str, list[Block]]:
+    """Each person (or user group) once, with what waits for them; then each release
+    once, linking to its card, with the roles it waits for; then the blocked ones. Within
+    Slack's limits: past the budget, "…and N more"."""
+    lines: list[str] = []
+    releases: dict[str, tuple[Waiting, list[str]]] = {}
+    for person in notice.people:
+        by_role: dict[str, list[str]] = {}
+        for w in person.releases:
+            by_role.setdefault(w.role, []).append(w.name)
+            roles = releases.setdefault(w.name, (w, []))[1]
+            if w.role not in roles:
+                roles.append(w.role)
+        who = mrkdwn(phrase(person.who()))
+        for role, names in by_role.items():
+            named = mrkdwn(listed([Strong(n) for n in names], NAMES_SHOWN))
+            lines.append(f"{who} as {escape(role)}: {named}")
+    for name, (w, roles) in releases.items():
+        card = _card(name, w.channel, w.card_ts)
+        lines.append(f"• {card} {w.readiness}% · waiting for {escape(', '.join(roles))}")
+    for blocked in notice.blocked:
+        who = ", ".join(f"<@{u}>" for u in blocked.rejected_by)
+        card = _card(blocked.name, blocked.channel, blocked.card_ts)
+        lines.append(f":no_entry: {card} is blocked until {who} withdraw(s) the rejection")
+    shown, used = [], 0
+    for index, line in enumerate(lines):
+        if used + len(line) > TEXT_BUDGET:
+            shown.append(f"…and {len(lines) - index} more: `/readiness list` shows them all")
+            break
+        shown.append(line)
+        used += len(line) + 1
+    count = notice.releases
+    text = f":bell: Sign-offs waiting: {count} release{'s' if count != 1 else ''}"
+    return text, [section(f"*{text}*"), *[section(t) for t in chunk_lines(shown)]]
+
+
 def render(notice: Notice) -> tuple[str, list[Block] | None]:
     """The message's text and blocks (None: the text alone)."""
+    if isinstance(notice, DailyReminder):
+        return daily_blocks(notice)
     text = mrkdwn(notice.phrase())
     if isinstance(notice, Digest):
         return text, digest_blocks(notice)

@@ -29,6 +29,12 @@ def quote(text: str) -> str:
     return "\n".join(f"> {line}" for line in escape(text).splitlines())
 
 
+def link(url: str) -> str:
+    """A URL inside `<url|label>`: escaped, and a `|` in it percent-encoded, so it can't
+    set the label (or end the link) itself."""
+    return escape(url).replace("|", "%7C")
+
+
 def when(at: datetime) -> str:
     """A date Slack shows in each reader's own time zone."""
     return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{stamp(at)}>"

@@ -1,0 +1,43 @@
+"""Each state means one thing: a person who rejects no longer approves; a cancelled
+release's signatures are not shown as valid when their evidence changed."""
+
+from __future__ import annotations
+
+from bot.domain.model import ReleaseState
+from bot.services.container import Services
+from bot.services.deps import Deps
+from tests.services.conftest import CHANNEL, thread
+
+
+async def test_a_signer_who_rejects_withdraws_their_signature(deps: Deps) -> None:
+    services = Services.build(deps)
+    opened = await services.releases.open("LUMINES 1.0.0", "abc", "UREL", CHANNEL)
+    release_id = opened.release.id
+    await deps.tasks.drain()
+    roles = deps.settings.app.roles
+    await services.signoff.sign(
+        release_id, "security_lead", "USEC", roles["security_lead"].attestations, None
+    )
+    view = await services.signoff.reject(release_id, "USEC", "pen test pending")
+    assert view.release.state is ReleaseState.BLOCKED
+    assert not [s for s in view.signatures if s.user_id == "USEC"]  # not signed and rejected
+    assert view == await services.releases.view(release_id)
+    said = (await thread(deps, release_id))[-2]
+    assert said.startswith(":no_entry: <@USEC> rejected *LUMINES 1.0.0*:\n> pen test pending")
+    assert said.endswith("Their signature as Security Lead is withdrawn.")
+
+
+async def test_a_cancelled_release_keeps_stale_signatures_stale(deps: Deps) -> None:
+    services = Services.build(deps)
+    opened = await services.releases.open("LUMINES 1.0.0", "abc", "UREL", CHANNEL)
+    release_id = opened.release.id
+    await deps.tasks.drain()
+    roles = deps.settings.app.roles
+    await services.signoff.sign(
+        release_id, "engineering_lead", "UENG", roles["engineering_lead"].attestations, None
+    )
+    await services.releases.open("LUMINES 1.0.0", "def", "UREL", CHANNEL)  # a new ref
+    await deps.tasks.drain()
+    view = await services.releases.cancel(release_id, "UREL")
+    assert [s.signature.user_id for s in view.stale] == ["UENG"]
+    assert view.signatures == []  # not shown as a valid signature
