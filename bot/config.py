@@ -7,6 +7,7 @@ the file and the environment into them. Every problem is reported as
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections import Counter
@@ -15,11 +16,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.domain.checklist import AppConfig
+from bot.domain.checklist import AppConfig, Item, PostDeploy, Role, Schedules
+from checks.base import CheckParams
 from checks.registry import Registry, UnknownCheckType, default_registry
 
 # ${VAR}, ${VAR:-default}; a default may hold ${OTHER} or ${OTHER:-x} (one level deep).
@@ -145,66 +147,134 @@ def _pydantic_problems(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> It
         yield f"{_dotted(loc)}: {message}"
 
 
-def _cron_problems(app: AppConfig) -> Iterator[str]:
+# --- the checks that need the whole file ----------------------------------------------------
+#
+# They read the raw mapping, field by field, so they run whether or not the file validated:
+# a field that fails its own validation is unknown here (its problem is reported already),
+# and a check that needs an unknown field is skipped rather than guessed.
+
+_UNKNOWN: Any = object()
+
+
+@functools.cache
+def _adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    return TypeAdapter(model.model_fields[name].rebuild_annotation())
+
+
+def _read(model: type[BaseModel], raw: Any, name: str) -> Any:
+    """RAW's field NAME as MODEL validates it (its default when absent); _UNKNOWN when RAW
+    is not a mapping, or the value is invalid or missing."""
+    if not isinstance(raw, Mapping):
+        return _UNKNOWN
+    if name not in raw:
+        info = model.model_fields[name]
+        return _UNKNOWN if info.is_required() else info.get_default(call_default_factory=True)
+    try:
+        return _adapter(model, name).validate_python(raw[name])
+    except ValidationError:
+        return _UNKNOWN
+
+
+def _list(raw: Any, *keys: str) -> list[Any]:
+    """RAW[keys...] when it is a list, else [] (its problem, if any, is reported already)."""
+    for key in keys:
+        raw = raw.get(key) if isinstance(raw, Mapping) else None
+    return raw if isinstance(raw, list) else []
+
+
+def _raw_items(raw: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Every item of the file with where it is: the checklist's, then the post-deploy ones."""
+    for si, section in enumerate(_list(raw, "sections")):
+        for ii, item in enumerate(_list(section, "items")):
+            yield f"sections.{si}.items.{ii}", item
+    for ii, item in enumerate(_list(raw, "post_deploy", "items")):
+        yield f"post_deploy.items.{ii}", item
+
+
+def _cron_problems(raw: Mapping[str, Any]) -> Iterator[str]:
     from apscheduler.triggers.cron import CronTrigger
 
     for name in ("recheck", "reminder"):
-        value = getattr(app.schedules, name)
-        if value:
+        value = _read(Schedules, raw.get("schedules", {}), name)
+        if isinstance(value, str) and value:
             try:
                 CronTrigger.from_crontab(value)
             except ValueError as exc:
                 yield f"schedules.{name}: bad cron expression {value!r}: {exc}"
 
 
-def _semantic_problems(app: AppConfig, registry: Registry) -> list[str]:
-    problems: list[str] = list(_cron_problems(app))
-    finals = [role_id for role_id, role in app.roles.items() if role.final]
-    if not finals:
-        problems.append("roles: no role has `final: true` (the final approver)")
-    elif len(finals) > 1:
-        problems.append(f"roles: only one role may be final, found {', '.join(finals)}")
-    for role_id, role in app.roles.items():
-        if not role.members and not role.usergroups:
-            problems.append(
-                f"roles.{role_id}.members: missing member list (give members or usergroups)"
+def _role_problems(roles: Mapping[str, Any]) -> Iterator[str]:
+    finals = [role_id for role_id, role in roles.items() if _read(Role, role, "final") is True]
+    if len(finals) > 1:
+        yield f"roles: only one role may be final, found {', '.join(finals)}"
+    elif not finals and all(_read(Role, role, "final") is not _UNKNOWN for role in roles.values()):
+        yield "roles: no role has `final: true` (the final approver)"
+    for role_id, role in roles.items():
+        members, groups = _read(Role, role, "members"), _read(Role, role, "usergroups")
+        if members is _UNKNOWN or groups is _UNKNOWN:
+            continue
+        min_signers = _read(Role, role, "min_signers")
+        if not members and not groups:
+            yield f"roles.{role_id}.members: missing member list (give members or usergroups)"
+        elif not groups and min_signers is not _UNKNOWN and len(members) < min_signers:
+            yield (
+                f"roles.{role_id}.min_signers: needs {min_signers} signers "
+                f"but the role has {len(members)} member(s)"
             )
-        elif not role.usergroups and len(role.members) < role.min_signers:
-            problems.append(
-                f"roles.{role_id}.min_signers: needs {role.min_signers} signers "
-                f"but the role has {len(role.members)} member(s)"
-            )
-    for where, ids in (
-        ("sections", [s.id for s in app.sections]),
-        ("phases", [p.id for p in app.post_deploy.phases]),
+
+
+def _semantic_problems(
+    raw: Mapping[str, Any], registry: Registry
+) -> tuple[list[str], dict[str, CheckParams]]:
+    """What needs the whole file (a final role, unique ids, known roles, each check's own
+    parameters); and each check that validated, by its item's path."""
+    problems: list[str] = list(_cron_problems(raw))
+    roles = raw.get("roles")
+    if isinstance(roles, Mapping):
+        problems.extend(_role_problems(roles))
+    known = f" (roles: {', '.join(map(str, roles))})" if isinstance(roles, Mapping) else ""
+
+    def refers(path: str, role_id: Any) -> None:
+        if isinstance(roles, Mapping) and isinstance(role_id, str) and role_id not in roles:
+            problems.append(f"{path}: no role {role_id!r}{known}")
+
+    for where, parts in (
+        ("sections", _list(raw, "sections")),
+        ("phases", _list(raw, "post_deploy", "phases")),
     ):
-        for dup, n in Counter(ids).items():
+        ids = [part.get("id") for part in parts if isinstance(part, Mapping)]
+        for dup, n in Counter(i for i in ids if isinstance(i, str)).items():
             if n > 1:
                 problems.append(f"{where}: duplicate id {dup!r} ({n} times)")
-    for role_id in app.post_deploy.responders or []:
-        if role_id not in app.roles:
-            problems.append(
-                f"post_deploy.responders: no role {role_id!r} (roles: {', '.join(app.roles)})"
-            )
-    located = [
-        (f"sections.{si}.items.{ii}", item)
-        for si, section in enumerate(app.sections)
-        for ii, item in enumerate(section.items)
-    ] + [(f"post_deploy.items.{ii}", item) for ii, item in enumerate(app.post_deploy.items)]
-    counts = Counter(item.id for _, item in located)
+    responders = _read(PostDeploy, raw.get("post_deploy", {}), "responders")
+    for role_id in responders if isinstance(responders, list) else []:
+        refers("post_deploy.responders", role_id)
+    located = [(path, item) for path, item in _raw_items(raw) if isinstance(item, Mapping)]
+    item_ids = {path: _read(Item, item, "id") for path, item in located}
+    counts = Counter(i for i in item_ids.values() if isinstance(i, str))
+    checks: dict[str, CheckParams] = {}
     for path, item in located:
-        if counts[item.id] > 1:
-            problems.append(f"{path}.id: duplicate item id {item.id!r}")
-        if item.owner is not None and item.owner not in app.roles:
-            problems.append(f"{path}.owner: no role {item.owner!r} (roles: {', '.join(app.roles)})")
-        if item.check is not None:
+        if counts[item_ids[path]] > 1:
+            problems.append(f"{path}.id: duplicate item id {item_ids[path]!r}")
+        refers(f"{path}.owner", _read(Item, item, "owner"))
+        check = item.get("check")
+        if isinstance(check, Mapping):
             try:
-                item.check = registry.parse(item.check.model_dump())
+                checks[path] = registry.parse(check)
             except UnknownCheckType as exc:
                 problems.append(f"{path}.check.type: {exc}")
             except ValidationError as exc:
                 problems.extend(_pydantic_problems(exc, (*path.split("."), "check")))
-    return problems
+    return problems, checks
+
+
+def _located(app: AppConfig) -> Iterator[tuple[str, Item]]:
+    """The validated file's items, each named as `_raw_items` names it."""
+    for si, section in enumerate(app.sections):
+        for ii, item in enumerate(section.items):
+            yield f"sections.{si}.items.{ii}", item
+    for ii, item in enumerate(app.post_deploy.items):
+        yield f"post_deploy.items.{ii}", item
 
 
 def parse_app_config(
@@ -222,20 +292,28 @@ def parse_app_config(
         raise ConfigError([f"{source}: (top level): expected a mapping of settings"])
     problems: list[str] = []
     raw = _substitute(raw, env, (), problems)
-    unset = {p.split(": ", 1)[0] for p in problems}
+
+    def field(problem: str) -> str:
+        return problem.split(": ", 1)[0]
 
     def told(found: Iterable[str]) -> list[str]:
-        """A field with an unset ${VAR} is reported for that alone, not again as invalid."""
-        return [p for p in found if p.split(": ", 1)[0] not in unset]
+        """A field is reported once: an unset ${VAR} for that alone, not again as invalid;
+        a field invalid on its own, not again by the checks of the whole file."""
+        said = {field(p) for p in problems}
+        return [p for p in found if field(p) not in said]
 
+    app: AppConfig | None = None
     try:
         app = AppConfig.model_validate(raw)
     except ValidationError as exc:
         problems.extend(told(_pydantic_problems(exc)))
-        raise ConfigError([f"{source}: {p}" for p in problems]) from None
-    problems.extend(told(_semantic_problems(app, registry)))
-    if problems:
+    whole, checks = _semantic_problems(raw, registry)
+    problems.extend(told(whole))
+    if problems or app is None:
         raise ConfigError([f"{source}: {p}" for p in problems])
+    for path, item in _located(app):
+        if item.check is not None:
+            item.check = checks[path]
     return app
 
 

@@ -17,6 +17,9 @@ from bot.cli.common import settings as load
 if TYPE_CHECKING:
     from bot.config import Settings
 
+# A bot token, or one from token rotation (xoxe.xoxb-); not a user (xoxp-) or app (xapp-) one.
+BOT_TOKEN_PREFIXES = ("xoxb-", "xoxe.xoxb-")
+
 
 @click.command()
 @click.option(
@@ -43,6 +46,11 @@ def serve(port: int | None, host: str, config: str | None, socket_mode: bool) ->
     else:
         required.append(("SLACK_SIGNING_SECRET", env.slack_signing_secret))
     missing = [f"environment: {name}: required to serve" for name, value in required if not value]
+    if env.slack_bot_token and not env.slack_bot_token.startswith(BOT_TOKEN_PREFIXES):
+        missing.append(
+            "environment: SLACK_BOT_TOKEN: a bot token starts with xoxb- "
+            "(the app's Bot User OAuth Token)"
+        )
     if socket_mode and env.slack_app_token and not env.slack_app_token.startswith("xapp-"):
         missing.append("environment: SLACK_APP_TOKEN: an app-level token starts with xapp-")
     if missing:

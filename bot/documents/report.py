@@ -53,24 +53,38 @@ class CheckReport:
     def ok(self) -> bool:
         return all(view.passing for view in self.judged)
 
+    @property
+    def percent(self) -> int:
+        """The readiness of what was checked: the whole checklist's, or with a section, the
+        section's own (weights of its passing items over its weights, rounded down, as
+        `bot/domain/readiness.py` computes the whole checklist's)."""
+        if self.section is None:
+            return self.readiness.percent
+        total = sum(view.item.weight for view in self.items)
+        passed = sum(view.item.weight for view in self.items if view.passing)
+        return 100 if total == 0 else (100 * passed) // total
+
     def summary(self) -> str:
         failing = [view for view in self.judged if not view.passing]
         scope = f"release {self.release}" if self.release else "checklist, no release"
+        figure = f"Readiness {self.percent}%"
         if self.section:
-            scope += f", section {self.section}"
+            passed = sum(1 for view in self.items if view.passing)
+            figure += f" of section {self.section}"
+            scope = f"{passed}/{len(self.items)} items pass; {scope}"
         verdict = (
             "every blocking item passes"
             if not failing
             else f"{len(failing)} blocking item(s) not passing"
         )
         note = "" if self.release else "; manual items are ticked in Slack and not judged here"
-        return f"Readiness {self.readiness.percent}% ({scope}): {verdict}{note}."
+        return f"{figure} ({scope}): {verdict}{note}."
 
     def as_json(self) -> dict[str, Any]:
         return {
             "release": self.release,
             "section": self.section,
-            "readiness": self.readiness.percent,
+            "readiness": self.percent,  # the section's own with --section
             "ok": self.ok,
             "items": [
                 {

@@ -43,5 +43,13 @@ def configure(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "alembic.runtime.plugins", "apscheduler.executors.default"):
+    # Routine INFO lines of libraries ("Adding job tentatively -- it will be properly
+    # scheduled when the scheduler starts", each job's run); their warnings and errors (a
+    # job skipped or failing, a missed run) still show.
+    for noisy in (
+        "httpx",
+        "alembic.runtime.plugins",
+        "apscheduler.scheduler",
+        "apscheduler.executors.default",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -8,14 +8,19 @@ behind the scenario fake's short `xoxb-test`.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from bot.fake_slack import FakeSlackThread
 from tests.reliability.helpers import open_release, post, settle, signed, start_bot
 from tests.scenario.conftest import Slack
-from tests.scenario.harness import CHANNEL, SECRET, USERS, Bot, ThreadedTarget
+from tests.scenario.harness import CHANNEL, ROOT, SECRET, USERS, Bot, ThreadedTarget
 
 TOKEN = "xoxb-7205138746-5720381916-Rd1nsLogScanT0ken4xQ"  # the fake's, shaped as Slack's
 API_TOKEN = "rdns-api-Kp3vQ9sLogScan"
@@ -88,3 +93,68 @@ def test_no_token_or_secret_in_the_logs_or_in_slack(
     for what, secret in secrets.items():
         assert secret not in sent, f"the {what} was sent to Slack"
     assert "xox" not in sent
+
+
+def test_the_scheduler_says_only_what_goes_wrong(
+    fake: FakeSlackThread, target: ThreadedTarget, tmp_path: Path
+) -> None:
+    """Serving adds its jobs (the shipped re-check and reminder, and the tick) without a
+    line each; the bot's own INFO lines still show."""
+    served = Bot(fake, target, tmp_path, LOG_LEVEL="INFO").start()
+    served.stop()
+    log = served.log()
+    assert " INFO " in log
+    assert "Adding job tentatively" not in log
+    assert "apscheduler.scheduler" not in log
+
+
+SCHEDULER_PROBLEMS = """
+    import asyncio
+    from datetime import UTC, datetime
+
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.runtime.logs import configure
+
+    configure("INFO", "text")
+
+
+    async def slow() -> None:
+        await asyncio.sleep(0.5)
+
+
+    async def broken() -> None:
+        raise RuntimeError("the job broke")
+
+
+    async def main() -> None:
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        now = datetime.now(UTC)
+        scheduler.add_job(slow, "interval", seconds=0.1, next_run_time=now, max_instances=1)
+        scheduler.add_job(broken, next_run_time=now)
+        scheduler.start()
+        await asyncio.sleep(0.4)
+        scheduler.shutdown(wait=False)
+
+
+    asyncio.run(main())
+"""
+
+
+def test_scheduler_warnings_and_errors_still_show() -> None:
+    """A real APScheduler, logging as `readiness serve` configures it: a job that overran
+    its next run and a job that raised are said; adding a job is not."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(SCHEDULER_PROBLEMS)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "WARNING apscheduler.scheduler" in done.stderr
+    assert "skipped: maximum number of running instances reached" in done.stderr
+    assert "ERROR apscheduler.executors.default" in done.stderr
+    assert "raised an exception" in done.stderr and "the job broke" in done.stderr
+    assert "Adding job tentatively" not in done.stderr

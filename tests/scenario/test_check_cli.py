@@ -92,6 +92,24 @@ def test_one_section_as_json(broken_target: ThreadedTarget, tmp_path: Path) -> N
     assert "failure" in failing["unit_ci_passing"]
 
 
+def test_one_section_gives_the_sections_own_readiness(
+    broken_target: ThreadedTarget, tmp_path: Path
+) -> None:
+    env = shipped(broken_target, tmp_path)
+    report = as_json(readiness(env, "--section", "security", "--json"))
+    weights = {i.id: i.weight for i in APP.items}
+    passing = [i["id"] for i in report["items"] if i["status"] == "pass"]
+    section = sum(weights[i["id"]] for i in report["items"])
+    expected = sum(weights[i] for i in passing) * 100 // section
+    whole = sum(weights[i] for i in passing) * 100 // sum(weights.values())
+    assert report["readiness"] == expected and 0 < whole < expected < 100
+    done = readiness(env, "--section", "security")
+    assert (
+        f"Readiness {expected}% of section security ({len(passing)}/{len(report['items'])} "
+        "items pass; checklist, no release): "
+    ) in done.stdout, done.stdout[-2000:]
+
+
 def test_bad_usage_and_bad_config_exit_2(target: ThreadedTarget, tmp_path: Path) -> None:
     env = shipped(target, tmp_path)
     done = readiness(env, "--section", "nope")

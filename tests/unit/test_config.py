@@ -204,3 +204,57 @@ def test_version_changes_with_the_checklist() -> None:
     two = parse(MINIMAL.replace("title: Cluster", "title: Cluster ok"))
     assert one.version != two.version
     assert one.version == parse(MINIMAL).version
+
+
+WHOLE_FILE = """
+    product: P
+    roles:
+      eng: {title: Eng, members: [U1]}
+      cto: {title: CTO, members: [U9]}
+    sections:
+      - id: infra
+        title: Infra
+        items:
+          - {id: a, title: A, check: {type: http, url: "http://x", timeout: fast}}
+          - {id: a, title: A again, owner: nobody}
+          - {id: b, title: B, check: {type: http, url: "ftp://x"}}
+"""
+
+
+def test_a_file_that_fails_validation_is_still_checked_as_a_whole() -> None:
+    found = problems(WHOLE_FILE)
+    assert [p.split(": ", 2)[1] for p in found] == [
+        "sections.0.items.0.check.timeout",  # the shape: the check's own field
+        "roles",  # the whole file, though the shape failed
+        "sections.0.items.0.id",
+        "sections.0.items.1.id",
+        "sections.0.items.1.owner",
+        "sections.0.items.2.check.url",
+    ]
+    assert found[0].startswith("app.yaml: sections.0.items.0.check.timeout: bad duration 'fast'")
+    assert found[1:5] == [
+        "app.yaml: roles: no role has `final: true` (the final approver)",
+        "app.yaml: sections.0.items.0.id: duplicate item id 'a'",
+        "app.yaml: sections.0.items.1.id: duplicate item id 'a'",
+        "app.yaml: sections.0.items.1.owner: no role 'nobody' (roles: eng, cto)",
+    ]
+    assert found[5].startswith("app.yaml: sections.0.items.2.check.url: String should match")
+
+
+@pytest.mark.parametrize(
+    ("role", "field", "not_said"),
+    [
+        # An invalid field is reported for itself, and nothing is concluded from it.
+        ("{title: CTO, members: [U9], final: maybe}", "roles.cto.final", "no role has `final"),
+        ("{title: CTO, members: 5, final: true}", "roles.cto.members", "missing member list"),
+        ("{title: CTO, members: [U9], min_signers: two, final: true}", "roles.cto.min_signers", ""),
+        ("{title: '', members: [U9], final: true}", "roles.cto.title", "no role has `final"),
+    ],
+)
+def test_a_field_invalid_on_its_own_is_reported_once(role: str, field: str, not_said: str) -> None:
+    text = MINIMAL.replace('{title: CTO, members: "U9, U8", final: true}', role)
+    assert text != MINIMAL
+    found = problems(text + "      - {id: cluster, title: Twice}\n")
+    fields = [p.split(": ", 2)[1] for p in found]
+    assert fields == [field, "sections.0.items.1.id", "sections.0.items.2.id"]
+    assert not_said == "" or not_said not in "\n".join(found)
