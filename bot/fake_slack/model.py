@@ -9,11 +9,13 @@ JSON = dict[str, Any]
 
 
 class SlackError(Exception):
-    """A Web API refusal: answered as `{"ok": false, "error": ...}`."""
+    """A Web API refusal: answered as `{"ok": false, "error": ...}`. HTTP_STATUS, when
+    given, is the status Slack answers it with (a response_url refuses a body with 400)."""
 
-    def __init__(self, error: str, **extra: Any) -> None:
+    def __init__(self, error: str, *, http_status: int | None = None, **extra: Any) -> None:
         super().__init__(error)
         self.error = error
+        self.http_status = http_status
         self.extra = extra
 
     def body(self) -> JSON:

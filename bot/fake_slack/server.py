@@ -11,11 +11,13 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.web_request import FileField
 
+from bot.fake_slack import limits
 from bot.fake_slack.faults import Delay, Fault, fault_reply, take_delay, take_fault
 from bot.fake_slack.model import (
     JSON,
@@ -121,7 +123,8 @@ class FakeSlack:
         target, url = request.match_info["target"], str(request.url)
 
         def apply() -> JSON:
-            self.workspace.respond(target, url, body, time.time())
+            check = partial(limits.check_response, strict=self.api.strict)
+            self.workspace.respond(target, url, body, time.time(), check)
             return {"ok": True}
 
         return await self._answer(RESPONSE_URL, body, request, apply, not_found=404)
@@ -164,12 +167,15 @@ class FakeSlack:
             reply, body = fault_reply(fault)
             self._record(Call(method, args, headers, at, fault.status, body, True, seconds))
             return reply
-        status = 200
+        status, said = 200, None
         try:
             body = apply()
         except SlackError as refused:
-            body, status = refused.body(), not_found
+            body, status = refused.body(), refused.http_status or not_found
+            said = refused.error if refused.http_status else None  # a webhook's: plain text
         self._record(Call(method, args, headers, at, status, body, False, seconds))
+        if said is not None:
+            return web.Response(text=said, status=status)
         if plain and status == 200:
             return web.Response(text=f"OK - {args.get('length', 0)}", content_type="text/plain")
         return web.json_response(body, status=status)

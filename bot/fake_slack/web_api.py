@@ -6,13 +6,12 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.fake_slack import blockkit
+from bot.fake_slack import blockkit, limits
 from bot.fake_slack.model import JSON, SlackError, View, truthy
 from bot.fake_slack.surfaces import Surfaces
 from bot.fake_slack.workspace import Workspace
 
 Handler = Callable[["Args"], JSON]
-MAX_TEXT = 40_000
 
 
 class Args:
@@ -202,16 +201,7 @@ class WebApi:
         return {"ok": True, "channel": message.channel, "permalink": link}
 
     def _check_message(self, text: str, blocks: list[JSON] | None) -> None:
-        if len(text) > MAX_TEXT:
-            raise SlackError("msg_too_long")
-        if self.strict and blocks is not None:
-            problems = blockkit.message_problems(blocks)
-            if problems:
-                raise SlackError(
-                    "invalid_blocks",
-                    errors=problems,
-                    response_metadata={"messages": [f"[ERROR] {p}" for p in problems]},
-                )
+        limits.check_message(text, blocks, self.strict)
 
     # --- conversations --------------------------------------------------------------------
 

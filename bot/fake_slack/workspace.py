@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from bot.fake_slack.model import (
@@ -264,8 +264,16 @@ class Workspace:
         self.targets[target.id] = target
         return target
 
-    def respond(self, target_id: str, url: str, body: JSON, now: float) -> Response:
-        """Apply one POST to a response_url the way Slack does."""
+    def respond(
+        self,
+        target_id: str,
+        url: str,
+        body: JSON,
+        now: float,
+        check: Callable[[JSON], None] | None = None,
+    ) -> Response:
+        """Apply one POST to a response_url the way Slack does. CHECK raises the SlackError
+        Slack refuses BODY with, if any: then nothing is recorded and the use is not spent."""
         target = self.targets.get(target_id)
         if target is None:
             raise SlackError("invalid_url")
@@ -273,6 +281,8 @@ class Workspace:
             raise SlackError("used_url")
         if now - target.created > RESPONSE_URL_TTL:
             raise SlackError("expired_url")
+        if check is not None:
+            check(body)
         target.uses += 1
         response = Response(url, body, now, target.channel, target.user, target.message_ts)
         self.responses.append(response)
