@@ -74,8 +74,10 @@ class ReleaseRepository(Repository):
         states: Sequence[ReleaseState] | None = None,
         channel: str | None = None,
         limit: int = 50,
+        offset: int = 0,
     ) -> list[Release]:
-        query = select(ReleaseRow).order_by(ReleaseRow.id.desc()).limit(limit)
+        """Releases newest first (in these states, of this channel)."""
+        query = select(ReleaseRow).order_by(ReleaseRow.id.desc()).limit(limit).offset(offset)
         if states is not None:
             query = query.where(ReleaseRow.state.in_([s.value for s in states]))
         if channel is not None:
@@ -105,6 +107,16 @@ class ReleaseRepository(Repository):
             select(ReleaseRow.id).where(ReleaseRow.state.in_(MONITORED)).order_by(ReleaseRow.id)
         )
         return list(found.all())
+
+    async def count(self, states: Sequence[ReleaseState]) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(ReleaseRow)
+                .where(ReleaseRow.state.in_([s.value for s in states]))
+            )
+            or 0
+        )
 
     async def count_by_state(self) -> dict[str, int]:
         found = await self.session.execute(

@@ -15,10 +15,10 @@ import httpx
 
 from bot.fake_slack import payloads
 from bot.fake_slack.elements import describe_actions, element_action, find_elements, view_state
-from bot.fake_slack.model import JSON, Ephemeral, Message, Team, View
+from bot.fake_slack.model import JSON, Ephemeral, Message, Response, Team, View
 from bot.fake_slack.thread import FakeSlackThread
 
-Clickable = Message | Ephemeral | Mapping[str, Any]
+Clickable = Message | Ephemeral | Response | Mapping[str, Any]
 
 
 class TeamFields(TypedDict):
@@ -221,12 +221,16 @@ class SlackDriver:
         return self.last_response_url
 
     def _message(self, message: Clickable, channel: str | None) -> tuple[JSON, str, bool]:
+        if isinstance(message, Response):  # a private reply through a response_url
+            shown = {"type": "message", "text": message.text, "blocks": message.blocks}
+            ts = message.message_ts or "0"
+            return {**shown, "ts": ts}, channel or message.channel or "", True
         if isinstance(message, Message):
             return message.as_slack(), channel or message.channel, False
         if isinstance(message, Ephemeral):
             return message.as_slack(), channel or message.channel, True
         msg = dict(message)
-        where = channel or msg.get("channel")
+        where = channel or msg.get("channel")  # a plain dict: a message of the test's
         if not where or "ts" not in msg:
             raise AssertionError("a message dict needs 'ts', and channel= or 'channel'")
         return msg, str(where), False

@@ -15,11 +15,9 @@ from bot.domain.signoff import check_can_sign
 from bot.domain.view import ReleaseView
 from bot.services.deps import Deps, Service
 from bot.services.membership import memberships
-from bot.services.records import load_view
+from bot.services.records import view_pages
 
 log = logging.getLogger(__name__)
-
-MAX_RELEASES = 50
 
 
 @dataclass(frozen=True)
@@ -115,7 +113,7 @@ class HomeService(Service):
         )
 
     async def open_views(self) -> list[ReleaseView]:
-        """Every release not yet deployed, newest first: what each Home lists."""
-        async with self.deps.db.read() as uow:
-            releases = await uow.releases.find(sorted(PRE_DEPLOY), limit=MAX_RELEASES)
-            return [await load_view(uow, self.app, release) for release in releases]
+        """Every release not yet deployed, newest first (read a page at a time): the
+        sign-offs each Home finds waiting, and the releases it lists."""
+        views = [view async for page in view_pages(self.deps, PRE_DEPLOY) for view in page]
+        return views[::-1]

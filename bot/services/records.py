@@ -42,6 +42,16 @@ async def pages(
         after = page[-1].id
 
 
+async def view_pages(
+    deps: Deps, states: Collection[ReleaseState], size: int = PAGE
+) -> AsyncIterator[list[ReleaseView]]:
+    """The views of every release in STATES, oldest first, a page at a time (each page one
+    short read, so a long walk never holds the database or the event loop)."""
+    async for page in pages(deps, states, size):
+        async with deps.db.read() as uow:
+            yield [await load_view(uow, deps.settings.app, release) for release in page]
+
+
 async def load_release(uow: UnitOfWork, release_id: int) -> Release:
     release = await uow.releases.get(release_id)
     if release is None:

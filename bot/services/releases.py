@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -19,12 +19,24 @@ from bot.domain.view import ReleaseView
 from bot.services.checking import CheckService
 from bot.services.deps import Deps, Service
 from bot.services.membership import memberships
-from bot.services.records import PAGE, load_release, load_view, pages, settle, show
+from bot.services.records import load_release, load_view, settle, show, view_pages
 
+LISTED = 15  # releases a page of `/readiness list` shows
 MAX_NAME = 80
 MAX_REF = 200
 _NAME = re.compile(r"^[\w .:/+@#-]+$")
 STALE_CONFIG = "stale-config:"  # + checklist version: releases told of it once
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A page of releases, and where it stands among them all."""
+
+    views: tuple[ReleaseView, ...]
+    total: int
+    page: int
+    pages: int
+    states: frozenset[ReleaseState]
 
 
 @dataclass(frozen=True)
@@ -155,7 +167,7 @@ class ReleaseService(Service):
         """At start: releases whose signatures were given on another checklist are told once
         (per checklist version) which signatures went stale; returns how many were told."""
         told = 0
-        async for page in self.each_active():
+        async for page in view_pages(self.deps, PRE_DEPLOY):
             for view in page:
                 told += await self._review(view)
         return told
@@ -188,17 +200,17 @@ class ReleaseService(Service):
         async with self.deps.db.read() as uow:
             return await load_view(uow, self.app, await load_release(uow, release_id))
 
-    async def active(self) -> list[ReleaseView]:
+    async def listing(
+        self, states: Collection[ReleaseState] = PRE_DEPLOY, page: int = 1, size: int = LISTED
+    ) -> Listing:
+        """One page of the releases in STATES, newest first, and how many there are."""
         async with self.deps.db.read() as uow:
-            releases = await uow.releases.find(sorted(PRE_DEPLOY), limit=20)
-            return [await load_view(uow, self.app, release) for release in releases]
-
-    async def each_active(self, size: int = PAGE) -> AsyncIterator[list[ReleaseView]]:
-        """Every release still before deployment, a page of views at a time (each page one
-        short read, so a long walk never holds the database or the event loop)."""
-        async for page in pages(self.deps, PRE_DEPLOY, size):
-            async with self.deps.db.read() as uow:
-                yield [await load_view(uow, self.app, release) for release in page]
+            total = await uow.releases.count(sorted(states))
+            pages = max(1, -(-total // size))
+            page = min(max(page, 1), pages)
+            found = await uow.releases.find(sorted(states), limit=size, offset=(page - 1) * size)
+            views = [await load_view(uow, self.app, release) for release in found]
+        return Listing(tuple(views), total, page, pages, frozenset(states))
 
     async def count_by_state(self) -> dict[str, int]:
         async with self.deps.db.read() as uow:

@@ -17,6 +17,8 @@ RUN_CHECKS = "run_checks"
 CHECKLIST = "checklist"
 MORE = "more"  # the overflow menu: withdraw, reject, withdraw rejection
 DEPLOYED = "mark_deployed"
+LIST_NEWER, LIST_OLDER = "list_newer", "list_older"  # a /readiness list reply's pages
+LIST_PAGE = re.compile(r"^list_(newer|older)$")
 ALERT_ACK = "alert_ack"  # on a post-deploy alert in the thread
 ALERT_ROLLBACK = "alert_rollback"
 
@@ -53,6 +55,7 @@ class Ref(BaseModel):
     op: str | None = Field(default=None, max_length=20)
     alert: int | None = Field(default=None, ge=0, le=SQLITE_MAX)  # an older version's alert
     m: int | None = Field(default=None, ge=0, le=SQLITE_MAX)  # a breach's alert message
+    page: int | None = Field(default=None, ge=1, le=100_000)  # a page of a list
 
     def encode(self) -> str:
         return self.model_dump_json(exclude_none=True)

@@ -54,8 +54,12 @@ class Replier:
         self.client, self.user, self.channel = client, user, channel
         self.response_url = response_url or None
 
-    async def say(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
-        refused = await self._send(text, blocks)
+    async def say(
+        self, text: str, blocks: list[dict[str, Any]] | None = None, replace: bool = False
+    ) -> None:
+        """Tell them privately; REPLACE: in place of the private message they clicked in
+        (through its response_url)."""
+        refused = await self._send(text, blocks, replace)
         if refused is None:
             return
         log.warning(
@@ -68,7 +72,12 @@ class Replier:
         if again is not None:
             log.warning("Slack refused the text-only reply to %s too (%s)", self.user, again)
 
-    async def _send(self, text: str, blocks: list[dict[str, Any]] | None) -> str | None:
+    async def replace(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        await self.say(text, blocks, replace=True)
+
+    async def _send(
+        self, text: str, blocks: list[dict[str, Any]] | None, replace: bool = False
+    ) -> str | None:
         """Send one reply; Slack's error when it refused it as invalid, else None. Other
         refusals of a response_url are logged; of chat.postEphemeral, raised."""
         if self.response_url is not None:
@@ -76,7 +85,7 @@ class Replier:
                 self.response_url, session=self.client.session, timeout=self.client.timeout
             )
             answer = await webhook.send(
-                text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+                text=text, blocks=blocks, response_type="ephemeral", replace_original=replace
             )
             if answer.status_code == 200:
                 return None

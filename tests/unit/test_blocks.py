@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.config import parse_app_config
 from bot.domain.authorization import MAX_ROLLBACK_PLAN, DeploymentPlan
@@ -22,9 +23,11 @@ from bot.domain.model import (
 from bot.domain.monitoring import Decision
 from bot.domain.view import build_view
 from bot.fake_slack.blockkit import message_problems, view_problems
+from bot.fake_slack.limits import blocks_text_length, check_message
 from bot.services.signoff import SignIntent
 from bot.slack import ids
 from bot.slack.blocks.card import APPROVED_TEXT, card, card_text, post_deploy_lines
+from bot.slack.blocks.messages import status_blocks
 from bot.slack.blocks.modals import checklist_modal, sign_modal
 from checks import default_registry
 
@@ -334,3 +337,21 @@ def test_a_pushed_ci_result_links_its_run_in_the_checklist() -> None:
     modal = checklist_modal(build_view(APP, release, [], [], {"health": pushed}, {}, None), {})
     assert view_problems(modal) == []
     assert "3 tests failed" in text(modal) and "<https://ci/r/1|CI run>" in text(modal)
+
+
+def test_45_rejections_keep_the_card_within_slacks_limits_and_name_the_newest() -> None:
+    """~42 rejections, one section each, once made every later chat.update invalid."""
+    release = replace(recorded(ReleaseState.BLOCKED), rollback_plan="&" * MAX_ROLLBACK_PLAN)
+    rejections = [
+        Rejection(n, f"U{n:05d}", "<@UBOSS> & " + "x&<" * 200, T0 + timedelta(minutes=n))
+        for n in range(45)
+    ]
+    shown = build_view(APP, release, SIGNED, rejections, PASSING, ALL_TICKED, None)
+    for blocks in (card(shown), status_blocks(shown)):
+        check_message(card_text(shown), blocks)  # 50 blocks, 12,000 characters of text
+        assert blocks_text_length(blocks) <= 12_000
+        rendered = text(blocks)
+        assert "*Rejected by <@U00044>*" in rendered  # the newest
+        assert "\\u2026and 40 more rejections" in rendered  # (JSON-escaped)
+        assert "<@UBOSS>" not in rendered and "&amp;" in rendered  # typed, escaped
+        assert not re.search(r"&[a-z]*…", rendered)  # never cut inside an escape

@@ -16,6 +16,7 @@ from bot.slack.blocks.common import (
     Block,
     bar,
     button,
+    chunk_lines,
     context,
     divider,
     header,
@@ -23,7 +24,7 @@ from bot.slack.blocks.common import (
     plain,
     section,
 )
-from bot.slack.blocks.text import escape, mrkdwn, quote, when
+from bot.slack.blocks.text import clip, escape, mrkdwn, quote, when
 
 APPROVED_TEXT = "Approved for production deployment"
 MAX_FAILING_SHOWN = 6
@@ -31,6 +32,8 @@ MAX_PLAN_SHOWN = 2400  # characters of the quoted rollback plan on the card
 MAX_REASONS_SHOWN = 600  # characters of the "not approved because" line
 ITEMS_IN_REASON = 3  # blocking items the line names (the card lists them above)
 MAX_BREACHING_SHOWN = 10
+MAX_REJECTIONS_SHOWN = 5  # the newest; the rest are counted
+MAX_REJECTION_SHOWN = 400  # characters of each one's reason, escaped
 
 
 def card_text(view: ReleaseView) -> str:
@@ -73,7 +76,7 @@ def _summary(view: ReleaseView) -> list[Block]:
     shown = [v for v in failing if v.status.value in ("fail", "error")][:MAX_FAILING_SHOWN]
     if shown:
         lines = [
-            f"{STATUS_ICON[v.status]} {escape(v.item.title)}: {escape(v.reason or '')}"
+            f"{STATUS_ICON[v.status]} {escape(v.item.title)}: {clip(escape(v.reason or ''), 300)}"
             for v in shown
         ]
         rest = len([v for v in failing if v.status.value in ("fail", "error")]) - len(shown)
@@ -107,13 +110,16 @@ def _roles(view: ReleaseView) -> list[Block]:
         )
         lines.append(f"*{escape(progress.role.title)}*{final}: {state}")
     blocks = [section("*Sign-off*\n" + "\n".join(lines))]
-    for rejection in view.rejections:
-        blocks.append(
-            section(
-                f":no_entry: *Rejected by <@{rejection.user_id}>* "
-                f"{when(rejection.created_at)}: {escape(rejection.reason)}"
-            )
-        )
+    if view.rejections:
+        newest = sorted(view.rejections, key=lambda r: r.created_at, reverse=True)
+        said = [
+            f":no_entry: *Rejected by <@{r.user_id}>* {when(r.created_at)}: "
+            + clip(escape(r.reason), MAX_REJECTION_SHOWN)
+            for r in newest[:MAX_REJECTIONS_SHOWN]
+        ]
+        if len(newest) > MAX_REJECTIONS_SHOWN:
+            said.append(f"…and {len(newest) - MAX_REJECTIONS_SHOWN} more rejections")
+        blocks += [section(text) for text in chunk_lines(said)]
     return blocks
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.domain.model import ItemStatus, ReleaseState
 from bot.domain.text import Phrase, truncate
+from bot.slack.blocks.text import clip
 from bot.slack.blocks.text import mrkdwn as render
 
 Block = dict[str, Any]
@@ -36,7 +37,7 @@ def plain(text: str, limit: int = 150) -> dict[str, Any]:
 def mrkdwn(text: str | Phrase) -> dict[str, Any]:
     """A mrkdwn text object: TEXT as written (already mrkdwn), or a phrase rendered."""
     written = render(text) if isinstance(text, Phrase) else text
-    return {"type": "mrkdwn", "text": truncate(written, 3000)}
+    return {"type": "mrkdwn", "text": clip(written, 3000)}
 
 
 def section(text: str | Phrase, **extra: Any) -> Block:
@@ -84,7 +85,7 @@ def chunk_lines(lines: list[str], limit: int = 2900) -> list[str]:
     texts: list[str] = []
     current = ""
     for line in lines:
-        line = truncate(line, limit)
+        line = clip(line, limit)
         if current and len(current) + 1 + len(line) > limit:
             texts.append(current)
             current = line

@@ -7,7 +7,6 @@ from typing import Any
 from bot.services.home import Home, Signoff
 from bot.slack import ids
 from bot.slack.blocks.common import (
-    STATE_LABEL,
     Block,
     bar,
     button,
@@ -17,10 +16,12 @@ from bot.slack.blocks.common import (
     header,
     section,
 )
+from bot.slack.blocks.messages import release_line
 from bot.slack.blocks.text import escape, when
 
 MAX_WAITING = 20  # one block each, with its Sign button
 MAX_LATER = 20
+MAX_RELEASES = 20  # the newest open releases listed
 
 
 def _waiting(signoff: Signoff) -> Block:
@@ -51,18 +52,15 @@ def _later(signoffs: tuple[Signoff, ...]) -> list[Block]:
 
 
 def _releases(home: Home) -> list[Block]:
+    """The newest open releases, and how many there are: as many as `/readiness list`
+    counts (it pages through them all)."""
     if not home.releases:
         return [section("No release is open. Open one with `/readiness new NAME`.")]
-    lines = ["*Open releases*"]
-    for view in home.releases:
-        release = view.release
-        signed = sum(1 for p in view.roles if p.complete)
-        percent = view.readiness.percent
-        lines.append(
-            f"• *{escape(release.name)}* · {STATE_LABEL[release.state]} · "
-            f"{percent}%  {bar(percent)} · {signed}/{len(view.roles)} roles signed · "
-            f"<#{release.channel}>"
-        )
+    total = len(home.releases)
+    lines = [f"*Open releases* · {total} in all"]
+    lines += [release_line(view) for view in home.releases[:MAX_RELEASES]]
+    if total > MAX_RELEASES:
+        lines.append(f"…and {total - MAX_RELEASES} more: `/readiness list` shows them all")
     return [section(text) for text in chunk_lines(lines)]
 
 
@@ -79,7 +77,7 @@ def home_view(home: Home) -> dict[str, Any]:
         blocks += [_waiting(s) for s in home.waiting[:MAX_WAITING]]
         if len(home.waiting) > MAX_WAITING:
             more = len(home.waiting) - MAX_WAITING
-            blocks.append(context(f"…and {more} more: see `/readiness list`."))
+            blocks.append(context(f"…and {more} more: each card has its Sign buttons."))
     else:
         blocks.append(section("Nothing is waiting for your sign-off right now."))
     if home.later:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from bot.domain.model import PRE_DEPLOY, ReleaseState
 from bot.domain.view import ReleaseView
+from bot.services.releases import LISTED, Listing
+from bot.slack import ids
 from bot.slack.blocks.card import card
-from bot.slack.blocks.common import STATE_LABEL, Block, context, section
+from bot.slack.blocks.common import STATE_LABEL, Block, button, chunk_lines, context, section
 from bot.slack.blocks.text import escape
 
+STATES = [state.value for state in ReleaseState]
 HELP = """*Readiness* keeps this channel's production-readiness sign-off.
 `/readiness new NAME [ref=SHA] [window=START/END]` open a release, e.g. `new LUMINES 1.0.0`
 `/readiness status [NAME]` where a release stands
-`/readiness list` the open releases
+`/readiness list [STATE]` the open releases (or one state's), page by page
 `/readiness check [NAME] [SECTION]` run the automated checks again
 `/readiness deployed [NAME]` mark an approved release deployed (starts monitoring)
 `/readiness export [NAME]` upload the filled-in sign-off document to the card's thread
@@ -26,19 +32,49 @@ def help_blocks(note: str | None = None) -> list[Block]:
     return blocks
 
 
-def list_blocks(views: list[ReleaseView]) -> list[Block]:
-    if not views:
-        return [section("No release is open. Open one with `/readiness new NAME`.")]
-    lines = []
-    for view in views:
-        release = view.release
-        signed = sum(1 for p in view.roles if p.complete)
-        lines.append(
-            f"• *{escape(release.name)}* · {STATE_LABEL[release.state]} · "
-            f"{view.readiness.percent}% · {signed}/{len(view.roles)} roles signed · "
-            f"<#{release.channel}>"
-        )
-    return [section("*Open releases*\n" + "\n".join(lines))]
+def release_line(view: ReleaseView) -> str:
+    """A release in a list: its name, state, readiness, signatures and channel."""
+    release = view.release
+    signed = sum(1 for p in view.roles if p.complete)
+    return (
+        f"• *{escape(release.name)}* · {STATE_LABEL[release.state]} · "
+        f"{view.readiness.percent}% · {signed}/{len(view.roles)} roles signed · "
+        f"<#{release.channel}>"
+    )
+
+
+def _listed(states: frozenset[ReleaseState]) -> str:
+    if states == PRE_DEPLOY:
+        return "open"
+    return " or ".join(sorted(s.value for s in states))
+
+
+def list_blocks(listing: Listing) -> list[Block]:
+    """A page of releases, with the buttons to the others: every release can be reached."""
+    what = _listed(listing.states)
+    if not listing.total:
+        return [section(f"No release is {what}. Open one with `/readiness new NAME`.")]
+    title = f"*{what.capitalize()} releases* · {listing.total} in all"
+    if listing.pages > 1:
+        first = (listing.page - 1) * LISTED + 1
+        last = first + len(listing.views) - 1
+        title += f" · {first}–{last}, page {listing.page} of {listing.pages}"
+    lines = [release_line(view) for view in listing.views]
+    blocks = [section(title), *[section(text) for text in chunk_lines(lines)]]
+    state = None if listing.states == PRE_DEPLOY else next(iter(listing.states)).value
+    pages = []
+    if listing.page > 1:
+        pages.append(_page("‹ Newer", ids.LIST_NEWER, listing.page - 1, state))
+    if listing.page < listing.pages:
+        pages.append(_page("Older ›", ids.LIST_OLDER, listing.page + 1, state))
+    if pages:
+        blocks.append({"type": "actions", "elements": pages})
+    blocks.append(context(f"`/readiness list STATE` lists one state: {', '.join(STATES)}."))
+    return blocks
+
+
+def _page(label: str, action_id: str, page: int, state: str | None) -> dict[str, Any]:
+    return button(label, action_id, ids.Ref(r=0, page=page, op=state).encode())
 
 
 def status_blocks(view: ReleaseView) -> list[Block]:

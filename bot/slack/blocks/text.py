@@ -3,6 +3,7 @@ escaped so it can neither mention @channel nor fake a link."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from bot.domain.text import (
@@ -42,6 +43,20 @@ def when(at: datetime) -> str:
 
 IDS = {Person: "<@{}>", Group: "<!subteam^{}>", Channel: "<#{}>"}  # live mentions
 STYLES = {Code: "`{}`", Strong: "*{}*", Aside: "_{}_"}  # around the escaped text
+
+
+_OPEN_ENTITY = re.compile(r"&[a-z]*$")
+
+
+def clip(text: str, limit: int) -> str:
+    """TEXT (mrkdwn) within LIMIT characters, cut where it doesn't break what Slack reads:
+    never inside an escaped character (`&amp;`) or a mention, date or link (`<…>`)."""
+    if len(text) <= limit:
+        return text
+    cut = _OPEN_ENTITY.sub("", text[: limit - 1])
+    if cut.rfind("<") > cut.rfind(">"):
+        cut = cut[: cut.rfind("<")]
+    return cut.rstrip() + "…"
 
 
 def _part(part: Part) -> str:

@@ -10,8 +10,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import InvalidInput
+from bot.domain.model import PRE_DEPLOY, ReleaseState
 from bot.services.container import Services
 from bot.slack import ids
+from bot.slack.blocks.messages import STATES, list_blocks
 from bot.slack.blocks.modals import checklist_modal, reject_modal, sign_modal
 from bot.slack.blocks.text import escape
 from bot.slack.replies import Replier
@@ -96,6 +98,13 @@ def register(app: AsyncApp, services: Services) -> None:
             )
         else:
             raise InvalidInput("That menu item is out of date.")
+
+    @on_click(ids.LIST_PAGE)
+    async def list_page(clicked: Clicked) -> None:
+        ref = clicked.ref
+        states = frozenset({ReleaseState(ref.op)}) if ref.op in STATES else PRE_DEPLOY
+        found = await services.releases.listing(states, ref.page or 1)
+        await clicked.reply.replace(f"{found.total} releases", list_blocks(found))
 
     @on_click(ids.DEPLOYED)
     async def deployed(clicked: Clicked) -> None:

@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.model import PRE_DEPLOY, ReleaseState
 from bot.domain.text import Code, joined
 from bot.services.container import Services
 from bot.slack import ids
@@ -98,7 +99,22 @@ async def status(services: Services, command: Command, reply: Replier) -> None:
 
 
 async def listing(services: Services, command: Command, reply: Replier) -> None:
-    await reply.say("Open releases", list_blocks(await services.releases.active()))
+    """`list [STATE]`: the open releases, or those in one state, a page at a time."""
+    wanted = command.name
+    states: frozenset[ReleaseState] = PRE_DEPLOY
+    if wanted:
+        try:
+            states = frozenset({ReleaseState(wanted.lower())})
+        except ValueError:
+            raise InvalidInput(
+                "There is no state ",
+                Code(wanted),
+                "; the states are ",
+                joined(Code(s.value) for s in ReleaseState),
+                ".",
+            ) from None
+    found = await services.releases.listing(states)
+    await reply.say(f"{found.total} releases", list_blocks(found))
 
 
 async def check(services: Services, command: Command, reply: Replier) -> None:
