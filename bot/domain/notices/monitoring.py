@@ -79,10 +79,15 @@ class BreachAlert:
         return [line for line in self.lines if line.recovered_at is None]
 
     def phrase(self) -> Phrase:
+        """The headline and the items by title (the notification's words)."""
+        if self.closed_at is None and len(self.failing) == 1:
+            return self.headline()
+        return phrase(self.headline(), ": ", self.summary())
+
+    def headline(self) -> Phrase:
+        """What the message says above its lines, which name each item."""
         if self.closed_at is not None:
-            return phrase(
-                "Every post-deploy item of ", Strong(self.name), " passes again: ", self.summary()
-            )
+            return phrase("Every post-deploy item of ", Strong(self.name), " passes again")
         called = joined((Person(u) for u in self.responders), " ")
         failing = self.failing
         if len(failing) == 1:
@@ -96,8 +101,7 @@ class BreachAlert:
             Strong(f"{len(failing)} post-deploy items"),
             " are failing on ",
             Strong(self.name),
-            f" ({self.phase}): ",
-            self.summary(),
+            f" ({self.phase})",
         )
 
     def summary(self) -> Phrase:
@@ -114,9 +118,13 @@ class Recovered:
     kind: Literal["recovered"] = "recovered"
 
     def phrase(self) -> Phrase:
-        titles = listed([Strong(t) for t in self.items], SHOWN)
+        # The alert above is edited to show each item recovered; this says it once.
+        what = self.items[0] if len(self.items) == 1 else f"{len(self.items)} post-deploy items"
         return phrase(
-            titles, " recovered on ", Strong(self.name), ": every post-deploy item passes again."
+            Strong(what),
+            " recovered on ",
+            Strong(self.name),
+            ": every post-deploy item passes again.",
         )
 
 

@@ -18,7 +18,7 @@ from bot.slack.blocks.common import (
     plain,
     section,
 )
-from bot.slack.blocks.text import escape, when
+from bot.slack.blocks.text import escape, mrkdwn, when
 
 MAX_ALERT_LINES = 20  # items an alert lists before "…and N more"
 
@@ -53,11 +53,14 @@ def _line(line: AlertLine) -> str:
     return f"{icon} *{title}*: {escape(truncate(line.reason, 300))} · since {when(line.opened_at)}"
 
 
-def alert_blocks(alert: BreachAlert, text: str) -> list[Block]:
+def alert_blocks(alert: BreachAlert, emoji: str) -> list[Block]:
     """The breach's one message: what fails (and what recovered), whom it calls, who
     answered, and the decisions still open."""
-    blocks: list[Block] = [section(text)]
-    if len(alert.lines) > 1 or alert.closed_at is not None:
+    listed = len(alert.lines) > 1 or alert.closed_at is not None
+    # With the lines below naming each item, the headline need not.
+    said = alert.headline() if listed else alert.phrase()
+    blocks: list[Block] = [section(f"{emoji} {mrkdwn(said)}")]
+    if listed:
         lines = [_line(line) for line in alert.lines[:MAX_ALERT_LINES]]
         if len(alert.lines) > MAX_ALERT_LINES:
             lines.append(f"…and {len(alert.lines) - MAX_ALERT_LINES} more")

@@ -102,5 +102,5 @@ def render(notice: Notice) -> tuple[str, list[Block] | None]:
     if emoji:
         text = f"{emoji} {text}"
     if isinstance(notice, BreachAlert):
-        return text, alert_blocks(notice, text)
+        return text, alert_blocks(notice, emoji or "")
     return text, None
