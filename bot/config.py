@@ -324,7 +324,9 @@ def load_app_config(
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError([f"{source}: (file): cannot read: {exc.strerror or exc}"]) from None
+        why = exc.strerror or str(exc)
+        hint = " (READINESS_CONFIG or --config names the config file)"
+        raise ConfigError([f"{source}: (file): cannot read: {why}{hint}"]) from None
     return parse_app_config(
         text, os.environ if env is None else env, registry or default_registry(), source
     )

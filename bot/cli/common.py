@@ -52,11 +52,30 @@ def unusable(url: str, exc: Exception) -> str:
     return f"environment: DATABASE_URL: cannot use {url}: {cause}"
 
 
+def openable(url: str) -> None:
+    """A SQLite file that can't be opened (its directory is missing, or it is a directory)
+    is said before SQLite is asked: a failed open leaves aiosqlite's thread behind, to
+    complain at exit."""
+    from bot.db.engine import sqlite_file
+
+    path = sqlite_file(url)
+    if path is None:
+        return
+    why = None
+    if path.is_dir():
+        why = f"{path} is a directory"
+    elif not path.parent.is_dir():
+        why = f"there is no directory {path.parent}"
+    if why:
+        fail([f"environment: DATABASE_URL: cannot use {url}: unable to open database file ({why})"])
+
+
 def existing(url: str) -> None:
     """Commands that only read refuse a database file that isn't there (SQLite would
     create an empty one, and they would report on nothing)."""
     from bot.db.engine import sqlite_file
 
+    openable(url)
     path = sqlite_file(url)
     if path is not None and not path.exists():
         fail(
@@ -80,7 +99,9 @@ def run_on_database(url: str, work: Coroutine[Any, Any, T]) -> T:
 def on_database(work: Callable[[Database, str], Awaitable[None]], create: bool = False) -> None:
     """Run `work` on the database $DATABASE_URL names, closing it whatever happens."""
     url = database_url()
-    if not create:
+    if create:
+        openable(url)
+    else:
         existing(url)
 
     from bot.db import Database

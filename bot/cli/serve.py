@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli.common import CONFIG_HELP, fail, unusable
+from bot.cli.common import CONFIG_HELP, fail, openable, unusable
 from bot.cli.common import settings as load
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ def serve(port: int | None, host: str, config: str | None, socket_mode: bool) ->
         fail([f"cannot listen on {host}:{port}: {busy} (another --port or PORT?)"])
     configure(settings.env.log_level, settings.env.log_format)
     try:
+        openable(env.database_url)
         asyncio.run(_serve(settings, host, port, socket_mode))
     except DatabaseError as exc:
         fail([unusable(env.database_url, exc)])

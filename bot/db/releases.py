@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -98,7 +98,10 @@ class ReleaseRepository(Repository):
         return [rows.release(row) for row in (await self.session.scalars(query)).all()]
 
     async def newest_active(self, channel: str | None) -> Release | None:
-        found = await self.find(sorted(PRE_DEPLOY), channel=channel, limit=1)
+        return await self.newest(PRE_DEPLOY, channel)
+
+    async def newest(self, states: Collection[ReleaseState], channel: str | None) -> Release | None:
+        found = await self.find(sorted(states), channel=channel, limit=1)
         return found[0] if found else None
 
     async def monitored(self) -> list[int]:

@@ -114,7 +114,8 @@ def parse_window(raw: str, now: datetime) -> tuple[datetime, datetime]:
         ends.append(at.astimezone(UTC))
     problems = window_problems(ends[0], ends[1], now)
     if problems:
-        raise fail(" ".join(problems.values()))
+        said = " ".join(problems.values())
+        raise fail(said[:1].lower() + said[1:])  # mid-sentence
     return ends[0], ends[1]
 
 

@@ -9,9 +9,10 @@ from bot.domain.text import joined
 from bot.domain.view import ReleaseView
 
 
-def _titles(app: AppConfig, role_ids: list[str]) -> str:
-    titles = [app.roles[r].title for r in role_ids]
-    return titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " or " + titles[-1]
+def _titles(app: AppConfig, role_ids: list[str], more: str | None = None) -> str:
+    """`the DevOps Lead`, `the DevOps Lead or the CTO`, `the A, the B or the C`."""
+    named = [f"the {app.roles[r].title}" for r in role_ids] + ([more] if more else [])
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " or " + named[-1]
 
 
 def check_can_deploy(app: AppConfig, view: ReleaseView, held: frozenset[str]) -> None:
@@ -19,7 +20,7 @@ def check_can_deploy(app: AppConfig, view: ReleaseView, held: frozenset[str]) ->
     release = view.release
     if not held & set(app.responder_roles):
         raise NotAuthorized(
-            f"Only the {_titles(app, app.responder_roles)} can mark a release deployed."
+            f"Only {_titles(app, app.responder_roles)} can mark a release deployed."
         )
     if release.state in SHIPPED:
         raise InvalidState(f"{release.name} is already marked deployed.")
@@ -41,8 +42,7 @@ def check_can_answer_alert(
     if held & set(app.responder_roles) or user in view.release.deploy_team:
         return
     raise NotAuthorized(
-        f"Only the {_titles(app, app.responder_roles)} or the deployment team can answer "
-        "this alert."
+        f"Only {_titles(app, app.responder_roles, 'the deployment team')} can answer this alert."
     )
 
 

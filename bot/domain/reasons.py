@@ -39,9 +39,11 @@ class Staleness:
 
     def phrase(self) -> Phrase:
         if self.cause == "ref":
-            return phrase(
-                "the ref changed from ", Code(self.old or "none"), " to ", Code(self.new or "none")
-            )
+            if self.old is None:
+                return phrase("the ref was set to ", Code(self.new or ""), " after it was given")
+            if self.new is None:
+                return phrase("the ref ", Code(self.old), " it was given on was cleared")
+            return phrase("the ref changed from ", Code(self.old), " to ", Code(self.new))
         if self.cause == "config":
             return phrase("the checklist changed since it was given")
         return phrase("its role is no longer in the checklist")

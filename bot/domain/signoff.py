@@ -220,11 +220,21 @@ def check_can_tick(
     title = f"“{item.title}”"
     if item.automated:
         raise InvalidState(title, " is checked automatically; it can't be ticked by hand.")
+    if may_tick(app, item, memberships):
+        return
     if item.owner is not None:
-        if item.owner not in memberships:
-            raise NotAuthorized(f"Only {app.role_title(item.owner)} can tick ", title, ".")
-    elif not is_approver(app, memberships):
-        raise NotAuthorized("Only approvers can tick ", title, ".")
+        raise NotAuthorized(f"Only {app.role_title(item.owner)} can tick or untick ", title, ".")
+    raise NotAuthorized("Only approvers can tick or untick ", title, ".")
+
+
+def may_tick(app: AppConfig, item: Item, memberships: frozenset[str]) -> bool:
+    """Whether someone holding MEMBERSHIPS ticks this manual item: its owner role's
+    members, or (an item no role owns) any approver."""
+    if item.automated:
+        return False
+    if item.owner is not None:
+        return item.owner in memberships
+    return is_approver(app, memberships)
 
 
 def check_can_cancel(

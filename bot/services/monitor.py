@@ -225,9 +225,11 @@ class MonitorService(Service):
             view = await load_view(uow, self.app, release)
             check_can_answer_alert(self.app, view, held, user)
             if rollback and target.rolled_back_by:
-                raise InvalidState(Person(target.rolled_back_by), " already decided to roll back.")
+                raise InvalidState(
+                    _who(target.rolled_back_by, user), " already decided to roll back."
+                )
             if not rollback and target.acknowledged_by:
-                raise InvalidState(Person(target.acknowledged_by), " already acknowledged it.")
+                raise InvalidState(_who(target.acknowledged_by, user), " already acknowledged it.")
             if message_id is not None:
                 await uow.monitoring.answer_message(message_id, user, now, rollback)
             else:
@@ -303,3 +305,8 @@ class MonitorService(Service):
                 await uow.outbox.enqueue(release.id, MonitoringComplete(release.name), now)
             current = await load_release(uow, release.id)
             await show(uow, self.deps, await load_view(uow, self.app, current))
+
+
+def _who(answered_by: str, asking: str) -> Person | str:
+    """Who answered, as the person asking reads it: "You" when it was them."""
+    return "You" if answered_by == asking else Person(answered_by)

@@ -25,6 +25,7 @@ LISTED = 15  # releases a page of `/readiness list` shows
 MAX_NAME = 80
 MAX_REF = 200
 _NAME = re.compile(r"^[\w .:/+@#-]+$")
+_REF = re.compile(r"^[\w.:/+@#-]+$")
 STALE_CONFIG = "stale-config:"  # + checklist version: releases told of it once
 
 
@@ -43,7 +44,8 @@ class Listing:
 class Opened:
     release: Release
     created: bool
-    moved_from: str | None = None  # an open release given a new ref: what it was
+    moved: bool = False  # an open release given a new ref
+    old_ref: str | None = None  # the ref it had before (None: it had none)
     checks: int | None = None  # checks started (None: a run was already in flight)
 
 
@@ -60,6 +62,21 @@ def check_name(raw: str) -> str:
             "Release names may use letters, digits, spaces and . : / + @ # - _ only."
         )
     return name
+
+
+def check_ref(raw: str | None) -> str | None:
+    """A commit SHA, a tag or an image digest (None: no ref)."""
+    if raw is None:
+        return None
+    ref = clean(raw)
+    if not ref:
+        return None
+    if len(ref) > MAX_REF or not _REF.match(ref):
+        raise InvalidInput(
+            f"A ref is a commit SHA, a tag or an image digest of at most {MAX_REF} "
+            "characters: letters, digits and . : / @ + # - _ only."
+        )
+    return ref
 
 
 def _signers(app: AppConfig, stale: Sequence[StaleSignature]) -> tuple[Signer, ...]:
@@ -89,7 +106,7 @@ class ReleaseService(Service):
         a bad one is refused before anything is recorded.
         """
         name = check_name(name)
-        ref = clean(ref)[:MAX_REF] or None if ref else None
+        ref = check_ref(ref)
         home = self.app.channel or channel
         now = self.deps.clock.now()
         planned = parse_window(clean(window), now) if window is not None else None
@@ -100,7 +117,7 @@ class ReleaseService(Service):
                     if ref is None or ref == existing.ref:
                         return Opened(existing, created=False)
                     moved = await self._move(uow, existing, ref, user, now)
-                    opened = Opened(moved, created=False, moved_from=existing.ref or "none")
+                    opened = Opened(moved, created=False, moved=True, old_ref=existing.ref)
                 else:
                     opened = Opened(await self._add(uow, name, home, ref, user, planned, now), True)
         except Conflict:  # opened by someone else a moment ago
@@ -242,7 +259,13 @@ async def _resolve(uow: UnitOfWork, name: str | None, channel: str | None) -> Re
                 " shows the open ones.",
             )
         return release
-    release = await uow.releases.newest_active(channel) or await uow.releases.newest_active(None)
+    # The newest still being signed, else the newest being watched after deployment: in
+    # this channel first, then in any.
+    watched = (ReleaseState.DEPLOYED, ReleaseState.MONITORING)
+    release = None
+    for where in (channel, None) if channel else (None,):
+        for states in (PRE_DEPLOY, watched):
+            release = release or await uow.releases.newest(states, where)
     if release is None:
         raise NotFound("No release is open. Open one with ", Code("/readiness new NAME"), ".")
     return release

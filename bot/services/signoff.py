@@ -203,6 +203,14 @@ class SignoffService(Service):
                 uow, self.deps, before.changed(self.app, signatures=kept), now, user
             )
 
+    async def checklist(self, release_id: int, user: str) -> tuple[ReleaseView, frozenset[str]]:
+        """What the Checklist shows this person: the release, and the roles they hold
+        (which manual items are theirs to tick)."""
+        held = await memberships(self.app, user, self.deps.directory)
+        async with self.deps.db.read() as uow:
+            view = await load_view(uow, self.app, await load_release(uow, release_id))
+        return view, held
+
     async def check_reject(self, release_id: int, user: str) -> ReleaseView:
         """May this person reject now? (Asked before the reason modal opens.)"""
         held = await memberships(self.app, user, self.deps.directory)

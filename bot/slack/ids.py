@@ -28,6 +28,7 @@ OP_UNREJECT = "unreject"
 
 SIGN_VIEW = "sign_view"
 CHECKLIST_VIEW = "checklist_view"
+CHECKLIST_SECTION = "checklist_section"  # the Checklist's section picker
 REJECT_VIEW = "reject_view"
 
 # The Sign form's input blocks are named by its fields, as the rules name them.
@@ -56,6 +57,7 @@ class Ref(BaseModel):
     alert: int | None = Field(default=None, ge=0, le=SQLITE_MAX)  # an older version's alert
     m: int | None = Field(default=None, ge=0, le=SQLITE_MAX)  # a breach's alert message
     page: int | None = Field(default=None, ge=1, le=100_000)  # a page of a list
+    s: str | None = Field(default=None, max_length=60)  # the Checklist's page: a section id
 
     def encode(self) -> str:
         return self.model_dump_json(exclude_none=True)

@@ -150,34 +150,15 @@ class Slack:
         return self.driver.submit(user, view, values, enforce_required=False)
 
     def tick_own_items(self, user: str, name: str) -> httpx.Response:
-        """Open the Checklist and tick every manual item USER may tick (owned by their role)."""
+        """Open the Checklist and tick every manual item USER may tick: its first page
+        holds them, the only checkboxes it shows."""
         view = self.open_modal(user, name, "checklist")
         values: dict[str, list[str]] = {}
         for block in view.blocks:
             if str(block.get("block_id", "")).startswith("manual:"):
-                element = block["element"]
-                ticked = [o["value"] for o in element.get("initial_options", [])]
-                mine = [
-                    o["value"]
-                    for o in element["options"]
-                    if self.owner_of(o) in self.roles_of(user)
-                ]
-                values[block["block_id"]] = sorted(set(ticked) | set(mine))
+                (element,) = block["elements"]
+                values[block["block_id"]] = [o["value"] for o in element["options"]]
         return self.driver.submit(user, view, values, enforce_required=False)
-
-    @staticmethod
-    def owner_of(option: dict[str, Any]) -> str:
-        return str((option.get("description") or {}).get("text", ""))
-
-    def roles_of(self, user: str) -> set[str]:
-        titles = {
-            "UENG": "Engineering Lead",
-            "UOPS": "DevOps Lead",
-            "USEC": "Security Lead",
-            "UPRD": "Product Owner",
-            "UCTO": "CTO/Engineering Manager",
-        }
-        return {f"Ticked by {titles[user]}", "Any approver may tick"} if user in titles else set()
 
 
 def section_10_defaults(blocks: list[dict[str, Any]], user: str) -> dict[str, Any]:

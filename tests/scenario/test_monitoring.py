@@ -58,7 +58,7 @@ def test_phases_digest_once_each_in_order_across_a_kill(
     slack.wait_card(name, "Approved for production deployment")
 
     refusal = slack.refusal("UENG", lambda: slack.click("UENG", name, ids.DEPLOYED))
-    assert "Only the DevOps Lead or CTO/Engineering Manager can mark" in refusal
+    assert "Only the DevOps Lead or the CTO/Engineering Manager can mark" in refusal
     slack.click("UOPS", name, ids.DEPLOYED)
     slack.wait_thread(name, "marked *" + name + "* deployed")
     fake.wait_for(lambda s: digests(s, name)[:1] == TITLES[:1] or None, timeout=20)

@@ -114,18 +114,28 @@ def test_withdraw_and_reject(slack: Slack, name: str) -> None:
 
 def test_checklist_ticks_are_owner_only(slack: Slack, name: str) -> None:
     open_release(slack, name)
-    view = slack.open_modal("UENG", name, "checklist")
-    block = next(b for b in view.blocks if str(b.get("block_id")).startswith("manual:infra"))
-    owned_by_ops = [
-        o["value"]
-        for o in block["element"]["options"]
-        if slack.owner_of(o) == "Ticked by DevOps Lead"
-    ]
-    response = slack.driver.submit(
-        "UENG", view, {block["block_id"]: owned_by_ops[:1]}, enforce_required=False
+    mine = slack.open_modal("UENG", name, "checklist")
+    assert "Cluster operational" not in mine.all_text()  # the first page: UENG's own items
+    assert slack.driver.click_in_view("UENG", mine, "checklist_section", "infrastructure")
+    infra = slack.fake.wait_for(
+        lambda f: "Cluster operational" in f.view(mine.id).all_text() and f.view(mine.id),
+        timeout=15,
     )
-    assert response.json()["response_action"] == "errors"
-    assert "Only DevOps Lead can tick" in response.json()["errors"][block["block_id"]]
+    assert "DevOps Lead ticks it" in infra.all_text()  # read-only, saying who ticks it
+    assert not [
+        o
+        for b in infra.blocks
+        if str(b.get("block_id")).startswith("manual:")
+        for o in b["elements"][0]["options"]
+        if o["value"] == "cluster_operational"
+    ]  # another role's item is not a checkbox
+    # A submission naming another role's item (the DevOps Lead's form, sent by UENG).
+    ops = slack.open_modal("UOPS", name, "checklist")
+    block = next(b for b in ops.blocks if str(b.get("block_id")).startswith("manual:infra"))
+    theirs = [o["value"] for o in block["elements"][0]["options"]][:1]
+    response = slack.driver.submit("UENG", ops, {block["block_id"]: theirs}, enforce_required=False)
+    assert response.json()["response_action"] == "update"
+    assert "Only DevOps Lead can tick" in json.dumps(response.json()["view"])
     assert slack.tick_own_items("UOPS", name).status_code == 200
     slack.wait_thread(name, "<@UOPS> ticked")
 

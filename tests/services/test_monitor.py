@@ -166,7 +166,7 @@ async def state(world: World, release_id: int) -> ReleaseState:
 async def test_deploying_needs_a_responder_and_an_approval(world: World) -> None:
     services = world.services()
     release_id = await approved_release(world)
-    with pytest.raises(NotAuthorized, match="Only the DevOps Lead or CTO can mark"):
+    with pytest.raises(NotAuthorized, match="Only the DevOps Lead or the CTO can mark"):
         await services.deploy.mark_deployed(release_id, "UENG")
     world.target.state.broken.add("db")
     await CheckService(world.deps).run(release_id, "schedule", None)
@@ -331,3 +331,13 @@ async def test_the_scheduled_recheck_covers_every_release_before_deployment(worl
             )
         }
     assert rechecked == set(ids[2:])
+
+
+async def test_a_command_without_a_name_finds_a_release_after_its_deployment(world: World) -> None:
+    """`/readiness status` (or `export`) with no NAME once the release is deployed: the
+    one being watched, not "No release is open"."""
+    services = world.services()
+    release_id = await approved_release(world)
+    await services.deploy.mark_deployed(release_id, "UOPS")
+    found = await services.releases.resolve(None, "CREL")
+    assert found.id == release_id and found.state is ReleaseState.DEPLOYED

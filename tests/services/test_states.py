@@ -3,6 +3,9 @@ release's signatures are not shown as valid when their evidence changed."""
 
 from __future__ import annotations
 
+import pytest
+
+from bot.domain.errors import InvalidInput
 from bot.domain.model import ReleaseState
 from bot.services.container import Services
 from bot.services.deps import Deps
@@ -41,3 +44,12 @@ async def test_a_cancelled_release_keeps_stale_signatures_stale(deps: Deps) -> N
     view = await services.releases.cancel(release_id, "UREL")
     assert [s.signature.user_id for s in view.stale] == ["UENG"]
     assert view.signatures == []  # not shown as a valid signature
+
+
+async def test_a_ref_is_a_ref(deps: Deps) -> None:
+    releases = Services.build(deps).releases
+    for bad in ("abc<def>", "a b", "x" * 201):
+        with pytest.raises(InvalidInput, match="A ref is a commit SHA"):
+            await releases.open("LUMINES 1.0.0", bad, "UREL", CHANNEL)
+    async with deps.db.read() as uow:
+        assert await uow.releases.find() == []  # nothing opened

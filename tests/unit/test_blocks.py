@@ -27,8 +27,9 @@ from bot.fake_slack.limits import blocks_text_length, check_message
 from bot.services.signoff import SignIntent
 from bot.slack import ids
 from bot.slack.blocks.card import APPROVED_TEXT, card, card_text, post_deploy_lines
+from bot.slack.blocks.checklist import checklist_modal
 from bot.slack.blocks.messages import status_blocks
-from bot.slack.blocks.modals import checklist_modal, sign_modal
+from bot.slack.blocks.modals import sign_modal
 from checks import default_registry
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -98,7 +99,9 @@ def test_a_ci_runs_link_cannot_set_its_own_label() -> None:
     release = Release(7, "LUMINES 1.0.0", "C1", ReleaseState.OPEN, "UREL", T0, ref="abc")
     sneaky = "https://ci.example/run?x=1|Click me>"
     pushed = LatestResult("health", ItemStatus.FAIL, "failed", T0, url=sneaky)
-    modal = checklist_modal(build_view(APP, release, [], [], {"health": pushed}, {}, None), {})
+    modal = checklist_modal(
+        APP, build_view(APP, release, [], [], {"health": pushed}, {}, None), ENG
+    )
     assert "<https://ci.example/run?x=1%7CClick me&gt;|CI run>" in text(modal)
 
 
@@ -131,16 +134,41 @@ def test_sign_modal_lists_attestations_within_limits() -> None:
     assert [o["text"]["text"] for o in attest["element"]["options"]] == ["Reviewed", "Tested"]
 
 
-def test_checklist_splits_manual_items_into_blocks_of_ten() -> None:
-    modal = checklist_modal(
-        view(ReleaseState.OPEN, [], {"m3": Tick("m3", "UENG", T0)}), {"eng": "Engineering Lead"}
-    )
-    inputs = [b for b in modal["blocks"] if b["type"] == "input"]
-    assert [len(b["element"]["options"]) for b in inputs] == [10, 3]
-    assert [o["value"] for o in inputs[0]["element"]["initial_options"]] == ["m3"]
+ENG = frozenset({"eng"})
+
+
+def checkboxes(modal: dict[str, object]) -> list[dict[str, object]]:
+    blocks = modal["blocks"]
+    assert isinstance(blocks, list)
+    return [b["elements"][0] for b in blocks if str(b.get("block_id")).startswith("manual:")]
+
+
+def test_checklist_splits_my_items_into_blocks_of_ten_without_optional_labels() -> None:
+    modal = checklist_modal(APP, view(ReleaseState.OPEN, [], {"m3": Tick("m3", "UENG", T0)}), ENG)
+    assert view_problems(modal) == []
+    mine = checkboxes(modal)
+    assert [len(e["options"]) for e in mine] == [10, 3]  # type: ignore[arg-type]
+    assert [o["value"] for o in mine[0]["initial_options"]] == ["m3"]  # type: ignore[union-attr]
+    assert not any(b["type"] == "input" for b in modal["blocks"])  # no "(optional)" heading
+    assert "Health" in text(modal)  # what is failing comes first too
     assert modal["submit"]["text"] == "Save"
-    closed = checklist_modal(view(ReleaseState.CANCELLED, []), {})
-    assert "submit" not in closed and not any(b["type"] == "input" for b in closed["blocks"])
+    closed = checklist_modal(APP, view(ReleaseState.CANCELLED, []), ENG)
+    assert "submit" not in closed and checkboxes(closed) == []
+
+
+def test_the_checklist_shows_other_roles_items_read_only_and_picks_sections() -> None:
+    shown = view(ReleaseState.OPEN, [], {"m3": Tick("m3", "UENG", T0)})
+    cto = checklist_modal(APP, shown, frozenset({"cto"}))
+    assert checkboxes(cto) == [] and "submit" not in cto  # nothing of theirs to tick
+    assert "Manual 3" not in text(cto)  # their first page: their items and what fails
+    picker = next(b for b in cto["blocks"] if b.get("block_id") == ids.CHECKLIST_SECTION)
+    options = picker["elements"][0]["options"]
+    assert [o["value"] for o in options] == ["mine", "infra"]
+    infra = checklist_modal(APP, shown, frozenset({"cto"}), "infra")
+    assert checkboxes(infra) == [] and view_problems(infra) == []
+    assert "Manual 3 \\u00b7 ticked by <@UENG>" in text(infra)  # (JSON-escaped)
+    assert "Engineering Lead ticks it" in text(infra)
+    assert ids.Ref.decode(infra["private_metadata"]) == ids.Ref(r=7, s="infra")
 
 
 # --- section 10: the final approver's modal and the approved card ---------------------------
@@ -334,7 +362,9 @@ def test_a_rolled_back_release_says_so_and_every_breaching_item_is_counted() -> 
 def test_a_pushed_ci_result_links_its_run_in_the_checklist() -> None:
     release = Release(7, "LUMINES 1.0.0", "C1", ReleaseState.OPEN, "UREL", T0, ref="abc")
     pushed = LatestResult("health", ItemStatus.FAIL, "3 tests failed", T0, url="https://ci/r/1")
-    modal = checklist_modal(build_view(APP, release, [], [], {"health": pushed}, {}, None), {})
+    modal = checklist_modal(
+        APP, build_view(APP, release, [], [], {"health": pushed}, {}, None), ENG
+    )
     assert view_problems(modal) == []
     assert "3 tests failed" in text(modal) and "<https://ci/r/1|CI run>" in text(modal)
 

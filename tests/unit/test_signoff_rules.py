@@ -312,3 +312,8 @@ def test_what_people_write_loses_controls_and_bidirectional_overrides() -> None:
     """U+202E and the isolates would reorder what others read ("gnissap" as "passing")."""
     written = "tests \u202egnissap\u202c ok\u2066x\u2069\x07"
     assert check_text(written, "comment", 100) == "tests gnissap okx"
+
+
+def test_a_ref_set_after_signing_is_said_as_such() -> None:
+    assert said(Staleness("ref", None, "def456")) == "the ref was set to def456 after it was given"
+    assert said(Staleness("ref", "abc", "def")) == "the ref changed from abc to def"

@@ -199,21 +199,22 @@ class RefMoved:
     kind: Literal["ref_moved"] = "ref_moved"
 
     def phrase(self) -> Phrase:
+        was = phrase(" (was ", Code(self.old), ")") if self.old else phrase(" (it had none)")
         said = phrase(
             Person(self.user),
             " moved ",
             Strong(self.name),
             " to ref ",
             Code(self.ref),
-            " (was ",
-            Code(self.old or "none"),
-            "); the checks run again.",
+            was,
+            "; the checks run again.",
         )
         if not self.stale:
             return said
+        given = "on the old ref" if self.old else "before it had a ref"
         return phrase(
             said,
-            "\nThese signatures were given on the old ref and must be given again: ",
+            f"\nThese signatures were given {given} and must be given again: ",
             _signers(self.stale),
         )
 

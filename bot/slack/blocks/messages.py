@@ -49,6 +49,11 @@ def _listed(states: frozenset[ReleaseState]) -> str:
     return " or ".join(sorted(s.value for s in states))
 
 
+def list_text(listing: Listing) -> str:
+    """The reply's text: which releases, how many."""
+    return f"{_listed(listing.states).capitalize()} releases: {listing.total}"
+
+
 def list_blocks(listing: Listing) -> list[Block]:
     """A page of releases, with the buttons to the others: every release can be reached."""
     what = _listed(listing.states)
@@ -77,7 +82,10 @@ def _page(label: str, action_id: str, page: int, state: str | None) -> dict[str,
     return button(label, action_id, ids.Ref(r=0, page=page, op=state).encode())
 
 
-def status_blocks(view: ReleaseView) -> list[Block]:
+def status_blocks(view: ReleaseView, private: bool = True) -> list[Block]:
+    """The card without its buttons: a private copy (a reply to `/readiness status`), or a
+    public one (the answer to a mention, in its thread)."""
     blocks = card(view, with_actions=False)
-    blocks.append(context(f"A private copy. The release card is in <#{view.release.channel}>."))
+    where = f"The release card is in <#{view.release.channel}>."
+    blocks.append(context(f"A private copy. {where}" if private else where))
     return blocks

@@ -6,25 +6,17 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.authorization import MAX_ROLLBACK_PLAN, MAX_TEAM, DeploymentPlan
-from bot.domain.model import ItemStatus
-from bot.domain.readiness import ItemView
 from bot.domain.signoff import MAX_COMMENT, MAX_REASON
 from bot.domain.view import ReleaseView
 from bot.services.signoff import SignIntent
 from bot.slack import ids
 from bot.slack.blocks.common import (
-    STATUS_ICON,
     Block,
-    chunk_lines,
-    context,
-    header,
     option,
     plain,
     section,
 )
-from bot.slack.blocks.text import escape, link, when
-
-CHECKBOXES_PER_BLOCK = 10  # Block Kit's limit for one checkboxes element
+from bot.slack.blocks.text import escape
 
 
 def _modal(
@@ -172,86 +164,3 @@ def reject_modal(view: ReleaseView) -> dict[str, Any]:
         _text_input(ids.REASON, "Reason", MAX_REASON, False, "What is wrong"),
     ]
     return _modal(ids.REJECT_VIEW, "Reject release", blocks, ids.Ref(r=view.release.id), "Reject")
-
-
-def _automated_line(item: ItemView) -> str:
-    line = f"{STATUS_ICON[item.status]} *{escape(item.item.title)}*"
-    if not item.item.blocking:
-        line += " _(non-blocking)_"
-    if item.reason:
-        line += f"\n      {escape(item.reason)}"
-    if item.at:
-        line += f" · checked {when(item.at)}"
-    if item.changed_at and item.at and item.changed_at < item.at:
-        line += f" · {item.status.value} since {when(item.changed_at)}"
-    if item.url:
-        line += f" · <{link(item.url)}|CI run>"
-    return line
-
-
-def checklist_modal(view: ReleaseView, owners: dict[str, str]) -> dict[str, Any]:
-    """Every item with its state; manual items as checkboxes when the release is still active.
-
-    `owners` maps role id -> role title for the "who may tick" hint.
-    """
-    editable = view.release.state.active
-    blocks: list[Block] = [
-        context(
-            f"*{escape(view.release.name)}* · readiness {view.readiness.percent}% · "
-            ":white_check_mark: pass  :x: fail  :warning: error  :white_circle: pending"
-        )
-    ]
-    for progress in view.readiness.sections:
-        blocks.append(header(f"{progress.section.title}  {progress.passed}/{progress.total}"))
-        automated = [i for i in progress.items if i.item.automated]
-        manual = [i for i in progress.items if not i.item.automated]
-        for text in chunk_lines([_automated_line(i) for i in automated]):
-            blocks.append(section(text))
-        if not manual:
-            continue
-        if not editable:
-            lines = [
-                f"{STATUS_ICON[i.status]} {escape(i.item.title)}"
-                + (f" · <@{i.by}>" if i.by else "")
-                for i in manual
-            ]
-            blocks += [section(text) for text in chunk_lines(lines)]
-            continue
-        for start in range(0, len(manual), CHECKBOXES_PER_BLOCK):
-            chunk = manual[start : start + CHECKBOXES_PER_BLOCK]
-            options = [
-                option(
-                    i.item.title,
-                    i.item.id,
-                    f"Ticked by {owners.get(i.item.owner or '', 'an approver')}"
-                    if i.item.owner
-                    else "Any approver may tick",
-                )
-                for i in chunk
-            ]
-            element: dict[str, Any] = {
-                "type": "checkboxes",
-                "action_id": ids.VALUE,
-                "options": options,
-            }
-            ticked = [
-                opt for opt, i in zip(options, chunk, strict=True) if i.status is ItemStatus.PASS
-            ]
-            if ticked:
-                element["initial_options"] = ticked
-            blocks.append(
-                {
-                    "type": "input",
-                    "optional": True,
-                    "block_id": f"{ids.MANUAL_PREFIX}{progress.section.id}:{start // 10}",
-                    "label": plain("Manual items" if start == 0 else "More manual items"),
-                    "element": element,
-                }
-            )
-    return _modal(
-        ids.CHECKLIST_VIEW,
-        "Checklist",
-        blocks,
-        ids.Ref(r=view.release.id),
-        "Save" if editable else None,
-    )

@@ -13,8 +13,9 @@ from bot.domain.errors import InvalidInput
 from bot.domain.model import PRE_DEPLOY, ReleaseState
 from bot.services.container import Services
 from bot.slack import ids
-from bot.slack.blocks.messages import STATES, list_blocks
-from bot.slack.blocks.modals import checklist_modal, reject_modal, sign_modal
+from bot.slack.blocks.checklist import MINE, checklist_modal
+from bot.slack.blocks.messages import STATES, list_blocks, list_text
+from bot.slack.blocks.modals import reject_modal, sign_modal
 from bot.slack.blocks.text import escape
 from bot.slack.replies import Replier
 
@@ -75,13 +76,32 @@ def register(app: AsyncApp, services: Services) -> None:
 
     @on_click(ids.RUN_CHECKS)
     async def run_checks(clicked: Clicked) -> None:
-        if await services.checks.start(clicked.ref.r, "button", clicked.user) is None:
+        total = await services.checks.start(clicked.ref.r, "button", clicked.user)
+        if total is None:
             await clicked.reply.say("Checks are already running; the card shows their progress.")
+        elif total:
+            await clicked.reply.say(f"Running {total} checks; the card fills in as results arrive.")
+        else:
+            await clicked.reply.say("This release has no automated checks to run.")
 
     @on_click(ids.CHECKLIST)
     async def checklist(clicked: Clicked) -> None:
-        owners = {r: role.title for r, role in services.deps.settings.app.roles.items()}
-        await clicked.open(checklist_modal(await services.releases.view(clicked.ref.r), owners))
+        view, held = await services.signoff.checklist(clicked.ref.r, clicked.user)
+        await clicked.open(checklist_modal(services.deps.settings.app, view, held))
+
+    @on_click(ids.CHECKLIST_SECTION)
+    async def checklist_section(clicked: Clicked) -> None:
+        """The Checklist's section picker: the modal shows the section chosen."""
+        shown = clicked.body.get("view") or {}
+        action = (clicked.body.get("actions") or [{}])[0]
+        page = str((action.get("selected_option") or {}).get("value") or MINE)
+        ref = ids.Ref.decode(shown.get("private_metadata"))
+        view, held = await services.signoff.checklist(ref.r, clicked.user)
+        await clicked.client.views_update(
+            view_id=shown.get("id"),
+            hash=shown.get("hash"),
+            view=checklist_modal(services.deps.settings.app, view, held, page),
+        )
 
     @on_click(ids.MORE)
     async def more(clicked: Clicked) -> None:
@@ -104,7 +124,7 @@ def register(app: AsyncApp, services: Services) -> None:
         ref = clicked.ref
         states = frozenset({ReleaseState(ref.op)}) if ref.op in STATES else PRE_DEPLOY
         found = await services.releases.listing(states, ref.page or 1)
-        await clicked.reply.replace(f"{found.total} releases", list_blocks(found))
+        await clicked.reply.replace(list_text(found), list_blocks(found))
 
     @on_click(ids.DEPLOYED)
     async def deployed(clicked: Clicked) -> None:

@@ -16,13 +16,14 @@ from bot.domain.model import PRE_DEPLOY, ReleaseState
 from bot.domain.text import Code, joined
 from bot.services.container import Services
 from bot.slack import ids
-from bot.slack.blocks.messages import help_blocks, list_blocks, status_blocks
+from bot.slack.blocks.messages import help_blocks, list_blocks, list_text, status_blocks
 from bot.slack.blocks.text import escape, when
 from bot.slack.exporting import export_to_thread
 from bot.slack.replies import Replier
 
 log = logging.getLogger(__name__)
-_OPTION = re.compile(r"^([a-z]+)=(\S+)$")
+_OPTION = re.compile(r"^([a-z]+)=(\S*)$")
+OPTIONS = {"new": ("ref", "window")}  # the options each verb takes
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,10 @@ async def new(services: Services, command: Command, reply: Replier) -> None:
     )
     release = opened.release
     name = escape(release.name)
-    if opened.moved_from is not None:
+    if opened.moved:
+        was = f"(was `{escape(opened.old_ref)}`)" if opened.old_ref else "(it had none)"
         await reply.say(
-            f"Moved *{name}* to ref `{escape(release.ref or '')}` "
-            f"(was `{escape(opened.moved_from)}`); its checks run again."
+            f"Moved *{name}* to ref `{escape(release.ref or '')}` {was}; its checks run again."
         )
     elif not opened.created:
         await reply.say(
@@ -114,7 +115,7 @@ async def listing(services: Services, command: Command, reply: Replier) -> None:
                 ".",
             ) from None
     found = await services.releases.listing(states)
-    await reply.say(f"{found.total} releases", list_blocks(found))
+    await reply.say(list_text(found), list_blocks(found))
 
 
 async def check(services: Services, command: Command, reply: Replier) -> None:
@@ -196,7 +197,27 @@ VERBS: dict[str, Verb] = {
 
 async def run_command(services: Services, command: Command, reply: Replier) -> None:
     log.info("/readiness %s from %s in %s", command.verb[:20], command.user, command.channel)
-    await VERBS.get(command.verb, help_text)(services, command, reply)
+    verb = VERBS.get(command.verb, help_text)
+    if verb is not help_text:
+        check_options(command)
+    await verb(services, command, reply)
+
+
+def check_options(command: Command) -> None:
+    """Every option given is one the verb takes, with a value: a typo is said, not ignored."""
+    takes = OPTIONS.get(command.verb, ())
+    for key, value in command.options.items():
+        if key not in takes:
+            offered = joined(Code(f"{k}=") for k in takes) if takes else "no options"
+            raise InvalidInput(
+                "I don't know the option ",
+                Code(f"{key}="),
+                f"; /readiness {command.verb} takes ",
+                offered,
+                ".",
+            )
+        if not value:
+            raise InvalidInput("Give a value after ", Code(f"{key}="), ".")
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -71,7 +71,7 @@ def register(app: AsyncApp, services: Services) -> None:
             channel=channel,
             thread_ts=thread,
             text=f"{view.release.name}: {view.readiness.percent}% ready",
-            blocks=status_blocks(view),
+            blocks=status_blocks(view, private=False),
         )
 
     @on_event("app_home_opened", "publishing a home tab")

@@ -14,6 +14,7 @@ from bot.domain.errors import InvalidInput
 from bot.services.container import Services
 from bot.services.signoff import SignProblems, TickRefused
 from bot.slack import ids
+from bot.slack.blocks.checklist import MINE, checklist_modal
 from bot.slack.replies import describe
 
 
@@ -88,6 +89,22 @@ async def _refuse(
     await ack(response_action="errors", errors={target: describe(exc, plain=True)[:1900]})
 
 
+def _options(block: dict[str, Any]) -> list[dict[str, Any]]:
+    """The options of the checkboxes in a block (an input's element, or an actions block's)."""
+    elements = block.get("elements") if isinstance(block.get("elements"), list) else []
+    element = block.get("element") or (elements[0] if elements else {})
+    options = element.get("options") if isinstance(element, dict) else None
+    return [o for o in options or [] if isinstance(o, dict)]
+
+
+class Replace(Exception):
+    """The submission is answered with this view in the modal's place."""
+
+    def __init__(self, view: dict[str, Any]) -> None:
+        super().__init__("the modal is replaced")
+        self.view = view
+
+
 class FieldErrors(Exception):
     """The submission is refused with these errors on the modal's own fields."""
 
@@ -114,6 +131,8 @@ def register(app: AsyncApp, services: Services) -> None:
                     await work(body["user"]["id"], view)
                 except FieldErrors as exc:
                     await ack(response_action="errors", errors=exc.errors)
+                except Replace as exc:
+                    await ack(response_action="update", view=exc.view)
                 except InvalidInput as exc:
                     await _refuse(ack, view, exc, invalid_field or field)
                 except Exception as exc:
@@ -156,24 +175,16 @@ def register(app: AsyncApp, services: Services) -> None:
     async def checklist(user: str, view: dict[str, Any]) -> None:
         manual = [
             b
-            for b in _input_blocks(view)
+            for b in view.get("blocks") or []
             if str(b.get("block_id", "")).startswith(ids.MANUAL_PREFIX)
         ]
-        shown = [
-            str(opt.get("value"))
-            for b in manual
-            for opt in (b.get("element") or {}).get("options") or []
-        ]
+        shown = [str(opt.get("value")) for b in manual for opt in _options(b)]
         fields = _values(view)
         ticked = {v for b in manual for v in _selected(fields.get(b["block_id"], {}))}
         ref = ids.Ref.decode(view.get("private_metadata"))
         try:
             await services.signoff.set_ticks(ref.r, user, shown, ticked)
-        except TickRefused as exc:
-            errors: dict[str, str] = {}
-            for block in manual:
-                options = {o.get("value") for o in (block.get("element") or {}).get("options", [])}
-                mine = [why for item, why in exc.problems.items() if item in options]
-                if mine:
-                    errors[block["block_id"]] = " ".join(mine)[:1900]
-            raise FieldErrors(errors) from None
+        except TickRefused as exc:  # shown again as it stands now, saying why
+            release, held = await services.signoff.checklist(ref.r, user)
+            app = services.deps.settings.app
+            raise Replace(checklist_modal(app, release, held, ref.s or MINE, str(exc))) from None
