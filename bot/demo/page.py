@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import httpx
 from aiohttp import web
 
+from bot.demo.files import file_response, shared_file
 from bot.demo.people import CHANNEL, PEOPLE
 from bot.demo.snapshot import JSON, snapshot
 from bot.demo.target import EFFECTS, PARTS, TargetState
@@ -79,6 +80,7 @@ class DemoPage:
         app.router.add_static("/demo/static", STATIC, append_version=False)
         app.router.add_get("/demo/state", self.state)
         app.router.add_get("/demo/events", self.events)
+        app.router.add_get("/demo/files/{file_id}", self.file)
         app.router.add_post("/demo/command", self.command)
         app.router.add_post("/demo/click", self.click)
         app.router.add_post("/demo/submit", self.submit)
@@ -133,6 +135,14 @@ class DemoPage:
         if user is None:
             return web.json_response({"error": "unknown user"}, status=400)
         return web.json_response(await self.snapshot(user))
+
+    async def file(self, request: web.Request) -> web.Response:
+        """A file shared in the channel (an exported document), as plain text to read."""
+        if self._foreign(request):
+            return web.json_response({"error": "not this host"}, status=403)
+        file_id = request.match_info["file_id"]
+        found = await asyncio.to_thread(self.fake.on_loop, lambda f: shared_file(f, file_id))
+        return file_response(found)
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events: a `state` event with the whole snapshot whenever it changes."""

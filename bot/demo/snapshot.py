@@ -22,7 +22,17 @@ def _message(message: Message) -> JSON:
         "thread_ts": message.thread_ts if message.is_reply else None,
         "reply_count": message.reply_count,
         "edited": message.edited_ts is not None,
-        "files": [f.get("name") for f in message.files],
+        "files": [_file(f) for f in message.files],
+    }
+
+
+def _file(shared: JSON) -> JSON:
+    """A file shared with the message; the page reads it at /demo/files/<id>."""
+    return {
+        "id": shared.get("id"),
+        "name": shared.get("name"),
+        "title": shared.get("title") or shared.get("name"),
+        "size": shared.get("size"),
     }
 
 

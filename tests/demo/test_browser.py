@@ -6,27 +6,23 @@ README shows (so a plain test run leaves the checkout clean)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import tempfile
+import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
-import pytest
-
+from bot.slack.blocks.messages import HELP
+from tests.demo.browser import (
+    ARGS,
+    CHROMIUM,
+    NEEDS_BROWSER,
+    assert_every_glyph_drawn,
+    screenshot,
+    shots,
+)
 from tests.demo.conftest import ROOT, Demo
 
-CHROMIUM = Path("/usr/bin/chromium")
-# FIELD-NOTES: these flags, and never `playwright install` (it downloads a browser).
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 SCREENSHOT = ROOT / "docs" / "demo-approved.png"
 ROLES = [
     ("UENG", "Engineering Lead"),
@@ -36,12 +32,10 @@ ROLES = [
 ]
 CTO = ("UCTO", "CTO/Engineering Manager")
 # Tick, in the Checklist modal, every manual item this person's role owns (or anyone may).
-TICK_MINE = """(title) => {
+TICK_MINE = """() => {
   let ticked = 0;
-  for (const choice of document.querySelectorAll('#modal-layer .choice')) {
-    const owner = (choice.querySelector('.choice-description') || {}).textContent || '';
-    const box = choice.querySelector('input');
-    if ((owner === 'Ticked by ' + title || owner === 'Any approver may tick') && !box.checked) {
+  for (const box of document.querySelectorAll('#modal-layer [data-block-id^="manual:"] input')) {
+    if (!box.checked) {
       box.click();
       ticked += 1;
     }
@@ -49,15 +43,31 @@ TICK_MINE = """(title) => {
   return ticked;
 }"""
 
-pytestmark = [
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="needs the playwright package (pip install -e '.[dev]')",
-    ),
-]
+pytestmark = NEEDS_BROWSER
+# Is every entry of the open overflow menu on screen, and the one a click there reaches?
+# (Three points of each: its top, middle and bottom edges.) Where there is no room below
+# its button, it should have opened upward. Found and measured in one go: the card may be
+# drawn anew at any moment (its thread grows), the open menu with it.
+MENU_FITS = """() => {
+  const menu = document.querySelector('#messages .overflow .menu:not([hidden])');
+  if (!menu) return null;
+  const pane = menu.closest('.messages').getBoundingClientRect();
+  const toggle = menu.parentElement.querySelector('.overflow-toggle').getBoundingClientRect();
+  const box = menu.getBoundingClientRect();
+  const items = [...menu.querySelectorAll('.menu-item')].map((item) => {
+    const r = item.getBoundingClientRect();
+    const shown = r.top >= Math.max(pane.top, 0) && r.bottom <= Math.min(pane.bottom, innerHeight);
+    const hit = [r.top + 2, r.top + r.height / 2, r.bottom - 2].every((y) => {
+      const at = document.elementFromPoint(r.left + r.width / 2, y);
+      return at === item || item.contains(at);
+    });
+    return { text: item.textContent, shown, hit };
+  });
+  return {
+    up: menu.classList.contains('up'), below: pane.bottom - toggle.bottom,
+    height: box.height, items,
+  };
+}"""
 
 
 def minute(at: datetime) -> str:
@@ -78,6 +88,13 @@ def test_release_from_command_to_first_digest_then_a_refusal(demo: Demo) -> None
             page = context.new_page()
             problems: list[str] = []
             page.on("pageerror", lambda error: problems.append(str(error)))
+            # Nothing the page does may trip its own Content-Security-Policy.
+            page.on(
+                "console",
+                lambda message: (
+                    "Content Security Policy" in message.text and problems.append(message.text)
+                ),
+            )
             run_the_release(page, demo, expect)
             assert not problems, problems
         finally:
@@ -87,6 +104,7 @@ def test_release_from_command_to_first_digest_then_a_refusal(demo: Demo) -> None
 def run_the_release(page: Any, demo: Demo, expect: Any) -> None:
     page.goto(demo.url)
     expect(page.locator("#banner")).to_contain_text("local stand-in for a Slack workspace")
+    the_composer_offers_every_verb(page, expect)
 
     def be(user: str) -> None:
         page.select_option("#user-select", user)
@@ -108,15 +126,21 @@ def run_the_release(page: Any, demo: Demo, expect: Any) -> None:
     card = page.locator("#messages .message", has_text="LUMINES 1.0.0 · production readiness")
     expect(card).to_be_visible()
     expect(card).to_contain_text("Open for sign-off")
+    # Unfinished sections wear an hourglass: a picture, as no font here has U+23F3.
+    expect(card.locator(".e-hourglass").first).to_be_visible()
+    assert_every_glyph_drawn(page, "body")
+    screenshot(card, "open-card")
 
     for user, title in [*ROLES, CTO]:
         be(user)
         card.get_by_role("button", name="Checklist", exact=True).click()
         expect(modal).to_be_visible()
-        page.evaluate(TICK_MINE, title)
-        modal.get_by_role("button", name="Save").click()
+        ticked = page.evaluate(TICK_MINE)
+        assert ticked or title == CTO[1], title  # the CTO's own items are ticked by others
+        modal.locator(".modal-foot .submit" if ticked else ".modal-foot .cancel").click()
         expect(modal).to_be_hidden()
     expect(card).to_contain_text("Readiness 100%", timeout=30_000)
+    the_checklist_shows_any_section(page, card, modal, expect)
 
     for user, title in ROLES:
         be(user)
@@ -154,13 +178,12 @@ def run_the_release(page: Any, demo: Demo, expect: Any) -> None:
     expect(card).to_contain_text("Approved for production deployment")
     expect(card).to_contain_text("helm rollback lumines")
     SCREENSHOT.parent.mkdir(exist_ok=True)
-    shot = (
-        SCREENSHOT
-        if os.environ.get("README_SCREENSHOT")
-        else Path(tempfile.mkdtemp()) / "approved.png"
-    )
+    shot = SCREENSHOT if os.environ.get("README_SCREENSHOT") else shots() / "approved.png"
     card.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
+    assert_every_glyph_drawn(page, "body")
+    the_overflow_menu_shows_every_entry(page, card, expect)
+    who_you_are_survives_a_reload(page, demo, card, expect)
 
     be("UOPS")
     card.get_by_role("button", name="Mark deployed").click()
@@ -168,9 +191,13 @@ def run_the_release(page: Any, demo: Demo, expect: Any) -> None:
     expect(confirm).to_contain_text("Mark deployed?")
     confirm.get_by_role("button", name="Mark deployed").click()
     expect(card).to_contain_text("Deployed")
+    a_breach_is_one_alert(page, thread, expect)
     digest = page.locator("#messages .message", has_text="Immediate (First Hour) digest")
     expect(digest).to_be_visible(timeout=30_000)
     expect(digest).to_contain_text("runs passed")
+    assert_every_glyph_drawn(page, "body")
+    screenshot(page, "digest")
+    the_exported_document_opens_in_the_page(page, say, expect)
 
     # Someone with no role opens the next release and tries to sign it.
     be("UVIS")
@@ -184,6 +211,124 @@ def run_the_release(page: Any, demo: Demo, expect: Any) -> None:
     expect(page.locator("#messages .message.ephemeral", has_text="not an approver")).to_have_count(
         0
     )
+
+
+def the_checklist_shows_any_section(page: Any, card: Any, modal: Any, expect: Any) -> None:
+    """The Checklist opens on the viewer's own items; its picker shows any other section,
+    whose items belong to others and are read, not ticked."""
+    card.get_by_role("button", name="Checklist", exact=True).click()
+    picker = modal.locator("[data-block-id=checklist_section] select")
+    expect(picker).to_be_visible()
+    screenshot(modal, "checklist-mine")
+    picker.select_option("infrastructure")
+    expect(modal).to_contain_text("Infrastructure")
+    expect(modal).to_contain_text("ticked by")
+    expect(modal.locator('[data-block-id^="manual:"]')).to_have_count(0)
+    screenshot(modal, "checklist-section")
+    modal.locator(".modal-foot .cancel").click()
+    expect(modal).to_be_hidden()
+
+
+def a_breach_is_one_alert(page: Any, thread: Any, expect: Any) -> None:
+    """The service breaks after the deploy: one alert in the card's thread names every
+    failing item and is edited as they change; mended, one recovery is said."""
+    page.locator("#switch-app input").check()
+    failing = thread.locator(".message", has_text="are failing on")
+    expect(failing).to_have_count(1, timeout=30_000)
+    alert = thread.locator(f'.message[data-ts="{failing.get_attribute("data-ts")}"]')
+    expect(alert.get_by_role("button", name="Acknowledge")).to_be_visible()
+    screenshot(alert, "breach-alert")
+    page.locator("#switch-app input").uncheck()
+    expect(thread.locator(".message", has_text="recovered on")).to_have_count(1, timeout=30_000)
+    expect(alert).to_contain_text("passes again")
+    screenshot(thread, "breach-recovered")
+
+
+def the_composer_offers_every_verb(page: Any, expect: Any) -> None:
+    """Typing /rea lists every verb of /readiness help, export too; more narrows it."""
+    page.fill("#composer", "/rea")
+    rows = page.locator("#composer-hint .command code")
+    verbs = re.findall(r"`/readiness (\w+)", HELP)
+    expect(rows).to_have_count(len(verbs))
+    shown = [text.split()[1] for text in rows.all_text_contents()]
+    assert shown == verbs
+    for row in page.locator("#composer-hint .command").all():
+        expect(row).to_be_in_viewport(ratio=1)
+    screenshot(page, "composer-hint")
+    page.fill("#composer", "/readiness ex")
+    expect(rows).to_have_text(["/readiness export"])
+    page.locator("#composer-hint .command").click()
+    expect(page.locator("#composer")).to_have_value("/readiness export")
+    page.fill("#composer", "")
+    expect(page.locator("#composer-hint")).to_be_hidden()
+
+
+def the_overflow_menu_shows_every_entry(page: Any, card: Any, expect: Any) -> None:
+    """The card's ⋯ menu, at the bottom of the channel just over the composer, opens
+    where all of it shows, and its last entry takes a click."""
+    page.locator("#messages").evaluate("(pane) => { pane.scrollTop = pane.scrollHeight; }")
+    card.locator(".overflow-toggle").click()
+    menu = card.locator(".overflow .menu")
+    expect(menu).to_be_visible()
+    fits = page.evaluate(MENU_FITS)
+    assert fits and len(fits["items"]) == 3, fits
+    assert all(item["shown"] and item["hit"] for item in fits["items"]), fits
+    # The case the release manager hit: no room below the button, so it opened upward.
+    assert fits["below"] < fits["height"] and fits["up"], fits
+    screenshot(page, "overflow-menu")
+    menu.get_by_role("menuitem", name="Withdraw my rejection").click()
+    expect(menu).to_be_hidden()
+    said = page.locator("#messages .message.ephemeral", has_text="no rejection")
+    expect(said).to_contain_text("You have no rejection on LUMINES 1.0.0 to withdraw")
+
+
+def who_you_are_survives_a_reload(page: Any, demo: Demo, card: Any, expect: Any) -> None:
+    """The CTO reloads, and is still the CTO; a new tab of the same browser too."""
+    page.reload()
+    expect(page.locator("#user-select")).to_have_value(CTO[0])
+    expect(page.locator("#user-note")).to_have_text(f"Eli Novak signs as {CTO[1]}.")
+    assert f"as={CTO[0]}" in page.url
+    expect(card).to_contain_text("Approved for production deployment")
+    other = page.context.new_page()
+    try:
+        other.goto(demo.url)
+        expect(other.locator("#user-select")).to_have_value(CTO[0])
+    finally:
+        other.close()
+    # Someone the demo doesn't know is forgotten: the default person, no error.
+    other = page.context.new_page()
+    try:
+        other.goto(demo.url + "?as=UNOBODY")
+        expect(other.locator("#user-select")).to_have_value("UENG")
+        expect(other.locator("#connection")).to_be_hidden()
+        assert "as=" not in other.url
+    finally:
+        other.close()
+
+
+def the_exported_document_opens_in_the_page(page: Any, say: Any, expect: Any) -> None:
+    """/readiness export puts the document in the card's thread; a click shows it."""
+    say("/readiness export LUMINES 1.0.0")  # deployed: no longer the open one
+    thread = page.locator("#thread-messages")
+    file = thread.locator("a.file", has_text="LUMINES 1.0.0: production readiness sign-off")
+    expect(file).to_be_visible()
+    expect(file).to_contain_text("LUMINES-1.0.0-signoff.md")
+    screenshot(thread.locator(".message").filter(has=page.locator("a.file")), "file-card")
+    href = file.get_attribute("href")
+    assert href and re.fullmatch(r"/demo/files/F\w+", href), href
+    raw = page.request.get(urljoin(page.url, href))
+    assert raw.ok and raw.headers["content-type"] == "text/plain; charset=utf-8"
+    file.click()
+    viewer = page.locator("#file-layer .file-viewer")
+    expect(viewer).to_be_visible()
+    body = viewer.locator(".file-body")
+    expect(body).to_contain_text("# Production Readiness Sign-Off")
+    expect(body).to_contain_text("**Release:** LUMINES 1.0.0")
+    assert body.evaluate("(pre) => pre.children.length === pre.querySelectorAll('.emoji').length")
+    assert_every_glyph_drawn(page, "#file-layer")
+    screenshot(page, "file-viewer")
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
 
 
 # mrkdwn -> what the page shows (innerHTML of the rendered node). Slack escapes & < > in

@@ -23,6 +23,7 @@ SCRIPTS = (
     "block-inputs.js",
     "blocks.js",
     "demo-core.js",
+    "demo-files.js",
     "demo-messages.js",
     "demo-modal.js",
     "demo-composer.js",
@@ -76,6 +77,10 @@ def test_the_page_is_served_with_a_strict_content_policy(http: httpx.Client) -> 
     )
     for asset in (*SCRIPTS, *STYLES):
         assert http.get(f"/demo/static/{asset}").status_code == 200
+    # Where no font has the glyph, mrkdwn.js draws the emoji from a picture of its own.
+    picture = http.get("/demo/static/hourglass.svg")
+    assert picture.status_code == 200 and picture.headers["Content-Type"] == "image/svg+xml"
+    assert "<script" not in picture.text
 
 
 def test_command_click_and_modal_go_signed_to_the_bot_and_come_back_live(
@@ -220,3 +225,68 @@ def test_a_page_elsewhere_that_rebinds_its_name_to_this_machine_is_refused(
     assert http.get(
         "/demo/state", params={"user": "UENG"}, headers={"Host": "localhost"}
     ).is_success
+
+
+def exported(http: httpx.Client, name: str, card_ts: str) -> State:
+    """`/readiness export NAME` until the document is in the card's thread: the bot says
+    "The card … isn't in the channel yet" until it has recorded the card it just posted."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        typed = http.post(
+            "/demo/command", json={"user": "UENG", "text": f"/readiness export {name}"}
+        )
+        assert typed.json() == {"ok": True}
+        for _ in range(20):
+            state = http.get("/demo/state", params={"user": "UENG"}).json()
+            for message in state["messages"]:
+                if message["files"] and message["thread_ts"] == card_ts:
+                    return dict(message)
+            time.sleep(0.1)
+    raise AssertionError(f"{name}: no document in the card's thread")
+
+
+def test_an_exported_document_is_served_to_read_as_plain_text(http: httpx.Client) -> None:
+    with http.stream("GET", "/demo/events", params={"user": "UENG"}) as stream:
+        seen = states(stream)
+        http.post("/demo/command", json={"user": "UENG", "text": "/readiness new API 2.4"})
+        posted = until(seen, card("API 2.4"))
+    shared = exported(http, "API 2.4", posted["ts"])
+    [file] = shared["files"]
+    assert file["name"] == "API-2.4-signoff.md"
+    assert file["title"] == "API 2.4: production readiness sign-off"
+    assert file["id"].startswith("F") and file["size"] > 1000
+
+    document = http.get(f"/demo/files/{file['id']}")
+    assert document.status_code == 200
+    # Untrusted text: shown as text, never sniffed as HTML, and runs nothing if opened.
+    assert document.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert document.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in document.headers["Content-Security-Policy"]
+    assert document.headers["Content-Disposition"] == 'inline; filename="API-2.4-signoff.md"'
+    assert "API 2.4" in document.text and len(document.content) == file["size"]
+    # Read-only: nothing but GET (and HEAD).
+    assert http.post(f"/demo/files/{file['id']}", json={}).status_code == 405
+    assert http.head(f"/demo/files/{file['id']}").status_code == 200
+
+    assert http.get("/demo/files/F0").status_code == 404
+    assert http.get("/demo/files/..%2Fapp.yaml").status_code == 404
+    elsewhere = {"Host": "attacker.example:3000"}
+    assert http.get(f"/demo/files/{file['id']}", headers=elsewhere).status_code == 403
+
+
+def _verbs_of(help_text: str) -> list[str]:
+    return re.findall(r"`/readiness (\w+)", help_text)
+
+
+def test_the_composer_offers_every_verb_of_the_command(http: httpx.Client) -> None:
+    from bot.slack.blocks.messages import HELP
+    from bot.slack.manifest import USAGE
+
+    script = http.get("/demo/static/demo-composer.js").text
+    table = script[script.index("const COMMANDS = [") : script.index("];")]
+    offered = re.findall(r'\["(\w+)', table)
+    helped = _verbs_of(HELP)
+    usage = [part.split()[0] for part in USAGE.split("|")]
+    assert "export" in offered
+    assert offered == helped, "the composer's hints, in the order of /readiness help"
+    assert sorted(offered) == sorted(usage)

@@ -73,6 +73,7 @@
 
   function overflow(element, block, ctx) {
     const wrap = el("div", "overflow");
+    wrap.dataset.actionId = element.action_id || "";
     const toggle = el("button", "btn overflow-toggle", "⋯");
     toggle.type = "button";
     toggle.setAttribute("aria-label", "More actions");
@@ -95,9 +96,54 @@
       const open = menu.hidden;
       document.querySelectorAll(".overflow .menu").forEach((m) => { m.hidden = true; });
       menu.hidden = !open;
+      if (open) place(menu, toggle);
     });
     wrap.append(toggle, menu);
     return wrap;
+  }
+
+  // Open the menu where it fits whole: below its button, else above it (a card at the
+  // bottom of the channel, just over the composer); where neither fits, on the roomier
+  // side, scrolling. "Fits" is within what the scrolling pane around it shows, and the
+  // window.
+  function place(menu, toggle) {
+    menu.classList.remove("up");
+    menu.style.maxHeight = "";
+    const pane = toggle.closest(".messages, .modal-body, .home-body");
+    const bounds = pane ? pane.getBoundingClientRect() : { top: 0, bottom: window.innerHeight };
+    const top = Math.max(bounds.top, 0);
+    const bottom = Math.min(bounds.bottom, window.innerHeight);
+    const button = toggle.getBoundingClientRect();
+    const gap = 8;
+    const below = bottom - button.bottom - gap;
+    const above = button.top - top - gap;
+    const height = menu.getBoundingClientRect().height;
+    if (height <= below) return;
+    const up = height <= above || above > below;
+    menu.classList.toggle("up", up);
+    const room = up ? above : below;
+    if (height > room) menu.style.maxHeight = Math.max(room, 80) + "px";
+  }
+
+  // The overflow menu open in `root`, to open it again once `root` is drawn anew (a card
+  // changes as its thread grows: the menu someone is reading stays open).
+  function whereOpen(wrap) {
+    const block = wrap.closest("[data-block-id]");
+    return (block ? block.dataset.blockId : "") + " " + wrap.dataset.actionId;
+  }
+
+  function openMenu(root) {
+    const menu = root.querySelector(".overflow .menu:not([hidden])");
+    return menu ? whereOpen(menu.parentElement) : null;
+  }
+
+  function reopenMenu(root, which) {
+    if (!which) return;
+    const wrap = [...root.querySelectorAll(".overflow")].find((w) => whereOpen(w) === which);
+    if (!wrap) return;
+    const menu = wrap.querySelector(".menu");
+    menu.hidden = false;
+    place(menu, wrap.querySelector(".overflow-toggle"));
   }
 
   document.addEventListener("click", () => {
@@ -106,7 +152,7 @@
 
   function image(element) {
     // Images from elsewhere are not fetched (the page loads nothing from outside).
-    return el("span", "image-alt", "🖼 " + (element.alt_text || "image"));
+    return el("span", "image-alt", "▨ " + (element.alt_text || "image"));
   }
 
   // An element in a message's actions block or a section's accessory.
@@ -118,7 +164,15 @@
       default: {
         const made = input(element, ctx);
         made.node.addEventListener("change", () => ctx.act(element, block, made.get(), made.node));
-        return made.node;
+        if (!ctx.inputs || !block.block_id) return made.node;
+        // In a modal, an actions block's input is part of the view's state, as in Slack.
+        const wrap = el("div", "stateful");
+        const error = el("div", "field-error");
+        error.setAttribute("role", "alert");
+        error.hidden = true;
+        wrap.append(made.node, error);
+        ctx.inputs.set(block.block_id, { get: made.get, error, optional: true, type: element.type });
+        return wrap;
       }
     }
   }
@@ -154,6 +208,7 @@
 
   function actions(block, ctx) {
     const node = el("div", "block actions");
+    node.dataset.blockId = block.block_id || "";
     for (const item of block.elements || []) node.append(element(item, block, ctx));
     return node;
   }
@@ -241,5 +296,5 @@
     return fragment;
   }
 
-  window.Blocks = { render, confirmThen, text };
+  window.Blocks = { render, confirmThen, text, openMenu, reopenMenu };
 })();

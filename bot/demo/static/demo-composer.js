@@ -7,12 +7,15 @@
   const { $, state, post } = window.Demo;
 
   const COMMAND = "/readiness";
+  // Every verb of the bot's /readiness, in the order of its help (HELP in
+  // bot/slack/blocks/messages.py, USAGE in bot/slack/manifest.py; tests/demo checks).
   const COMMANDS = [
     ["new LUMINES 1.0.0", "open a release: the card appears, the checks run"],
     ["status", "where the newest release stands (privately)"],
     ["list", "the open releases"],
     ["check", "run the automated checks again"],
     ["deployed", "mark the approved release deployed"],
+    ["export", "upload the filled-in sign-off document to the card's thread"],
     ["cancel NAME", "cancel a release"],
     ["help", "all of it"],
   ];

@@ -4,7 +4,7 @@
 
 (function () {
   const { el } = window.Dom;
-  const { $, state, post, context } = window.Demo;
+  const { $, state, post, context, fileNode } = window.Demo;
 
   function compareTs(a, b) {
     const [as, au] = a.split(".").map(Number);
@@ -57,7 +57,7 @@
     if (m.blocks && m.blocks.length) content.append(window.Blocks.render(m.blocks, context(act)));
     else content.append(window.Mrkdwn.render(m.text, context()));
     body.append(content);
-    for (const name of m.files || []) body.append(el("div", "file", "📎 " + name));
+    for (const file of m.files || []) body.append(fileNode(file));
     if (ephemeral) {
       const dismiss = el("button", "link-button", "Dismiss message");
       dismiss.type = "button";
@@ -91,9 +91,11 @@
       if (!old) {
         node = messageNode(item, where);
       } else if (old.sig !== sig) { // the same message, edited: keep its element
+        const menu = window.Blocks.openMenu(node);
         const fresh = messageNode(item, where);
         node.className = fresh.className;
         node.replaceChildren(...fresh.childNodes);
+        window.Blocks.reopenMenu(node, menu);
       }
       next.set(key, { sig, node });
       nodes.push(node);

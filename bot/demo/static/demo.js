@@ -7,7 +7,7 @@
 (function () {
   const { el } = window.Dom;
   const { $, state, post, context } = window.Demo;
-  const { renderChannel, renderThread, renderModal, startComposer } = window.Demo;
+  const { renderChannel, renderThread, renderModal, startComposer, startFiles } = window.Demo;
 
   const PART_NAMES = {
     app: "Application", db: "Database", cache: "Cache", nats: "NATS",
@@ -124,9 +124,53 @@
     }
   }
 
+  // Who you are survives a reload: kept in this browser (localStorage) and in the page's
+  // address (?as=U…, so a tab, a bookmark or a link can be one person).
+  const REMEMBER = "readiness-demo.me";
+
+  function remembered() {
+    const asked = new URLSearchParams(window.location.search).get("as");
+    if (asked) return asked;
+    try {
+      return window.localStorage.getItem(REMEMBER);
+    } catch (error) {
+      return null; // storage refused (a private window): the default, then
+    }
+  }
+
+  function remember(user) {
+    try {
+      if (user) window.localStorage.setItem(REMEMBER, user);
+      else window.localStorage.removeItem(REMEMBER);
+    } catch (error) { /* not kept: the address still says */ }
+    const url = new URL(window.location.href);
+    if (user) url.searchParams.set("as", user);
+    else url.searchParams.delete("as");
+    window.history.replaceState(window.history.state, "", url);
+  }
+
+  // The remembered person, if the demo still knows them (else the default, forgotten).
+  async function recall() {
+    const wanted = remembered();
+    if (!wanted || wanted === state.me) return;
+    const fallback = state.me;
+    state.me = wanted; // at once: what is typed meanwhile is theirs
+    let known = true;
+    try {
+      known = (await fetch("/demo/state?user=" + encodeURIComponent(wanted))).status !== 400;
+    } catch (error) {
+      known = true; // the server is away: keep them, the reconnect will tell
+    }
+    if (!known) {
+      state.me = fallback;
+      remember(null);
+    }
+  }
+
   function switchUser(user) {
     if (user === state.me) return;
     state.me = user;
+    remember(user);
     state.modalKey = null;
     state.modalInputs = null;
     state.homeKey = null;
@@ -135,8 +179,9 @@
     if (state.place === "home") post("/demo/home", {});
   }
 
-  function start() {
+  async function start() {
     startComposer();
+    startFiles();
     $("user-select").addEventListener("change", (event) => switchUser(event.target.value));
     $("channel-link").addEventListener("click", () => go("channel"));
     $("home-link").addEventListener("click", () => go("home"));
@@ -144,6 +189,7 @@
       state.threadClosed = true;
       renderThread();
     });
+    await recall();
     connect();
     $("composer").focus();
   }

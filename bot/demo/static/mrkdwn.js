@@ -33,19 +33,40 @@
     return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
   }
 
-  // Without a colour emoji font (headless browsers, bare Linux desktops) the emoji the bot
-  // uses are drawn as small badges from common glyphs instead of empty boxes.
+  // Without a colour emoji font (headless browsers, bare Linux desktops) each emoji is
+  // drawn as a small badge instead of an empty box: a glyph of DejaVu Sans, the one font
+  // a bare Debian has (fontconfig's own dependency), or, where DejaVu has none, a picture
+  // shipped beside this file (drawn by CSS; the glyph then serves where only text can go,
+  // as in an <option>). [glyph, colour class, picture class].
   const BADGES = {
     white_check_mark: ["✓", "check"], heavy_check_mark: ["✔", "tick"], x: ["✖", "cross"],
     warning: ["⚠", "warn"], white_circle: ["○", "ring"], large_blue_circle: ["●", "blue"],
     red_circle: ["●", "red"], large_green_circle: ["●", "green"], large_yellow_circle: ["●", "amber"],
     large_orange_circle: ["●", "amber"], no_entry: ["⊘", "stop"], no_entry_sign: ["⊘", "stop"],
     rocket: ["▲", "rocket"], eyes: ["◉", "eyes"], checkered_flag: ["⚑", "flag"],
-    hourglass_flowing_sand: ["⌛", "wait"], hourglass: ["⌛", "wait"], rotating_light: ["!", "siren"],
-    arrows_counterclockwise: ["⟳", "plain"], page_facing_up: ["☰", "plain"],
-    leftwards_arrow_with_hook: ["↩", "plain"], clipboard: ["☑", "plain"], bell: ["⚐", "plain"],
-    alarm_clock: ["◷", "plain"], gear: ["⚙", "plain"], zap: ["⚡", "amber"], star: ["★", "amber"],
-    recycle: ["♻", "green"], email: ["✉", "plain"], memo: ["✎", "plain"],
+    hourglass_flowing_sand: ["◷", "wait", "hourglass"], hourglass: ["◷", "wait", "hourglass"],
+    rotating_light: ["!", "siren"], arrows_counterclockwise: ["⟳", "plain"],
+    page_facing_up: ["☰", "plain"], leftwards_arrow_with_hook: ["↩", "plain"],
+    clipboard: ["☑", "plain"], bell: ["⚐", "plain"], alarm_clock: ["◷", "plain"],
+    gear: ["⚙", "plain"], zap: ["⚡", "amber"], star: ["★", "amber"], recycle: ["♻", "green"],
+    email: ["✉", "plain"], memo: ["✎", "plain"], tada: ["✶", "amber"], wave: ["✌", "hand"],
+    lock: ["⊡", "plain"], key: ["⚷", "plain"], information_source: ["ℹ", "blue"],
+    bulb: ["☼", "amber"], fire: ["♨", "red"], mag: ["⚲", "plain"], calendar: ["▦", "plain"],
+    spiral_calendar_pad: ["▦", "plain"], stopwatch: ["◷", "plain"], package: ["▣", "plain"],
+    bar_chart: ["▥", "blue"], chart_with_upwards_trend: ["↗", "green"], shield: ["◈", "blue"],
+    construction: ["▧", "amber"], boom: ["✸", "red"], thumbsup: ["☝", "hand"],
+    "+1": ["☝", "hand"], thumbsdown: ["☟", "hand"], "-1": ["☟", "hand"],
+    pushpin: ["⚲", "red"], speech_balloon: ["❝", "plain"], busts_in_silhouette: ["⚇", "plain"],
+    bust_in_silhouette: ["☻", "plain"], heavy_minus_sign: ["−", "plain"],
+    heavy_plus_sign: ["✚", "plain"], arrow_right: ["➜", "plain"], white_large_square: ["□", "ring"],
+    black_large_square: ["■", "flag"], sparkles: ["✦", "amber"], question: ["?", "red"],
+    exclamation: ["!", "red"], heart: ["♥", "red"], smile: ["☺", "amber"],
+    slightly_smiling_face: ["☺", "amber"], raised_hands: ["✌", "hand"], clap: ["✶", "amber"],
+    ok_hand: ["✓", "green"], point_right: ["☞", "hand"], robot_face: ["☻", "blue"],
+    hammer_and_wrench: ["⚒", "plain"], wrench: ["⚒", "plain"], link: ["⚭", "plain"],
+    inbox_tray: ["⇩", "plain"], outbox_tray: ["⇧", "plain"], scroll: ["§", "plain"],
+    books: ["▤", "plain"], test_tube: ["⚗", "plain"], traffic_light: ["⋮", "amber"],
+    vertical_traffic_light: ["⋮", "amber"], stop_sign: ["⬣", "red"],
   };
 
   let colour = null;
@@ -83,6 +104,17 @@
     });
   }
 
+  function badgeNode(name) {
+    const [glyph, kind, picture] = BADGES[name];
+    // A picture is drawn by CSS (a background): the span holds no text to mis-draw.
+    const span = el("span", "emoji e-" + kind + (picture ? " e-pic e-" + picture : ""),
+      picture ? "" : glyph);
+    span.title = ":" + name + ":";
+    span.setAttribute("role", "img");
+    span.setAttribute("aria-label", name.replace(/_/g, " "));
+    return span;
+  }
+
   // As nodes: text, with a badge for each emoji the font can't draw.
   function emojiNodes(text) {
     const fragment = document.createDocumentFragment();
@@ -92,15 +124,37 @@
       const badge = !colourEmoji() && BADGES[name];
       if (!badge && !EMOJI[name]) continue;
       if (match.index > at) fragment.append(document.createTextNode(text.slice(at, match.index)));
-      if (badge) {
-        const span = el("span", "emoji e-" + badge[1], badge[0]);
-        span.title = ":" + name + ":";
-        span.setAttribute("role", "img");
-        span.setAttribute("aria-label", name.replace(/_/g, " "));
-        fragment.append(span);
-      } else {
-        fragment.append(document.createTextNode(EMOJI[name]));
+      fragment.append(badge ? badgeNode(name) : document.createTextNode(EMOJI[name]));
+      at = match.index + match[0].length;
+    }
+    if (at < text.length) fragment.append(document.createTextNode(text.slice(at)));
+    return fragment;
+  }
+
+  // Emoji written as characters (a document's ✅, ⏳): the same badges, in plain text.
+  let chars = null;
+  function emojiChars(text) {
+    const fragment = document.createDocumentFragment();
+    if (colourEmoji()) {
+      fragment.append(document.createTextNode(text));
+      return fragment;
+    }
+    if (chars === null) {
+      chars = { names: new Map() };
+      for (const [name, ch] of Object.entries(EMOJI)) {
+        if (!BADGES[name]) continue;
+        for (const form of [ch, ch.replace(/\uFE0F/g, "")]) {
+          if (!chars.names.has(form)) chars.names.set(form, name);
+        }
       }
+      const forms = [...chars.names.keys()].sort((a, b) => b.length - a.length);
+      const escaped = forms.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+      chars.pattern = new RegExp(escaped.join("|"), "gu");
+    }
+    let at = 0;
+    for (const match of text.matchAll(chars.pattern)) {
+      if (match.index > at) fragment.append(document.createTextNode(text.slice(at, match.index)));
+      fragment.append(badgeNode(chars.names.get(match[0])));
       at = match.index + match[0].length;
     }
     if (at < text.length) fragment.append(document.createTextNode(text.slice(at)));
@@ -301,5 +355,8 @@
     return emoji === false ? document.createTextNode(shown) : emojiNodes(shown);
   }
 
-  window.Mrkdwn = { render, plain, emojiText, formatDate, userName };
+  window.Mrkdwn = {
+    render, plain, emojiText, emojiChars, formatDate, userName, colourEmoji,
+    emojiNames: Object.keys(EMOJI),
+  };
 })();
