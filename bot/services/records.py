@@ -72,17 +72,18 @@ async def show(uow: UnitOfWork, deps: Deps, view: ReleaseView) -> None:
 
 
 def _suspended(view: ReleaseView) -> ApprovalSuspended:
-    """Which blocking items no longer pass, and which signers signed while they did."""
+    """Which blocking items no longer pass, and which signers signed while they did (each
+    person once, whatever roles they signed)."""
     failing = view.readiness.blocking_not_passing
-    signers = []
+    by_user: dict[str, list[str]] = {}
     for signature in view.signatures:
         seen = signature.evidence.get("items", {})
-        changed = tuple(v.item.title for v in failing if seen.get(v.item.id) == "pass")
-        if changed:
-            signers.append(SignerItems(signature.user_id, changed))
-    return ApprovalSuspended(
-        view.release.name, tuple(v.item.title for v in failing), tuple(signers)
-    )
+        for v in failing:
+            titles = by_user.setdefault(signature.user_id, [])
+            if seen.get(v.item.id) == "pass" and v.item.title not in titles:
+                titles.append(v.item.title)
+    signers = tuple(SignerItems(user, tuple(t)) for user, t in by_user.items() if t)
+    return ApprovalSuspended(view.release.name, tuple(v.item.title for v in failing), signers)
 
 
 def _announcement(view: ReleaseView, state: ReleaseState) -> Notice | None:

@@ -233,6 +233,14 @@ class ReleaseService(Service):
         async with self.deps.db.read() as uow:
             return await uow.releases.count_by_state()
 
+    async def check_cancel(self, release_id: int, user: str) -> Release:
+        """Whether USER may cancel the release (raises why not)."""
+        held = await memberships(self.app, user, self.deps.directory)
+        async with self.deps.db.read() as uow:
+            release = await load_release(uow, release_id)
+        check_can_cancel(self.app, release, user, held)
+        return release
+
     async def cancel(self, release_id: int, user: str) -> ReleaseView:
         held = await memberships(self.app, user, self.deps.directory)
         now = self.deps.clock.now()

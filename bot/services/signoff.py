@@ -180,6 +180,15 @@ class SignoffService(Service):
             raise InvalidState("You already hold a signature on this release.") from None
         return signature, view
 
+    async def check_withdraw(self, release_id: int, user: str) -> tuple[ReleaseView, str]:
+        """Whether USER may withdraw their signature (raises why not): the release, and
+        the title they signed as."""
+        async with self.deps.db.read() as uow:
+            view = await load_view(uow, self.app, await load_release(uow, release_id))
+        assert view.facts is not None
+        signature = check_can_withdraw(view.release, user, view.facts.signatures)
+        return view, get_role(self.app, signature.role_id).title
+
     async def withdraw(self, release_id: int, user: str) -> ReleaseView:
         now = self.deps.clock.now()
         async with self.deps.db.write() as uow:

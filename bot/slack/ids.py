@@ -21,10 +21,12 @@ LIST_NEWER, LIST_OLDER = "list_newer", "list_older"  # a /readiness list reply's
 LIST_PAGE = re.compile(r"^list_(newer|older)$")
 ALERT_ACK = "alert_ack"  # on a post-deploy alert in the thread
 ALERT_ROLLBACK = "alert_rollback"
+CONFIRM, KEEP = "confirm", "keep"  # a private question before withdrawing or cancelling
 
 OP_WITHDRAW = "withdraw"
 OP_REJECT = "reject"
 OP_UNREJECT = "unreject"
+OP_CANCEL = "cancel"
 
 SIGN_VIEW = "sign_view"
 CHECKLIST_VIEW = "checklist_view"

@@ -68,7 +68,7 @@ class Replier:
             refused,
             text[:200],
         )
-        again = await self._send(_could_not_show(text, refused), None)
+        again = await self._send(could_not_show(text, refused), None)
         if again is not None:
             log.warning("Slack refused the text-only reply to %s too (%s)", self.user, again)
 
@@ -128,7 +128,7 @@ def _webhook_error(body: str) -> str:
     return str(parsed.get("error") or "") if isinstance(parsed, dict) else body.strip()
 
 
-def _could_not_show(text: str, error: str) -> str:
+def could_not_show(text: str, error: str) -> str:
     """What is said instead of a refused reply: its first line when short, and what to do."""
     first = text.strip().splitlines()[0] if text.strip() else ""
     lead = f"{first}\n" if first and len(first) <= 200 and error != "msg_too_long" else ""

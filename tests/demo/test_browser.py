@@ -211,6 +211,25 @@ def run_the_release(page: Any, demo: Demo, expect: Any) -> None:
     expect(page.locator("#messages .message.ephemeral", has_text="not an approver")).to_have_count(
         0
     )
+    cancelling_asks_first(page, be, say, second, expect)
+
+
+def cancelling_asks_first(page: Any, be: Any, say: Any, card: Any, expect: Any) -> None:
+    """/readiness cancel asks, privately, before it acts; the answer replaces the question."""
+    be("UVIS")  # who opened it
+    say("/readiness cancel LUMINES 1.0.1")
+    question = page.locator("#messages .message.ephemeral", has_text="Its sign-off ends")
+    expect(question).to_contain_text("Cancel LUMINES 1.0.1?")
+    screenshot(question, "cancel-question")
+    question.get_by_role("button", name="Keep it").click()
+    kept = page.locator("#messages .message.ephemeral", has_text="Nothing changed")
+    expect(kept).to_contain_text("The release stays.")
+    expect(question).to_have_count(0)
+    expect(card).to_contain_text("Open for sign-off")
+    say("/readiness cancel LUMINES 1.0.1")
+    question.get_by_role("button", name="Cancel the release").click()
+    expect(page.locator("#messages .message.ephemeral", has_text="Cancelled")).to_be_visible()
+    expect(card).to_contain_text("cancelled by")
 
 
 def the_checklist_shows_any_section(page: Any, card: Any, modal: Any, expect: Any) -> None:

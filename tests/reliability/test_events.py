@@ -3,6 +3,8 @@ Slack delivers it."""
 
 from __future__ import annotations
 
+import sqlite3
+
 from bot.fake_slack import FakeSlackThread
 from tests.scenario.conftest import Slack
 from tests.scenario.harness import CHANNEL
@@ -48,5 +50,25 @@ def test_a_mention_is_answered_once_across_retries(
     ]
 
 
+def outbox_empty(slack: Slack) -> bool:
+    with sqlite3.connect(slack.bot.db_path) as db:
+        return not db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
+
+
 def replies_of(fake: object, ts: str) -> list[str]:
     return [m.text for m in fake.thread(CHANNEL, ts) if m.ts != ts]  # type: ignore[attr-defined]
+
+
+def test_a_mention_whose_answer_slack_refuses_is_told_in_text(
+    slack: Slack, fake: FakeSlackThread, name: str
+) -> None:
+    slack.command("UREL", f"new {name}")
+    slack.checks_done(name)
+    fake.wait_for(lambda _: outbox_empty(slack) or None, timeout=15)  # the next post is ours
+    fake.fail("chat.postMessage", status=200, error="invalid_blocks")
+    event = mention(fake, f"<@UBOT> status {name}")
+    assert slack.driver.event(event).status_code == 200
+    fake.wait_for(lambda s: replies_of(s, event["ts"]) or None, timeout=15)
+    (answer,) = replies(fake, event["ts"])
+    assert answer.startswith(f"{name}: ") and "Slack could not show the answer" in answer
+    assert "/readiness status NAME" in answer

@@ -5,13 +5,14 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from bot.fake_slack import FakeSlackThread, SlackDriver
+from bot.slack import ids
 from tests.scenario.harness import CHANNEL, SECRET, USERS, Bot, ThreadedTarget, text_of
 
 _names = itertools.count(1)
@@ -107,6 +108,21 @@ class Slack:
         return self.fake.wait_for(
             lambda s: s.views(user)[before:] and s.views(user)[-1], timeout=15
         )
+
+    def answer(self, user: str, ask: Callable[[], object], action_id: str = ids.CONFIRM) -> str:
+        """Do ASK, which puts a private question to USER; click ACTION_ID in it (the red
+        button, or ids.KEEP); returns what was said in the question's place."""
+        before = len(self.fake.responses())
+        ask()
+        question = self.fake.wait_for(
+            lambda s: s.responses()[before:] and s.responses()[-1], timeout=15
+        )
+        asked = len(self.fake.responses())
+        response = self.driver.click(user, question, action_id, channel=CHANNEL)
+        assert response.status_code == 200, response.text
+        said = self.fake.wait_for(lambda s: s.responses()[asked:] and s.responses()[-1], timeout=15)
+        assert said.body.get("replace_original") is True
+        return str(said.text)
 
     def refusal(self, user: str, action: Any) -> str:
         """Do ACTION; return the private message USER got back."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from bot.slack import ids
 from tests.scenario.conftest import Slack, approve_all_but_final
 from tests.scenario.harness import CHANNEL
 
@@ -95,7 +96,12 @@ def test_withdraw_and_reject(slack: Slack, name: str) -> None:
     open_release(slack, name)
     assert slack.sign("UENG", name, "engineering_lead").status_code == 200
     slack.wait_card(name, "<@UENG>")
-    slack.click("UENG", name, "more", value=op(slack, name, "withdraw"))
+    withdraw = op(slack, name, "withdraw")
+    kept = slack.answer("UENG", lambda: slack.click("UENG", name, "more", withdraw), ids.KEEP)
+    assert kept == "Nothing changed. Your signature stands."
+    assert "<@UENG>" in slack.card_text(name)  # still signed
+    said = slack.answer("UENG", lambda: slack.click("UENG", name, "more", withdraw))
+    assert said == f"Your signature on *{name}* is withdrawn."
     slack.wait_thread(name, "withdrew their signature")
     before = slack.card(name)
     view = slack.open_modal("USEC", name, "more", value=op(slack, name, "reject"))
@@ -148,7 +154,11 @@ def test_status_list_cancel_and_unknown_words(slack: Slack, name: str) -> None:
     assert "There is no release named" in slack.command("UREL", "status NOPE 9")
     said = slack.command("UNOBODY", f"cancel {name}")
     assert "can cancel it" in said
-    assert f"Cancelled *{name}*" in slack.command("UREL", f"cancel {name}")
+    asked = slack.command("UREL", f"cancel {name}")
+    assert f"Cancel *{name}*? Its sign-off ends" in asked and "Cancel the release" in asked
+    assert "Open for sign-off" in slack.card_text(name)  # a question changes nothing
+    said = slack.answer("UREL", lambda: slack.driver.command("UREL", f"cancel {name}", CHANNEL))
+    assert said == f"Cancelled *{name}*."
     assert "cancelled" in slack.wait_card(name, "cancelled by <@UREL>")
 
 

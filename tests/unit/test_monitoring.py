@@ -114,7 +114,7 @@ def test_one_alert_per_breach_lists_its_items_and_loses_the_buttons_answered() -
     text, blocks = render(breach(DB_DOWN))
     assert text == (
         ":rotating_light: <@UOPS> <@UCTO> *Database healthy* is failing on *LUMINES 1.0.0* "
-        "(Immediate (First Hour)): GET /api/health/db answered 503"
+        "during the Immediate (First Hour) phase: GET /api/health/db answered 503"
     )
     assert message_problems(blocks) == []
     buttons = blocks[-1]["elements"]

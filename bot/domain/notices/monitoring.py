@@ -94,14 +94,14 @@ class BreachAlert:
             (line,) = failing
             verb = "is failing" if line.failing else "could not be checked"
             said = phrase(Strong(line.title), f" {verb} on ", Strong(self.name))
-            return phrase(called, " ", said, f" ({self.phase}): {line.reason}")
+            return phrase(called, " ", said, f" during the {self.phase} phase: {line.reason}")
         return phrase(
             called,
             " ",
             Strong(f"{len(failing)} post-deploy items"),
             " are failing on ",
             Strong(self.name),
-            f" ({self.phase})",
+            f" during the {self.phase} phase",
         )
 
     def summary(self) -> Phrase:

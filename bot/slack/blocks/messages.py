@@ -89,3 +89,18 @@ def status_blocks(view: ReleaseView, private: bool = True) -> list[Block]:
     where = f"The release card is in <#{view.release.channel}>."
     blocks.append(context(f"A private copy. {where}" if private else where))
     return blocks
+
+
+def question_blocks(question: str, act: str, keep: str, value: str) -> list[Block]:
+    """A private question before an act that can't be undone in a click: the question, a
+    red button that does it, and one that changes nothing."""
+    return [
+        section(question),
+        {
+            "type": "actions",
+            "elements": [
+                button(act, ids.CONFIRM, value, style="danger"),
+                button(keep, ids.KEEP, value),
+            ],
+        },
+    ]

@@ -14,7 +14,7 @@ from bot.domain.model import PRE_DEPLOY, ReleaseState
 from bot.services.container import Services
 from bot.slack import ids
 from bot.slack.blocks.checklist import MINE, checklist_modal
-from bot.slack.blocks.messages import STATES, list_blocks, list_text
+from bot.slack.blocks.messages import STATES, list_blocks, list_text, question_blocks
 from bot.slack.blocks.modals import reject_modal, sign_modal
 from bot.slack.blocks.text import escape
 from bot.slack.replies import Replier
@@ -107,8 +107,16 @@ def register(app: AsyncApp, services: Services) -> None:
     async def more(clicked: Clicked) -> None:
         ref, user = clicked.ref, clicked.user
         if ref.op == ids.OP_WITHDRAW:
-            await services.signoff.withdraw(ref.r, user)
-            await clicked.reply.say("Your signature is withdrawn.")
+            view, title = await services.signoff.check_withdraw(ref.r, user)
+            name = escape(view.release.name)
+            question = (
+                f"Withdraw your signature as *{escape(title)}* on *{name}*? "
+                f"The card shows {escape(title)} unsigned until someone signs again."
+            )
+            await clicked.reply.say(
+                f"Withdraw your signature on {view.release.name}?",
+                question_blocks(question, "Withdraw my signature", "Keep it", ref.encode()),
+            )
         elif ref.op == ids.OP_REJECT:
             await clicked.open(reject_modal(await services.signoff.check_reject(ref.r, user)))
         elif ref.op == ids.OP_UNREJECT:
@@ -118,6 +126,27 @@ def register(app: AsyncApp, services: Services) -> None:
             )
         else:
             raise InvalidInput("That menu item is out of date.")
+
+    @on_click(ids.CONFIRM)
+    async def confirmed(clicked: Clicked) -> None:
+        """The red button of a private question: do what it asked, said in its place."""
+        ref, user = clicked.ref, clicked.user
+        if ref.op == ids.OP_WITHDRAW:
+            view = await services.signoff.withdraw(ref.r, user)
+            said = f"Your signature on *{escape(view.release.name)}* is withdrawn."
+        elif ref.op == ids.OP_CANCEL:
+            view = await services.releases.cancel(ref.r, user)
+            said = f"Cancelled *{escape(view.release.name)}*."
+        else:
+            raise InvalidInput("That button is out of date.")
+        await clicked.reply.replace(said)
+
+    @on_click(ids.KEEP)
+    async def kept(clicked: Clicked) -> None:
+        said = {ids.OP_WITHDRAW: "Your signature stands.", ids.OP_CANCEL: "The release stays."}
+        await clicked.reply.replace(
+            f"Nothing changed. {said.get(clicked.ref.op or '', '')}".strip()
+        )
 
     @on_click(ids.LIST_PAGE)
     async def list_page(clicked: Clicked) -> None:

@@ -16,7 +16,13 @@ from bot.domain.model import PRE_DEPLOY, ReleaseState
 from bot.domain.text import Code, joined
 from bot.services.container import Services
 from bot.slack import ids
-from bot.slack.blocks.messages import help_blocks, list_blocks, list_text, status_blocks
+from bot.slack.blocks.messages import (
+    help_blocks,
+    list_blocks,
+    list_text,
+    question_blocks,
+    status_blocks,
+)
 from bot.slack.blocks.text import escape, when
 from bot.slack.exporting import export_to_thread
 from bot.slack.replies import Replier
@@ -155,9 +161,17 @@ async def cancel(services: Services, command: Command, reply: Replier) -> None:
     if not command.name:
         await reply.say("Name the release to cancel: `/readiness cancel NAME`.")
         return
-    release = await services.releases.resolve(command.name, command.channel)
-    await services.releases.cancel(release.id, command.user)
-    await reply.say(f"Cancelled *{escape(release.name)}*.")
+    found = await services.releases.resolve(command.name, command.channel)
+    release = await services.releases.check_cancel(found.id, command.user)
+    name = escape(release.name)
+    question = (
+        f"Cancel *{name}*? Its sign-off ends: nobody can sign it, the gate stays closed, "
+        "and it cannot be reopened."
+    )
+    value = ids.Ref(r=release.id, op=ids.OP_CANCEL).encode()
+    await reply.say(
+        f"Cancel {release.name}?", question_blocks(question, "Cancel the release", "Keep it", value)
+    )
 
 
 async def deployed(services: Services, command: Command, reply: Replier) -> None:

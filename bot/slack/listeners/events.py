@@ -12,13 +12,14 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import DomainError
 from bot.services.container import Services
 from bot.slack.blocks.home import home_view
 from bot.slack.blocks.messages import status_blocks
-from bot.slack.replies import describe
+from bot.slack.replies import REFUSED_AS_INVALID, could_not_show, describe
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -67,12 +68,22 @@ def register(app: AsyncApp, services: Services) -> None:
         except DomainError as exc:
             await client.chat_postMessage(channel=channel, thread_ts=thread, text=describe(exc))
             return
-        await client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread,
-            text=f"{view.release.name}: {view.readiness.percent}% ready",
-            blocks=status_blocks(view, private=False),
-        )
+        text = f"{view.release.name}: {view.readiness.percent}% ready"
+        try:
+            await client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread,
+                text=text,
+                blocks=status_blocks(view, private=False),
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "")
+            if error not in REFUSED_AS_INVALID:
+                raise
+            log.warning("Slack refused the status reply to a mention (%s); said in text", error)
+            await client.chat_postMessage(
+                channel=channel, thread_ts=thread, text=could_not_show(text, error)
+            )
 
     @on_event("app_home_opened", "publishing a home tab")
     async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
