@@ -370,14 +370,15 @@ def test_a_pushed_ci_result_links_its_run_in_the_checklist() -> None:
 
 
 def test_45_rejections_keep_the_card_within_slacks_limits_and_name_the_newest() -> None:
-    """~42 rejections, one section each, once made every later chat.update invalid."""
+    """~42 rejections, one section each, once made every later chat.update invalid. The
+    card, the status reply and the mention reply (not private) all hold."""
     release = replace(recorded(ReleaseState.BLOCKED), rollback_plan="&" * MAX_ROLLBACK_PLAN)
     rejections = [
         Rejection(n, f"U{n:05d}", "<@UBOSS> & " + "x&<" * 200, T0 + timedelta(minutes=n))
         for n in range(45)
     ]
     shown = build_view(APP, release, SIGNED, rejections, PASSING, ALL_TICKED, None)
-    for blocks in (card(shown), status_blocks(shown)):
+    for blocks in (card(shown), status_blocks(shown), status_blocks(shown, private=False)):
         check_message(card_text(shown), blocks)  # 50 blocks, 12,000 characters of text
         assert blocks_text_length(blocks) <= 12_000
         rendered = text(blocks)
