@@ -99,10 +99,10 @@ class Replier:
                     channel=self.channel, user=self.user, text=text, blocks=blocks
                 )
             except SlackApiError as exc:
-                error = str(exc.response.get("error") or "")
-                if error in REFUSED_AS_INVALID:
-                    return error
-                raise
+                refused = refused_as_invalid(exc)
+                if refused is None:
+                    raise
+                return refused
         else:
             log.warning("no way to tell %s: %s", self.user, text)
         return None
@@ -116,6 +116,12 @@ class Replier:
             # refusal is logged once, not raised into a second, traceback-logged failure.
             error = failed.response.get("error") if isinstance(failed, SlackApiError) else failed
             log.warning("could not tell %s %r: %s", self.user, told[:200], error)
+
+
+def refused_as_invalid(exc: SlackApiError) -> str | None:
+    """Slack's error when it refused a message as it is (its blocks, its length)."""
+    error = str(exc.response.get("error") or "")
+    return error if error in REFUSED_AS_INVALID else None
 
 
 def _webhook_error(body: str) -> str:

@@ -12,15 +12,18 @@ from bot.services.deps import Deps
 from tests.services.conftest import CHANNEL, thread
 
 
-async def test_a_signer_who_rejects_withdraws_their_signature(deps: Deps) -> None:
+async def signed(deps: Deps, role: str, user: str) -> tuple[Services, int]:
+    """LUMINES 1.0.0 opened at ref abc, signed by USER as ROLE."""
     services = Services.build(deps)
     opened = await services.releases.open("LUMINES 1.0.0", "abc", "UREL", CHANNEL)
-    release_id = opened.release.id
     await deps.tasks.drain()
-    roles = deps.settings.app.roles
-    await services.signoff.sign(
-        release_id, "security_lead", "USEC", roles["security_lead"].attestations, None
-    )
+    attestations = deps.settings.app.roles[role].attestations
+    await services.signoff.sign(opened.release.id, role, user, attestations, None)
+    return services, opened.release.id
+
+
+async def test_a_signer_who_rejects_withdraws_their_signature(deps: Deps) -> None:
+    services, release_id = await signed(deps, "security_lead", "USEC")
     view = await services.signoff.reject(release_id, "USEC", "pen test pending")
     assert view.release.state is ReleaseState.BLOCKED
     assert not [s for s in view.signatures if s.user_id == "USEC"]  # not signed and rejected
@@ -31,14 +34,7 @@ async def test_a_signer_who_rejects_withdraws_their_signature(deps: Deps) -> Non
 
 
 async def test_a_cancelled_release_keeps_stale_signatures_stale(deps: Deps) -> None:
-    services = Services.build(deps)
-    opened = await services.releases.open("LUMINES 1.0.0", "abc", "UREL", CHANNEL)
-    release_id = opened.release.id
-    await deps.tasks.drain()
-    roles = deps.settings.app.roles
-    await services.signoff.sign(
-        release_id, "engineering_lead", "UENG", roles["engineering_lead"].attestations, None
-    )
+    services, release_id = await signed(deps, "engineering_lead", "UENG")
     await services.releases.open("LUMINES 1.0.0", "def", "UREL", CHANNEL)  # a new ref
     await deps.tasks.drain()
     view = await services.releases.cancel(release_id, "UREL")

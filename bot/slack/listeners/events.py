@@ -19,7 +19,7 @@ from bot.domain.errors import DomainError
 from bot.services.container import Services
 from bot.slack.blocks.home import home_view
 from bot.slack.blocks.messages import status_blocks
-from bot.slack.replies import REFUSED_AS_INVALID, could_not_show, describe
+from bot.slack.replies import could_not_show, describe, refused_as_invalid
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -77,8 +77,8 @@ def register(app: AsyncApp, services: Services) -> None:
                 blocks=status_blocks(view, private=False),
             )
         except SlackApiError as exc:
-            error = str(exc.response.get("error") or "")
-            if error not in REFUSED_AS_INVALID:
+            error = refused_as_invalid(exc)
+            if error is None:
                 raise
             log.warning("Slack refused the status reply to a mention (%s); said in text", error)
             await client.chat_postMessage(
