@@ -130,6 +130,7 @@ class SlackSettings(Strict):
 class AppConfig(Strict):
     product: str = Field(min_length=1, max_length=80)
     channel: str | None = None
+    channels: list[str] = Field(default_factory=list)  # the product's release channels
     roles: dict[str, Role]
     sections: list[Section] = Field(min_length=1)
     post_deploy: PostDeploy = Field(default_factory=PostDeploy)
@@ -141,6 +142,11 @@ class AppConfig(Strict):
     @classmethod
     def _blank_channel(cls, value: Any) -> Any:
         return value or None
+
+    @property
+    def homes(self) -> list[str]:
+        """The product's release channels: `channel`, then `channels` (blanks dropped)."""
+        return [*dict.fromkeys(c for c in [self.channel or "", *self.channels] if c)]
 
     @property
     def items(self) -> list[Item]:
@@ -182,7 +188,7 @@ class AppConfig(Strict):
         """A fingerprint of the checklist and what each role attests: what a signature was
         given on. Who holds a role (members, user groups) and how an item's numbers read
         (its unit) are not part of it. Computed once:
-        a loaded config is not changed (a changed app.yaml is a restart)."""
+        a loaded config is not changed (a reload builds new ones)."""
         display = {"__all__": {"unit"}}  # how numbers read is not what was signed
         shape = self.model_dump(
             mode="json",

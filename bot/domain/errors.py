@@ -39,3 +39,11 @@ class Conflict(DomainError):
 
     def __init__(self, *parts: Part | Phrase) -> None:
         super().__init__(*(parts or ("Someone else changed this a moment ago; please try again.",)))
+
+
+class Ambiguous(InvalidInput):
+    """A release name that several products use, asked without saying which product."""
+
+    def __init__(self, products: list[str], *parts: Part | Phrase) -> None:
+        super().__init__(*parts)
+        self.products = products
