@@ -72,11 +72,13 @@ class Database:
         self._write_lock = asyncio.Lock()
         # Set when a committed transaction queued something for Slack; the sender waits on it.
         self.outbox_ready = asyncio.Event()
+        # The one product, when there is one: releases from before products are its own.
+        self.legacy_product: str | None = None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
         async with AsyncSession(self.engine, expire_on_commit=False) as session:
-            yield UnitOfWork(session, self.outbox_ready.set)
+            yield UnitOfWork(session, self.outbox_ready.set, self.legacy_product)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[UnitOfWork]:
@@ -87,7 +89,7 @@ class Database:
             try:
                 async with AsyncSession(self._writer, expire_on_commit=False) as session:
                     async with session.begin():
-                        uow = UnitOfWork(session, self.outbox_ready.set)
+                        uow = UnitOfWork(session, self.outbox_ready.set, self.legacy_product)
                         yield uow
             except IntegrityError as exc:
                 if unique_violation(exc):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,19 @@ class PendingCard:
 
 
 class ReleaseRepository(Repository):
+    """Releases. A release from before products (product '') reads as the one product's,
+    and is found with it, until the bot gives it that product (`adopt`)."""
+
+    def _release(self, row: ReleaseRow) -> Release:
+        found = rows.release(row)
+        legacy = self.uow.legacy
+        return replace(found, product=legacy) if legacy and not found.product else found
+
+    def _scope(self, products: Sequence[str]) -> list[str]:
+        """PRODUCTS as stored: the one product's own include those from before products."""
+        legacy = self.uow.legacy
+        return [*products, ""] if legacy and legacy in products else list(products)
+
     async def add(
         self,
         name: str,
@@ -36,8 +49,10 @@ class ReleaseRepository(Repository):
         created_by: str,
         now: datetime,
         config_version: str,
+        product: str = "",
     ) -> Release:
         row = ReleaseRow(
+            product=product or self.uow.legacy or "",
             name=name,
             channel=channel,
             ref=ref,
@@ -49,25 +64,49 @@ class ReleaseRepository(Repository):
         )
         await self._insert(row)
         self.uow.outbox_changed()  # a new card to post
-        return rows.release(row)
+        return self._release(row)
 
     async def get(self, release_id: int) -> Release | None:
         row = await self.session.get(ReleaseRow, release_id)
-        return None if row is None else rows.release(row)
+        return None if row is None else self._release(row)
 
-    async def by_name(self, name: str) -> Release | None:
-        """The live release of that name (case-insensitive), else the newest cancelled one."""
-        found = (
-            await self.session.scalars(
-                select(ReleaseRow)
-                .where(func.lower(ReleaseRow.name) == name.lower())
-                .order_by(
-                    (ReleaseRow.state == ReleaseState.CANCELLED.value).asc(), ReleaseRow.id.desc()
-                )
-                .limit(1)
+    async def by_name(self, name: str, product: str | None = None) -> Release | None:
+        """The live release of that name (case-insensitive) in PRODUCT, else its newest
+        cancelled one (PRODUCT None: in any product)."""
+        found = await self.named(name, product)
+        return found[0] if found else None
+
+    async def named(self, name: str, product: str | None = None) -> list[Release]:
+        """Each product's release of that name (case-insensitive): the live one, else the
+        newest cancelled one; the product's newest first."""
+        query = (
+            select(ReleaseRow)
+            .where(func.lower(ReleaseRow.name) == name.lower())
+            .order_by(
+                (ReleaseRow.state == ReleaseState.CANCELLED.value).asc(), ReleaseRow.id.desc()
             )
-        ).all()
-        return rows.release(found[0]) if found else None
+        )
+        if product is not None:
+            query = query.where(ReleaseRow.product.in_(self._scope([product])))
+        chosen: dict[str, Release] = {}
+        for row in (await self.session.scalars(query)).all():
+            release = self._release(row)
+            chosen.setdefault(release.product, release)
+        return list(chosen.values())
+
+    async def adopt(self, product: str, orphans: Sequence[str] = ("",)) -> int:
+        """Give PRODUCT the releases of ORPHANS ('' : from before products)."""
+        done = await self.session.execute(
+            update(ReleaseRow).where(ReleaseRow.product.in_(list(orphans))).values(product=product)
+        )
+        return int(done.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def products(self) -> dict[str, int]:
+        """How many releases each product id has."""
+        found = await self.session.execute(
+            select(ReleaseRow.product, func.count()).group_by(ReleaseRow.product)
+        )
+        return {product: int(n) for product, n in found.all()}
 
     async def find(
         self,
@@ -75,14 +114,22 @@ class ReleaseRepository(Repository):
         channel: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        products: Sequence[str] | None = None,
+        by_product: bool = False,
     ) -> list[Release]:
-        """Releases newest first (in these states, of this channel)."""
-        query = select(ReleaseRow).order_by(ReleaseRow.id.desc()).limit(limit).offset(offset)
+        """Releases newest first (in these states, of this channel, of these products;
+        BY_PRODUCT: each product's together, in the order of their ids)."""
+        order = (
+            (ReleaseRow.product, ReleaseRow.id.desc()) if by_product else (ReleaseRow.id.desc(),)
+        )
+        query = select(ReleaseRow).order_by(*order).limit(limit).offset(offset)
         if states is not None:
             query = query.where(ReleaseRow.state.in_([s.value for s in states]))
         if channel is not None:
             query = query.where(ReleaseRow.channel == channel)
-        return [rows.release(row) for row in (await self.session.scalars(query)).all()]
+        if products is not None:
+            query = query.where(ReleaseRow.product.in_(self._scope(products)))
+        return [self._release(row) for row in (await self.session.scalars(query)).all()]
 
     async def page(
         self, states: Sequence[ReleaseState], after: int = 0, limit: int = 50
@@ -95,13 +142,18 @@ class ReleaseRepository(Repository):
             .order_by(ReleaseRow.id)
             .limit(limit)
         )
-        return [rows.release(row) for row in (await self.session.scalars(query)).all()]
+        return [self._release(row) for row in (await self.session.scalars(query)).all()]
 
     async def newest_active(self, channel: str | None) -> Release | None:
         return await self.newest(PRE_DEPLOY, channel)
 
-    async def newest(self, states: Collection[ReleaseState], channel: str | None) -> Release | None:
-        found = await self.find(sorted(states), channel=channel, limit=1)
+    async def newest(
+        self,
+        states: Collection[ReleaseState],
+        channel: str | None,
+        products: Sequence[str] | None = None,
+    ) -> Release | None:
+        found = await self.find(sorted(states), channel=channel, limit=1, products=products)
         return found[0] if found else None
 
     async def monitored(self) -> list[int]:
@@ -111,21 +163,35 @@ class ReleaseRepository(Repository):
         )
         return list(found.all())
 
-    async def count(self, states: Sequence[ReleaseState]) -> int:
-        return int(
-            await self.session.scalar(
-                select(func.count())
-                .select_from(ReleaseRow)
-                .where(ReleaseRow.state.in_([s.value for s in states]))
-            )
-            or 0
+    async def count(
+        self, states: Sequence[ReleaseState], products: Sequence[str] | None = None
+    ) -> int:
+        query = (
+            select(func.count())
+            .select_from(ReleaseRow)
+            .where(ReleaseRow.state.in_([s.value for s in states]))
         )
+        if products is not None:
+            query = query.where(ReleaseRow.product.in_(self._scope(products)))
+        return int(await self.session.scalar(query) or 0)
 
     async def count_by_state(self) -> dict[str, int]:
         found = await self.session.execute(
             select(ReleaseRow.state, func.count()).group_by(ReleaseRow.state)
         )
         return {state: int(n) for state, n in found.all()}
+
+    async def count_by_product_state(self) -> dict[tuple[str, str], int]:
+        found = await self.session.execute(
+            select(ReleaseRow.product, ReleaseRow.state, func.count()).group_by(
+                ReleaseRow.product, ReleaseRow.state
+            )
+        )
+        counts: dict[tuple[str, str], int] = {}
+        for product, state, n in found.all():
+            key = (product or self.uow.legacy or "", state)
+            counts[key] = counts.get(key, 0) + int(n)
+        return counts
 
     async def set_ref(self, release_id: int, ref: str, now: datetime) -> None:
         await self._update(ReleaseRow, release_id, ref=ref, updated_at=now)

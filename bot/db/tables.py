@@ -54,6 +54,9 @@ class Base(DeclarativeBase):
 class ReleaseRow(Base):
     __tablename__ = "releases"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The product's id (its file's name); '' for a release from before products, which
+    # the bot gives to its one product when it starts.
+    product: Mapped[str] = mapped_column(String(40), default="", server_default="")
     name: Mapped[str] = mapped_column(String(120))
     channel: Mapped[str] = mapped_column(String(40))
     ref: Mapped[str | None] = mapped_column(String(200))
@@ -78,9 +81,13 @@ class ReleaseRow(Base):
     deployed_by: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (
-        # A name is taken until its release is cancelled.
+        # A name is taken in its product until its release is cancelled.
         Index(
-            "ux_releases_live_name", "name", unique=True, sqlite_where=text("state != 'cancelled'")
+            "ux_releases_live_name",
+            "product",
+            "name",
+            unique=True,
+            sqlite_where=text("state != 'cancelled'"),
         ),
     )
 

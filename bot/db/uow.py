@@ -24,9 +24,12 @@ class UnitOfWork:
     transaction that queued a notice or touched a card wakes the sender that way.
     """
 
-    def __init__(self, session: AsyncSession, wake: Callable[[], None]) -> None:
+    def __init__(
+        self, session: AsyncSession, wake: Callable[[], None], legacy: str | None = None
+    ) -> None:
         self.session = session
         self._wake = wake
+        self.legacy = legacy  # whose are releases from before products ('' in the table)
         self._after: list[Callable[[], None]] = []
         self.releases = ReleaseRepository(self)
         self.signatures = SignatureRepository(self)

@@ -46,6 +46,7 @@ class Release:
     created_by: str
     created_at: datetime
     ref: str | None = None
+    product: str = ""  # the product's id: whose checklist, roles and channel
     card_ts: str | None = None
     approved_at: datetime | None = None
     closed_by: str | None = None
