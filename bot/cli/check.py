@@ -14,7 +14,7 @@ from rich.console import Console
 
 from bot.cli.common import CONFIG_HELP, existing, fail, run_on_database
 from bot.cli.common import settings as load
-from bot.domain.errors import DomainError, InvalidState
+from bot.domain.errors import DomainError, InvalidInput, InvalidState
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -54,28 +54,42 @@ def _progress(total: int, enabled: bool) -> Iterator[OnResult]:
 
 
 async def run_check(
-    settings: Settings, release: str | None, section: str | None, progress: bool
+    settings: Settings,
+    release: str | None,
+    section: str | None,
+    progress: bool,
+    product: str | None = None,
 ) -> CheckReport:
-    """Run the checks (recorded on RELEASE when given, as a run from Slack would be)."""
+    """Run a product's checks (recorded on RELEASE when given, as a run from Slack would
+    be; the release is found in PRODUCT, or in the one product that has it)."""
     from bot.documents.report import CheckReport
     from bot.runtime.wiring import offline
     from bot.services.checking import check_jobs
 
     durations: dict[str, float] = {}
     values: dict[str, dict[str, object]] = {}
-    total = len(check_jobs(settings.app, section))
-    with _progress(total, progress) as advance:
+    async with offline(settings, migrate=release is not None) as services:
+        found = None
+        if release is not None:
+            found = await services.releases.resolve(release, None, product)
+            product = found.product
+        pid = product or settings.catalog.only
+        assert pid is not None  # `check` picks one before it asks
+        app = settings.catalog.config(pid)
+        if section is not None and section not in {s.id for s in app.sections}:
+            known = ", ".join(s.id for s in app.sections)
+            raise InvalidInput(f"--section: no section {section!r} (sections: {known})")
+        total = len(check_jobs(app, section))
+        with _progress(total, progress) as advance:
 
-        def record(result: CheckResult) -> None:
-            durations[result.key] = result.duration_ms
-            values[result.key] = result.values
-            advance(result)
+            def record(result: CheckResult) -> None:
+                durations[result.key] = result.duration_ms
+                values[result.key] = result.values
+                advance(result)
 
-        async with offline(settings, migrate=release is not None) as services:
-            if release is None:
-                readiness = await services.checks.evaluate(section, record)
+            if found is None:
+                readiness = await services.checks.evaluate(pid, section, record)
                 return CheckReport(readiness, None, section, durations, values)
-            found = await services.releases.resolve(release, None)
             ran = await services.checks.run(found.id, "cli", None, section, record)
             if ran is None:  # pragma: no cover - one CheckService per process
                 raise InvalidState("Checks of this release are already running.")
@@ -86,35 +100,68 @@ async def run_check(
 @click.command()
 @click.argument("release", nargs=-1)
 @click.option("--section", default=None, help="Only this section's items (its id).")
+@click.option("--product", default=None, help="The product (its id) of RELEASE, or to check.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--config", "config", default=None, help=CONFIG_HELP)
-def check(release: tuple[str, ...], section: str | None, as_json: bool, config: str | None) -> None:
+def check(
+    release: tuple[str, ...],
+    section: str | None,
+    product: str | None,
+    as_json: bool,
+    config: str | None,
+) -> None:
     """Run the automated checks now and print every item's state.
 
     With RELEASE (e.g. `readiness check LUMINES 1.0.0`) the results are recorded on that
-    release, as a run from Slack would be, and its ticked items count. Exits 0 when every
-    blocking item passes, 1 when not, 2 on bad usage or config.
+    release, as a run from Slack would be, and its ticked items count. Without one, every
+    product's checklist is run (one table each) unless --product names one. Exits 0 when
+    every blocking item passes, 1 when not, 2 on bad usage or config.
     """
     settings = load(config)
-    if section is not None and section not in {s.id for s in settings.app.sections}:
-        known = ", ".join(s.id for s in settings.app.sections)
-        fail([f"--section: no section {section!r} (sections: {known})"])
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    catalog = settings.catalog
+    if product is not None and catalog.get(product) is None:
+        fail([f"--product: no product {product!r} (products: {', '.join(catalog.products)})"])
     name = " ".join(release) or None
+    products = [product] if product else list(catalog.products)
+    if section is not None:
+        for pid in products if name is None or product else []:
+            sections = [s.id for s in catalog.config(pid).sections]
+            if section not in sections:
+                where = f" of {pid}" if catalog.directory else ""
+                known = ", ".join(sections)
+                fail([f"--section: no section {section!r}{where} (sections: {known})"])
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if name is not None:
         existing(settings.env.database_url)
+        products = [product]  # type: ignore[list-item]  # None: the release's own
+    reports: list[tuple[str | None, CheckReport]] = []
     try:
-        report = run_on_database(
-            settings.env.database_url, run_check(settings, name, section, progress=not as_json)
-        )
+        for pid in products:
+            job = run_check(settings, name, section, not as_json, pid)
+            reports.append((pid, run_on_database(settings.env.database_url, job)))
     except DomainError as exc:
         fail([str(exc)])
-    if as_json:
-        click.echo(json.dumps(report.as_json(), indent=2))
-    else:
-        from bot.documents.report import render_table
+    _print(settings, reports, as_json)
+    sys.exit(0 if all(report.ok for _, report in reports) else 1)
 
-        console = Console()
-        # In a CI log or a pipe there is no terminal width to honour: keep reasons whole.
-        render_table(report, console if console.is_terminal else Console(width=200))
-    sys.exit(0 if report.ok else 1)
+
+def _print(
+    settings: Settings, reports: list[tuple[str | None, CheckReport]], as_json: bool
+) -> None:
+    """One report as before; several (every product's) one after the other, each titled."""
+    several = len(reports) > 1
+    if as_json:
+        if several:
+            click.echo(json.dumps({pid: r.as_json() for pid, r in reports}, indent=2))
+        else:
+            click.echo(json.dumps(reports[0][1].as_json(), indent=2))
+        return
+    from bot.documents.report import render_table
+
+    console = Console()
+    # In a CI log or a pipe there is no terminal width to honour: keep reasons whole.
+    out = console if console.is_terminal else Console(width=200)
+    for pid, report in reports:
+        if several and pid is not None:
+            out.rule(f"{settings.catalog.title(pid)} ({pid})")
+        render_table(report, out)

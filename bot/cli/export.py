@@ -16,25 +16,27 @@ if TYPE_CHECKING:
     from bot.domain.document import SignoffDocument
 
 
-async def _document(settings: Settings, name: str) -> SignoffDocument:
+async def _document(settings: Settings, name: str, product: str | None) -> SignoffDocument:
     from bot.runtime.wiring import offline
 
-    async with offline(settings) as services:
-        return await services.export.document_named(name)
+    async with offline(settings, migrate=True) as services:
+        return await services.export.document_named(name, product)
 
 
 @click.command("export")
 @click.argument("release", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("--product", default=None, help="The release's product (its id).")
 @click.option("--config", "config", default=None, help=CONFIG_HELP)
-def export(release: tuple[str, ...], fmt: str, config: str | None) -> None:
+def export(release: tuple[str, ...], fmt: str, product: str | None, config: str | None) -> None:
     """Print the filled-in sign-off document of RELEASE.
 
     For example `readiness export LUMINES 1.0.0 --format md`.
 
     Markdown in the seed document's structure, or JSON with the same data: every item's
     state and latest reason, each signature, the authorization, the digests so far and the
-    audit log's head hash. Exits 2 for an unknown release.
+    audit log's head hash. Exits 2 for an unknown release (or one several products have,
+    without --product).
     """
     from bot.documents.json_export import render_json
     from bot.documents.markdown import render_markdown
@@ -43,7 +45,7 @@ def export(release: tuple[str, ...], fmt: str, config: str | None) -> None:
     existing(settings.env.database_url)
     try:
         document = run_on_database(
-            settings.env.database_url, _document(settings, " ".join(release))
+            settings.env.database_url, _document(settings, " ".join(release), product)
         )
     except DomainError as exc:
         fail([str(exc)])

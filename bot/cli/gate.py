@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import click
 import httpx
@@ -36,16 +36,19 @@ class Answer:
     reasons: tuple[str, ...] = ()
 
 
-def gate_url(base: str, name: str) -> str:
+def gate_url(base: str, name: str, product: str | None = None) -> str:
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise GateProblem(f"--url: {base!r} is not an http(s) URL")
-    return f"{base.rstrip('/')}/api/releases/{quote(name, safe='')}/gate"
+    query = f"?{urlencode({'product': product})}" if product else ""
+    return f"{base.rstrip('/')}/api/releases/{quote(name, safe='')}/gate{query}"
 
 
-def ask(client: httpx.Client, base: str, name: str, token: str) -> Answer:
+def ask(
+    client: httpx.Client, base: str, name: str, token: str, product: str | None = None
+) -> Answer:
     """One question to the gate; raises GateProblem (or Unreachable) when it can't answer."""
-    url = gate_url(base, name)
+    url = gate_url(base, name, product)
     try:
         response = client.get(url, headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError as exc:
@@ -71,6 +74,9 @@ def ask(client: httpx.Client, base: str, name: str, token: str) -> Answer:
         raise GateProblem(f"{base} refused the API token (401): {error}")
     if status == 404:
         raise GateProblem(f"{base}: {error or f'no release named {name!r}'} (404)")
+    if status == 400 and body.get("products"):
+        products = ", ".join(str(p) for p in body["products"])
+        raise GateProblem(f"{base}: {error} (--product: one of {products})")
     if status >= 500:
         raise Unreachable(f"{base} answered HTTP {status}: {error}")
     raise GateProblem(f"{base} answered HTTP {status}: {error}")
@@ -129,6 +135,7 @@ def format_duration_s(seconds: float) -> str:
 )
 @click.option("--timeout", default="30m", show_default=True, callback=seconds)
 @click.option("--interval", default="10s", show_default=True, callback=seconds)
+@click.option("--product", default=None, help="The release's product (its id).")
 def gate(
     release: tuple[str, ...],
     url: str | None,
@@ -136,6 +143,7 @@ def gate(
     keep_asking: bool,
     timeout: float,
     interval: float,
+    product: str | None,
 ) -> None:
     """Exit 0 if RELEASE is approved for production deployment.
 
@@ -157,7 +165,7 @@ def gate(
     with httpx.Client(timeout=10.0) as client:
 
         def question() -> Answer:
-            return ask(client, base, name, secret)
+            return ask(client, base, name, secret, product)
 
         try:
             if keep_asking:

@@ -86,6 +86,14 @@ async def _serve(settings: Settings, host: str, port: int, socket_mode: bool = F
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    reloads: set[asyncio.Task[bool]] = set()
+
+    def reload() -> None:  # SIGHUP: read the config again, keep it if it is broken
+        task = loop.create_task(runtime.reload())
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, reload)
     try:
         await runtime.start(host, port)
     except BaseException as exc:

@@ -72,6 +72,7 @@ def render_json(doc: SignoffDocument) -> dict[str, Any]:
         "format": FORMAT,
         "generated_at": iso(doc.generated_at),
         "product": view.product,
+        "product_id": release.product,
         "checklist_version": doc.checklist_version,
         "release": {
             "id": release.id,

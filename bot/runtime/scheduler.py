@@ -27,35 +27,51 @@ class Scheduler:
         )
 
     def start(self) -> None:
-        schedules = self.services.deps.settings.app.schedules
-        if schedules.recheck:
-            self.scheduler.add_job(
-                self.recheck, CronTrigger.from_crontab(schedules.recheck, UTC), id="recheck"
-            )
-        if schedules.reminder:
-            self.scheduler.add_job(
-                self.remind, CronTrigger.from_crontab(schedules.reminder, UTC), id="reminder"
-            )
+        self.plan()
+        tick = self.services.deps.catalog.bot.tick
         self.scheduler.add_job(
             self.tick,
-            IntervalTrigger(seconds=schedules.tick.total_seconds()),
+            IntervalTrigger(seconds=tick.total_seconds()),
             id="tick",
             next_run_time=self.services.deps.clock.now(),
         )
         self.scheduler.start()
 
+    def plan(self) -> None:
+        """Each product's re-check and reminder crons, as its `schedules` says (called
+        again when the config is reloaded: jobs of products gone or changed are replaced)."""
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(("recheck:", "reminder:")):
+                job.remove()
+        for product, app in self.services.deps.catalog.products.items():
+            schedules = app.schedules
+            if schedules.recheck:
+                self.scheduler.add_job(
+                    self.recheck,
+                    CronTrigger.from_crontab(schedules.recheck, UTC),
+                    args=[product],
+                    id=f"recheck:{product}",
+                )
+            if schedules.reminder:
+                self.scheduler.add_job(
+                    self.remind,
+                    CronTrigger.from_crontab(schedules.reminder, UTC),
+                    args=[product],
+                    id=f"reminder:{product}",
+                )
+
     def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
-    async def recheck(self) -> int:
-        """Re-run the automated checks of every release still before deployment."""
-        ran = await self.services.checks.recheck()
+    async def recheck(self, product: str | None = None) -> int:
+        """Re-run the automated checks of every release (of PRODUCT) before deployment."""
+        ran = await self.services.checks.recheck(product)
         log.info("scheduled re-check ran the checks of %d release(s)", ran)
         return ran
 
-    async def remind(self) -> None:
-        posted = await self.services.reminders.daily()
+    async def remind(self, product: str | None = None) -> None:
+        posted = await self.services.reminders.daily(product)
         log.info("daily reminder posted in %d release thread(s)", posted)
 
     async def tick(self) -> None:

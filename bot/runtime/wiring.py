@@ -18,7 +18,7 @@ import httpx
 from aiohttp import web
 from slack_sdk.errors import SlackApiError
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.db import Database
 from bot.db.migrate import upgrade
 from bot.runtime.clock import Clock, SystemClock
@@ -76,7 +76,7 @@ def build_deps(
         directory=directory,
         http=http,
         tasks=TaskRunner(),
-        metrics=metrics or Metrics(),
+        metrics=metrics or Metrics(by_product=len(settings.catalog) > 1),
     )
 
 
@@ -84,12 +84,14 @@ def build_deps(
 async def offline(settings: Settings, migrate: bool = False) -> AsyncIterator[Services]:
     """The services without Slack (nobody signs from a terminal), closed on exit; MIGRATE
     brings the schema up to date first."""
-    http = check_http_client(settings.app.checks.concurrency)
+    http = check_http_client(settings.catalog.bot.checks.concurrency)
     deps = build_deps(settings, SystemClock(), NoDirectory(), http)
     try:
+        services = Services.build(deps)
         if migrate:
             await upgrade(deps.db)
-        yield Services.build(deps)
+            await services.releases.adopt()
+        yield services
     finally:
         await deps.tasks.drain()
         await deps.db.close()
@@ -104,16 +106,16 @@ class Runtime:
         self.settings = settings
         # Socket Mode when asked, or when an app-level token is given.
         self.socket_mode = bool(env.slack_app_token) if socket_mode is None else socket_mode
-        self.http = check_http_client(settings.app.checks.concurrency)
+        self.http = check_http_client(settings.catalog.bot.checks.concurrency)
         self.client = make_client(env.slack_bot_token or "", env.slack_api_url)
-        self.client.metrics = metrics = Metrics()
+        self.client.metrics = metrics = Metrics(by_product=len(settings.catalog) > 1)
         self.deps = build_deps(
             settings, clock or SystemClock(), SlackDirectory(self.client), self.http, metrics
         )
         self.db = self.deps.db
         self.services = Services.build(self.deps)
         self.bolt = build_app(self.services, self.client)
-        slack = settings.app.slack
+        slack = settings.catalog.bot.slack
         self.homes = HomeRefresher(self.services.home, self.client)
         self.outbound = Outbound(
             self.client,
@@ -128,6 +130,7 @@ class Runtime:
         self._sender: asyncio.Task[None] | None = None
         self._homes: asyncio.Task[None] | None = None
         self._socket: SocketMode | None = None
+        self.config_problems: list[str] = []  # a reload that failed: the config in use is older
 
     async def start(
         self, host: str, port: int, routes: Callable[[web.Application], None] | None = None
@@ -140,6 +143,9 @@ class Runtime:
             connector=aiohttp.TCPConnector(limit=50), trust_env=True
         )
         await upgrade(self.db)
+        adopted = await self.services.releases.adopt()
+        if adopted:
+            log.info("gave %d release(s) from before products to %s", adopted, self.products)
         async with self.db.write() as uow:
             abandoned = await uow.checks.finish_abandoned_runs(self.deps.clock.now())
         if abandoned:
@@ -161,7 +167,7 @@ class Runtime:
         self._homes = asyncio.create_task(self.homes.run(), name="home-refresh")
         self.scheduler.start()
         secret = http_signing_secret(self.settings.env.slack_signing_secret, self.socket_mode)
-        http = build_web(self.bolt, self.db, secret, self.deps.tasks)
+        http = build_web(self.bolt, self.db, secret, self.deps.tasks, self.health)
         observe(http, self.deps.metrics, self.services)
         add_api(http, self.services, self.settings.env.readiness_api_token)
         if routes is not None:
@@ -183,6 +189,42 @@ class Runtime:
             )
             await self._socket.start()
         return int(bound)
+
+    @property
+    def products(self) -> str:
+        return ", ".join(self.deps.catalog.products)
+
+    def health(self) -> dict[str, object]:
+        """What /healthz adds of the config: nothing while it is current; that it is stale
+        (the last reload failed) and why."""
+        if not self.config_problems:
+            return {}
+        return {"config": "stale", "config_problems": self.config_problems}
+
+    async def reload(self) -> bool:
+        """Read the config again (SIGHUP). A broken one is logged, and the one in use kept
+        (/healthz says it is stale); a good one applies at once: products, roles,
+        checklists, schedules. Bot-wide settings (`_settings.yaml`) apply at restart."""
+        try:
+            settings = self.settings.reloaded()
+        except ConfigError as exc:
+            self.config_problems = exc.problems
+            for problem in exc.problems:
+                log.error("config reload: %s", problem)
+            log.error("config reload failed: still using the config loaded before")
+            return False
+        self.settings = settings
+        self.deps.use(settings)
+        self.config_problems = []
+        self.scheduler.plan()
+        told = await self.services.releases.review_config()
+        log.info(
+            "config reloaded: %d product(s) (%s)%s",
+            len(settings.catalog),
+            self.products,
+            f"; told {told} release(s) of stale signatures" if told else "",
+        )
+        return True
 
     async def stop(self) -> None:
         if self._socket is not None:

@@ -35,16 +35,19 @@ def check_jobs(app: AppConfig, section: str | None = None) -> list[CheckJob]:
     ]
 
 
-async def results(deps: Deps, jobs: Sequence[CheckJob]) -> AsyncIterator[CheckResult]:
-    """Run JOBS as the settings say (the shared client, the concurrency), counting each
-    result in /metrics; yields each result as it lands, its reason in its item's words
-    (numbers in the item's unit)."""
+async def results(deps: Deps, product: str, jobs: Sequence[CheckJob]) -> AsyncIterator[CheckResult]:
+    """Run PRODUCT's JOBS as the settings say (the shared client, the concurrency),
+    counting each result in /metrics; yields each result as it lands, its reason in its
+    item's words (numbers in the item's unit)."""
     settings = deps.settings
+    app = settings.catalog.config(product)
     ctx = CheckContext(deps.http, environ=settings.environ)
     types = {job.key: job.params.type for job in jobs}
-    async for result in run_checks(jobs, settings.registry, ctx, settings.app.checks.concurrency):
-        deps.metrics.check(types[result.key], result.status.value, result.duration_ms / 1000)
-        item = settings.app.item(result.key)
+    concurrency = settings.catalog.bot.checks.concurrency
+    async for result in run_checks(jobs, settings.registry, ctx, concurrency):
+        seconds = result.duration_ms / 1000
+        deps.metrics.check(product, types[result.key], result.status.value, seconds)
+        item = app.item(result.key)
         if item is not None:
             said = item.reads(result.status.value, result.reason, result.values)
             result = dataclasses.replace(result, reason=said)
@@ -93,13 +96,16 @@ class CheckService(Service):
             await self._run(release_id, run_id, jobs, actor, on_result)
         return len(jobs)
 
-    async def recheck(self) -> int:
-        """Run the checks of every release still before deployment again, a few releases
-        at a time, each run to its end before the next ones start (so the acks of Slack's
-        requests meanwhile never wait behind thousands of checks); returns how many runs
-        ran. A release whose run is already in flight is left to it."""
+    async def recheck(self, product: str | None = None) -> int:
+        """Run the checks of every release of PRODUCT (None: of every product) still
+        before deployment again, a few releases at a time, each run to its end before the
+        next ones start (so the acks of Slack's requests meanwhile never wait behind
+        thousands of checks); returns how many runs ran. A release whose run is already in
+        flight is left to it."""
         ran = 0
-        async for page in pages(self.deps, PRE_DEPLOY):
+        async for found in pages(self.deps, PRE_DEPLOY):
+            products = self.catalog.products
+            page = [r for r in found if r.product in products and product in (None, r.product)]
             for at in range(0, len(page), RECHECK_AT_ONCE):
                 batch = page[at : at + RECHECK_AT_ONCE]
                 ran += sum(await asyncio.gather(*(self._recheck(r) for r in batch)))
@@ -112,18 +118,21 @@ class CheckService(Service):
             log.info("scheduled re-check of %s skipped: %s", release.name, exc)
             return 0
 
-    async def evaluate(self, section: str | None, on_result: OnResult | None = None) -> Readiness:
-        """Run the checklist's checks with no release: nothing is recorded, manual items
+    async def evaluate(
+        self, product: str, section: str | None, on_result: OnResult | None = None
+    ) -> Readiness:
+        """Run a product's checks with no release: nothing is recorded, manual items
         count as not ticked. What a CI job asks before a release exists."""
+        app = self.catalog.config(product)
         latest: dict[str, LatestResult] = {}
-        async for result in results(self.deps, check_jobs(self.app, section)):
+        async for result in results(self.deps, product, check_jobs(app, section)):
             status = ItemStatus(result.status.value)
             latest[result.key] = LatestResult(
                 result.key, status, result.reason, self.deps.clock.now(), result.duration_ms
             )
             if on_result is not None:
                 on_result(result)
-        return assess(self.app, latest, {})
+        return assess(app, latest, {})
 
     async def record_external(
         self,
@@ -137,7 +146,8 @@ class CheckService(Service):
         """A result CI ran for an automated item: recorded as a check result (no run),
         audited, and the release settled on it, so it may suspend or restore an approval.
         The next run of that item's own check replaces it, as any newer result does."""
-        item = next((i for i in self.app.items if i.id == item_id), None)
+        app = await self.deps.config_of(release_id)
+        item = next((i for i in app.items if i.id == item_id), None)
         if item is None:
             raise InvalidInput(f"There is no checklist item {item_id!r}.")
         if not item.automated:
@@ -152,7 +162,7 @@ class CheckService(Service):
             release = await load_release(uow, release_id)
             if release.state not in PRE_DEPLOY:
                 raise _not_checked(release.state.value, release.name)
-            before = await load_view(uow, self.app, release)
+            before = await load_view(uow, app, release)
             latest = await uow.checks.add_result(
                 release.id, None, item.id, status.value, reason, values, 0.0, now
             )
@@ -167,7 +177,7 @@ class CheckService(Service):
                 url=values.get("url"),
             )
             assert before.facts is not None
-            after = before.changed(self.app, results={**before.facts.results, item.id: latest})
+            after = before.changed(app, results={**before.facts.results, item.id: latest})
             return await settle(uow, self.deps, after, now, actor)
 
     async def _begin(
@@ -175,7 +185,7 @@ class CheckService(Service):
     ) -> tuple[int, list[CheckJob]] | None:
         if release_id in self._running:
             return None
-        jobs = check_jobs(self.app, section)
+        jobs = check_jobs(await self.deps.config_of(release_id), section)
         now = self.deps.clock.now()
         self._running.add(release_id)  # before any await: a second ask sees it at once
         try:
@@ -203,7 +213,8 @@ class CheckService(Service):
     ) -> None:
         counts: Counter[str] = Counter()
         try:
-            async for result in results(self.deps, jobs):
+            product = self.deps.products[release_id]  # read by _begin
+            async for result in results(self.deps, product, jobs):
                 counts[result.status.value] += 1
                 async with self.deps.db.write() as uow:
                     await uow.checks.add_result(
@@ -228,5 +239,6 @@ class CheckService(Service):
                     "checks.run", now, release_id, actor, run_id=run_id, **dict(counts)
                 )
                 release = await load_release(uow, release_id)
-                await settle(uow, self.deps, await load_view(uow, self.app, release), now, actor)
+                view = await load_view(uow, self.deps.config(release), release)
+                await settle(uow, self.deps, view, now, actor)
             log.info("check run %s of release %s finished: %s", run_id, release_id, dict(counts))

@@ -21,20 +21,21 @@ class DeployService:
 
     async def mark_deployed(self, release_id: int, user: str) -> ReleaseView:
         """Refused with the reason unless the release is approved and the person a responder."""
-        held = await memberships(self.deps.settings.app, user, self.deps.directory)
+        app = await self.deps.config_of(release_id)
+        held = await memberships(app, user, self.deps.directory)
         return await self._deploy(release_id, user, held, via_api=False)
 
     async def mark_deployed_by_api(self, release_id: int, by: str) -> ReleaseView:
         """The deploy pipeline marks it deployed: the API token is its authority, as a
         responder's role is a person's; every other rule (approved, not yet deployed, not
         cancelled) holds. `by` names the pipeline in the thread and the audit log."""
-        responders = frozenset(self.deps.settings.app.responder_roles)
+        responders = frozenset((await self.deps.config_of(release_id)).responder_roles)
         return await self._deploy(release_id, by, responders, via_api=True)
 
     async def _deploy(
         self, release_id: int, user: str, held: frozenset[str], via_api: bool
     ) -> ReleaseView:
-        app = self.deps.settings.app
+        app = await self.deps.config_of(release_id)
         now = self.deps.clock.now()
         async with self.deps.db.write() as uow:
             before = await load_view(uow, app, await load_release(uow, release_id))

@@ -10,6 +10,9 @@ import httpx
 from bot.config import Settings
 from bot.db import Database
 from bot.domain.checklist import AppConfig
+from bot.domain.errors import NotFound
+from bot.domain.model import Release
+from bot.domain.products import Catalog
 from bot.domain.view import ReleaseView
 from bot.runtime.clock import Clock
 from bot.runtime.metrics import Metrics
@@ -60,14 +63,45 @@ class Deps:
     tasks: TaskRunner
     metrics: Metrics = field(default_factory=Metrics)
     cards: CardViews = field(default_factory=CardViews)
+    # Each release's product, once read: it never changes.
+    products: dict[int, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.use(self.settings)
+
+    def use(self, settings: Settings) -> None:
+        """Serve SETTINGS from now on (at start, and when the config is reloaded)."""
+        self.settings = settings
+        self.db.legacy_product = settings.catalog.only
+
+    @property
+    def catalog(self) -> Catalog:
+        """The products as now configured (a reload swaps `settings`)."""
+        return self.settings.catalog
+
+    def config(self, release: Release) -> AppConfig:
+        """The checklist, roles and schedules of RELEASE's product."""
+        return self.settings.catalog.config(release.product)
+
+    async def config_of(self, release_id: int) -> AppConfig:
+        """`config` of a release by id (asked before a transaction: who may act on it
+        depends on its product's roles)."""
+        product = self.products.get(release_id)
+        if product is None:
+            async with self.db.read() as uow:
+                release = await uow.releases.get(release_id)
+            if release is None:
+                raise NotFound("That release no longer exists.")
+            product = self.products[release_id] = release.product
+        return self.settings.catalog.config(product)
 
 
 class Service:
-    """A use-case's home: the dependencies, and the checklist they were configured with."""
+    """A use-case's home: the dependencies, and through them the configured products."""
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
     @property
-    def app(self) -> AppConfig:
-        return self.deps.settings.app
+    def catalog(self) -> Catalog:
+        return self.deps.catalog

@@ -9,13 +9,14 @@ from bot.domain.text import clean
 from bot.services.audit import verify_chain
 from bot.services.deps import Service
 from bot.services.records import load_release, load_view
+from bot.services.releases import resolve
 
 
 class ExportService(Service):
     async def document(self, release_id: int) -> SignoffDocument:
         """Everything about the release read in one transaction (one consistent snapshot),
         sealed with the audit log's head as of that snapshot."""
-        app = self.deps.settings.app
+        app = await self.deps.config_of(release_id)
         post_ids = {item.id for item in app.post_deploy.items}
         async with self.deps.db.read() as uow:
             release = await load_release(uow, release_id)
@@ -41,11 +42,12 @@ class ExportService(Service):
             alerts=tuple(alerts),
         )
 
-    async def document_named(self, name: str) -> SignoffDocument:
-        """By the release's name (as `readiness export NAME` gives it); NotFound otherwise."""
+    async def document_named(self, name: str, product: str | None = None) -> SignoffDocument:
+        """By the release's name (as `readiness export NAME [--product ID]` gives it), in
+        PRODUCT or the one product that has it; NotFound (or Ambiguous) otherwise."""
         wanted = " ".join(clean(name).split())
+        if not wanted:
+            raise NotFound("Name the release to export.")
         async with self.deps.db.read() as uow:
-            release = await uow.releases.by_name(wanted) if wanted else None
-        if release is None:
-            raise NotFound(f"There is no release named “{wanted}”.")
+            release = await resolve(uow, self.catalog, wanted, None, product)
         return await self.document(release.id)

@@ -40,6 +40,7 @@ class Home:
     releases: tuple[ReleaseView, ...]  # every release not yet deployed, newest first
     at: datetime
     note: str | None = None  # what could not be found out
+    grouped: bool = False  # several products: each one's sign-offs and releases together
 
 
 def signoffs_for(
@@ -91,25 +92,31 @@ class HomeService(Service):
     async def home(self, user: str, views: Sequence[ReleaseView] | None = None) -> Home:
         """USER's Home; VIEWS (from `open_views`) saves reading them again for each user."""
         note = None
-        try:
-            held = await memberships(self.app, user, self.deps.directory)
-        except Exception as exc:  # Slack didn't say who is in a user group: roles by ID only
-            log.warning("home tab of %s: user groups unknown (%s)", user, exc)
-            held = frozenset(r for r, role in self.app.roles.items() if user in role.members)
-            note = (
-                "Slack didn't say who is in the roles' user groups, so sign-offs you hold "
-                "through a group may be missing; open this tab again in a minute."
-            )
         if views is None:
             views = await self.open_views()
-        signoffs = signoffs_for(self.app, views, user, held)
+        signoffs: list[Signoff] = []
+        order = {product: n for n, product in enumerate(self.catalog.products)}
+        views = [v for v in views if v.release.product in order]
+        for product, app in self.catalog.products.items():  # each product's roles its own
+            try:
+                held = await memberships(app, user, self.deps.directory)
+            except Exception as exc:  # Slack didn't say who is in a user group: IDs only
+                log.warning("home tab of %s: user groups unknown (%s)", user, exc)
+                held = frozenset(r for r, role in app.roles.items() if user in role.members)
+                note = (
+                    "Slack didn't say who is in the roles' user groups, so sign-offs you hold "
+                    "through a group may be missing; open this tab again in a minute."
+                )
+            mine = [v for v in views if v.release.product == product]
+            signoffs.extend(signoffs_for(app, mine, user, held))
         return Home(
             user=user,
             waiting=tuple(s for s in signoffs if s.later is None),
             later=tuple(s for s in signoffs if s.later is not None),
-            releases=tuple(views),
+            releases=tuple(sorted(views, key=lambda v: order[v.release.product])),
             at=self.deps.clock.now(),
             note=note,
+            grouped=len(order) > 1,
         )
 
     async def open_views(self) -> list[ReleaseView]:

@@ -74,12 +74,13 @@ class MonitorService(Service):
             await asyncio.gather(*self._runs.values(), return_exceptions=True)
 
     async def _advance(self, release_id: int) -> None:
+        app = await self.deps.config_of(release_id)
         now = self.deps.clock.now()
         async with self.deps.db.read() as uow:
             release = await load_release(uow, release_id)
             posted = await uow.marks.keys(release_id, DIGEST)
         assert release.deployed_at is not None
-        windows = timeline(self.app.post_deploy.phases, release.deployed_at)
+        windows = timeline(app.post_deploy.phases, release.deployed_at)
         if release_id not in self._runs:  # a phase's last run must land before its digest
             for ended in digests_due(windows, posted, now):
                 await self._post_digest(release, ended, windows, now)
@@ -97,7 +98,8 @@ class MonitorService(Service):
     # --- runs and alerts --------------------------------------------------------------------
 
     async def _run(self, release: Release, window: PhaseWindow, key: str) -> None:
-        items = self.app.post_deploy.items
+        app = self.deps.config(release)
+        items = app.post_deploy.items
         jobs = [CheckJob(item.id, item.check) for item in items if item.check is not None]
         by_id = {item.id: item for item in items}
         now = self.deps.clock.now()
@@ -111,7 +113,7 @@ class MonitorService(Service):
                 await uow.releases.set_state(release.id, ReleaseState.MONITORING, now)
                 await uow.audit.append("release.state", now, release.id, None, new="monitoring")
         try:
-            async for result in results(self.deps, jobs):
+            async for result in results(self.deps, release.product, jobs):
                 async with self.deps.db.write() as uow:
                     await self._record(uow, release, window, run_id, by_id[result.key], result)
         finally:
@@ -130,6 +132,7 @@ class MonitorService(Service):
         """Record a post-deploy result. An item starting to fail joins the release's open
         breach (its one message is edited) or opens one (its message posted, calling the
         responders); the last of its items to pass again closes it, said once."""
+        app = self.deps.config(release)
         now = self.deps.clock.now()
         status = result.status.value
         values, took = result.values, result.duration_ms
@@ -140,13 +143,13 @@ class MonitorService(Service):
         failing = status != ItemStatus.PASS.value
         if failing == (open_alert is not None):
             return  # still failing, or still passing: nothing new to say
-        view = await load_view(uow, self.app, release)
+        view = await load_view(uow, app, release)
         assert view.facts is not None
         breaching = view.facts.breaching
         if failing:
             breach = await uow.monitoring.open_message(release.id)
             if breach is None:
-                responders = responders_to_call(self.app, view)
+                responders = responders_to_call(app, view)
                 message_id = await uow.monitoring.add_message(
                     release.id, window.phase.id, responders, now
                 )
@@ -162,7 +165,7 @@ class MonitorService(Service):
             if breach is None:  # posted; after that, edited
                 opened = await uow.monitoring.message(message_id)
                 assert opened is not None
-                notice = breach_alert(self.app, release, opened)
+                notice = breach_alert(app, release, opened)
                 await uow.outbox.enqueue(release.id, notice, now)
             else:
                 await uow.monitoring.touch_message(message_id)
@@ -173,15 +176,16 @@ class MonitorService(Service):
             await uow.audit.append("alert.recovered", now, release.id, None, item=item.id)
             await self._recovered(uow, release, open_alert, now)
             breaching = tuple(i for i in breaching if i != item.id)
-        await show(uow, self.deps, view.changed(self.app, breaching=breaching))
+        await show(uow, self.deps, view.changed(app, breaching=breaching))
 
     async def _recovered(
         self, uow: UnitOfWork, release: Release, alert: Breach, now: datetime
     ) -> None:
         """An item passes again: its breach's message says so; the breach is over once
         none of its items fails, and that is said once in the thread."""
+        app = self.deps.config(release)
         if alert.message_id is None:  # opened by an older version: announced alone
-            notice = Recovered(release.name, (self.app.title_of(alert.item_id),))
+            notice = Recovered(release.name, (app.title_of(alert.item_id),))
             await uow.outbox.enqueue(release.id, notice, now)
             return
         breach = await uow.monitoring.message(alert.message_id)
@@ -190,7 +194,7 @@ class MonitorService(Service):
             await uow.monitoring.touch_message(breach.id)
             return
         await uow.monitoring.close_message(breach.id, now)
-        titles = tuple(dict.fromkeys(self.app.title_of(b.item_id) for b in breach.breaches))
+        titles = tuple(dict.fromkeys(app.title_of(b.item_id) for b in breach.breaches))
         await uow.outbox.enqueue(release.id, Recovered(release.name, titles), now)
 
     async def answer(self, release_id: int, alert_id: int, user: str, rollback: bool) -> str:
@@ -217,13 +221,14 @@ class MonitorService(Service):
         message_id: int | None = None,
         alert_id: int | None = None,
     ) -> str:
-        held = await memberships(self.app, user, self.deps.directory)
+        app = await self.deps.config_of(release_id)
+        held = await memberships(app, user, self.deps.directory)
         now = self.deps.clock.now()
         async with self.deps.db.write() as uow:
             release = await load_release(uow, release_id)
             target = await self._answered(uow, release, message_id, alert_id)
-            view = await load_view(uow, self.app, release)
-            check_can_answer_alert(self.app, view, held, user)
+            view = await load_view(uow, app, release)
+            check_can_answer_alert(app, view, held, user)
             if rollback and target.rolled_back_by:
                 raise InvalidState(
                     _who(target.rolled_back_by, user), " already decided to roll back."
@@ -246,7 +251,7 @@ class MonitorService(Service):
                 items=target.items,
             )
             if rollback:  # the card says it was rolled back
-                await show(uow, self.deps, await load_view(uow, self.app, release))
+                await show(uow, self.deps, await load_view(uow, app, release))
         return "rolled back" if rollback else "acknowledged"
 
     async def _answered(
@@ -260,16 +265,17 @@ class MonitorService(Service):
             items = [b.item_id for b in breach.breaches]
             decided = breach.rolled_back.user if breach.rolled_back else None
             acked = breach.acknowledged.user if breach.acknowledged else None
-            return Answered(breach.id, items, self._summary(items), acked, decided)
+            return Answered(breach.id, items, self._summary(release, items), acked, decided)
         alert = await uow.monitoring.alert(alert_id or 0)
         if alert is None or alert.release_id != release.id:
             raise NotFound("That alert no longer exists.")
         items = [alert.item_id]
-        summary = self._summary(items)
+        summary = self._summary(release, items)
         return Answered(alert.id, items, summary, alert.acknowledged_by, alert.rolled_back_by)
 
-    def _summary(self, item_ids: list[str]) -> str:
-        titles = list(dict.fromkeys(self.app.title_of(i) for i in item_ids))
+    def _summary(self, release: Release, item_ids: list[str]) -> str:
+        app = self.deps.config(release)
+        titles = list(dict.fromkeys(app.title_of(i) for i in item_ids))
         return str(listed(titles, 3))
 
     # --- digests ----------------------------------------------------------------------------
@@ -278,9 +284,10 @@ class MonitorService(Service):
         self, release: Release, window: PhaseWindow, windows: list[PhaseWindow], now: datetime
     ) -> None:
         """One transaction: the mark (unique per release and phase), the message, the state."""
-        late = is_late(window, now, self.app.post_deploy.grace)
+        app = self.deps.config(release)
+        late = is_late(window, now, app.post_deploy.grace)
         following = windows[window.index + 1] if window.index + 1 < len(windows) else None
-        items = self.app.post_deploy.items
+        items = app.post_deploy.items
         async with self.deps.db.write() as uow:
             if not await uow.marks.mark(release.id, window.digest_key, window.end, now, late):
                 return
@@ -304,7 +311,7 @@ class MonitorService(Service):
                 await uow.audit.append("release.state", now, release.id, None, new="done")
                 await uow.outbox.enqueue(release.id, MonitoringComplete(release.name), now)
             current = await load_release(uow, release.id)
-            await show(uow, self.deps, await load_view(uow, self.app, current))
+            await show(uow, self.deps, await load_view(uow, app, current))
 
 
 def _who(answered_by: str, asking: str) -> Person | str:

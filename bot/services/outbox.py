@@ -25,9 +25,8 @@ class OutboxService(Service):
             return view, pending.version
         async with self.deps.db.read() as uow:
             versions = {p.release_id: p.version for p in await uow.releases.pending_cards()}
-            view = await load_view(
-                uow, self.deps.settings.app, await load_release(uow, pending.release_id)
-            )
+            release = await load_release(uow, pending.release_id)
+            view = await load_view(uow, self.deps.config(release), release)
         return view, versions.get(pending.release_id, 0)
 
     async def alert(self, message_id: int) -> tuple[BreachAlert, int] | None:
@@ -38,7 +37,7 @@ class OutboxService(Service):
                 return None
             release = await load_release(uow, breach.release_id)
             version = await uow.monitoring.message_version(message_id)
-        return breach_alert(self.app, release, breach), version
+        return breach_alert(self.deps.config(release), release, breach), version
 
     async def alerts(self) -> list[PendingAlert]:
         """Alert messages in their threads whose newest version is not in Slack yet."""

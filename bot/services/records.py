@@ -48,8 +48,13 @@ async def view_pages(
     """The views of every release in STATES, oldest first, a page at a time (each page one
     short read, so a long walk never holds the database or the event loop)."""
     async for page in pages(deps, states, size):
+        catalog = deps.catalog
         async with deps.db.read() as uow:
-            yield [await load_view(uow, deps.settings.app, release) for release in page]
+            yield [
+                await load_view(uow, app, release)
+                for release in page
+                if (app := catalog.get(release.product)) is not None  # a product removed
+            ]
 
 
 async def load_release(uow: UnitOfWork, release_id: int) -> Release:
@@ -105,8 +110,8 @@ async def settle(
     """Re-derive the release's state from VIEW's facts; record and announce any change.
     Returns the view as it now stands, which the card is given (the caller changed
     something it shows)."""
-    app = deps.settings.app
     release = view.release
+    app = deps.config(release)
     state = derive_state(app, release.state, view.signatures, view.rejections, view.readiness)
     if state is not release.state:
         await uow.releases.set_state(release.id, state, now)

@@ -10,11 +10,12 @@ from datetime import datetime
 from bot.db import UnitOfWork
 from bot.domain.authorization import parse_window
 from bot.domain.checklist import AppConfig
-from bot.domain.errors import Conflict, InvalidInput, InvalidState, NotFound
+from bot.domain.errors import Ambiguous, Conflict, InvalidInput, InvalidState, NotFound
 from bot.domain.model import PRE_DEPLOY, Release, ReleaseState
 from bot.domain.notices import ChecklistChanged, RefMoved, ReleaseCancelled, Signer
+from bot.domain.products import Catalog
 from bot.domain.signoff import StaleSignature, check_can_cancel
-from bot.domain.text import Code, clean
+from bot.domain.text import Code, clean, joined
 from bot.domain.view import ReleaseView
 from bot.services.checking import CheckService
 from bot.services.deps import Deps, Service
@@ -38,6 +39,8 @@ class Listing:
     page: int
     pages: int
     states: frozenset[ReleaseState]
+    products: tuple[str, ...] | None = None  # the products listed (None: every one)
+    grouped: bool = False  # several products' releases, each product's together
 
 
 @dataclass(frozen=True)
@@ -96,33 +99,43 @@ class ReleaseService(Service):
         self.checks = checks
 
     async def open(
-        self, name: str, ref: str | None, user: str, channel: str, window: str | None = None
+        self,
+        name: str,
+        ref: str | None,
+        user: str,
+        channel: str,
+        window: str | None = None,
+        product: str | None = None,
     ) -> Opened:
-        """Open a release in the release channel (or this one when none is configured) and
-        start its checks; a release of that name already open is returned as it is, or
-        moved to REF (its checks start again).
+        """Open a release of PRODUCT (else of the channel's product, else of the only one)
+        in its release channel (this one when it is one of them, or none is configured)
+        and start its checks; a release of that name already open in the product is
+        returned as it is, or moved to REF (its checks start again).
 
         `window` is a planned deployment window, `START/END` in ISO 8601 with a time zone;
         a bad one is refused before anything is recorded.
         """
         name = check_name(name)
         ref = check_ref(ref)
-        home = self.app.channel or channel
+        pid = self.catalog.choose(product, channel)
+        app = self.catalog.config(pid)
+        home = channel if channel in app.homes or not app.homes else app.homes[0]
         now = self.deps.clock.now()
         planned = parse_window(clean(window), now) if window is not None else None
         try:
             async with self.deps.db.write() as uow:
-                existing = await uow.releases.by_name(name)
+                existing = await uow.releases.by_name(name, pid)
                 if existing is not None and existing.state is not ReleaseState.CANCELLED:
                     if ref is None or ref == existing.ref:
                         return Opened(existing, created=False)
                     moved = await self._move(uow, existing, ref, user, now)
                     opened = Opened(moved, created=False, moved=True, old_ref=existing.ref)
                 else:
-                    opened = Opened(await self._add(uow, name, home, ref, user, planned, now), True)
+                    added = await self._add(uow, pid, name, home, ref, user, planned, now)
+                    opened = Opened(added, True)
         except Conflict:  # opened by someone else a moment ago
             async with self.deps.db.read() as uow:
-                existing = await uow.releases.by_name(name)
+                existing = await uow.releases.by_name(name, pid)
             if existing is None:
                 raise
             return Opened(existing, created=False)
@@ -134,6 +147,7 @@ class ReleaseService(Service):
     async def _add(
         self,
         uow: UnitOfWork,
+        product: str,
         name: str,
         channel: str,
         ref: str | None,
@@ -141,7 +155,8 @@ class ReleaseService(Service):
         planned: tuple[datetime, datetime] | None,
         now: datetime,
     ) -> Release:
-        release = await uow.releases.add(name, channel, ref, user, now, self.app.version)
+        version = self.catalog.config(product).version
+        release = await uow.releases.add(name, channel, ref, user, now, version, product)
         planning: dict[str, list[str]] = {}
         if planned is not None:
             await uow.releases.plan_window(release.id, *planned, now)
@@ -152,10 +167,11 @@ class ReleaseService(Service):
             now,
             release.id,
             user,
+            product=product,
             name=name,
             ref=ref,
             channel=channel,
-            config_version=self.app.version,
+            config_version=version,
             **planning,
         )
         return release
@@ -171,12 +187,13 @@ class ReleaseService(Service):
                 Code(ref),
                 ".",
             )
-        before = await load_view(uow, self.app, release)
+        app = self.deps.config(release)
+        before = await load_view(uow, app, release)
         await uow.releases.set_ref(release.id, ref, now)
         await uow.audit.append("release.ref", now, release.id, user, old=release.ref, new=ref)
-        moved = before.changed(self.app, release=replace(release, ref=ref))
+        moved = before.changed(app, release=replace(release, ref=ref))
         view = await settle(uow, self.deps, moved, now, user)
-        notice = RefMoved(user, release.name, ref, release.ref, _signers(self.app, view.stale))
+        notice = RefMoved(user, release.name, ref, release.ref, _signers(app, view.stale))
         await uow.outbox.enqueue(release.id, notice, now)
         return view.release
 
@@ -194,86 +211,178 @@ class ReleaseService(Service):
         stale = [s for s in view.stale if s.staleness.cause == "config"]
         if not stale:
             return 0
+        app = self.deps.config(view.release)
         async with self.deps.db.write() as uow:
-            if not await uow.marks.mark(view.release.id, STALE_CONFIG + self.app.version, now, now):
+            if not await uow.marks.mark(view.release.id, STALE_CONFIG + app.version, now, now):
                 return 0
-            current = await load_view(uow, self.app, await load_release(uow, view.release.id))
+            current = await load_view(uow, app, await load_release(uow, view.release.id))
             await settle(uow, self.deps, current, now, None)
-            notice = ChecklistChanged(self.app.version, _signers(self.app, stale))
+            notice = ChecklistChanged(app.version, _signers(app, stale))
             await uow.outbox.enqueue(view.release.id, notice, now)
         return 1
 
-    async def resolve(self, name: str | None, channel: str | None) -> Release:
-        """A release by name, or the newest open one of this channel (then of any channel)."""
-        async with self.deps.db.read() as uow:
-            return await _resolve(uow, name, channel)
+    async def adopt(self) -> int:
+        """At start: releases from before products belong to the one product (and, from a
+        single file, those of a product renamed since). Returns how many were given."""
+        catalog = self.catalog
+        only = catalog.only
+        async with self.deps.db.write() as uow:
+            held = await uow.releases.products()
+            orphans = [p for p in held if p not in catalog.products]
+            if only is None or not orphans:
+                return 0
+            if catalog.directory:
+                orphans = [p for p in orphans if p == ""]
+            return await uow.releases.adopt(only, orphans) if orphans else 0
 
-    async def resolve_view(self, name: str | None, channel: str | None) -> ReleaseView:
+    async def resolve(
+        self, name: str | None, channel: str | None, product: str | None = None
+    ) -> Release:
+        """A release by name (in PRODUCT, else the channel's product first, else the one
+        product that has it), or the newest open one of this channel (then of its
+        product, then of any)."""
+        async with self.deps.db.read() as uow:
+            return await resolve(uow, self.catalog, name, channel, product)
+
+    async def resolve_view(
+        self, name: str | None, channel: str | None, product: str | None = None
+    ) -> ReleaseView:
         """`resolve`, then the release's view, in one read."""
         async with self.deps.db.read() as uow:
-            return await load_view(uow, self.app, await _resolve(uow, name, channel))
+            release = await resolve(uow, self.catalog, name, channel, product)
+            return await load_view(uow, self.deps.config(release), release)
 
     async def view(self, release_id: int) -> ReleaseView:
         async with self.deps.db.read() as uow:
-            return await load_view(uow, self.app, await load_release(uow, release_id))
+            release = await load_release(uow, release_id)
+            return await load_view(uow, self.deps.config(release), release)
 
     async def listing(
-        self, states: Collection[ReleaseState] = PRE_DEPLOY, page: int = 1, size: int = LISTED
+        self,
+        states: Collection[ReleaseState] = PRE_DEPLOY,
+        page: int = 1,
+        size: int = LISTED,
+        products: Sequence[str] | None = None,
     ) -> Listing:
-        """One page of the releases in STATES, newest first, and how many there are."""
+        """One page of the releases in STATES (of PRODUCTS; None: of all), newest first
+        (by product when several are listed), and how many there are."""
+        catalog = self.catalog
+        scope = list(products) if products is not None else list(catalog.products)
         async with self.deps.db.read() as uow:
-            total = await uow.releases.count(sorted(states))
+            total = await uow.releases.count(sorted(states), scope)
             pages = max(1, -(-total // size))
             page = min(max(page, 1), pages)
-            found = await uow.releases.find(sorted(states), limit=size, offset=(page - 1) * size)
-            views = [await load_view(uow, self.app, release) for release in found]
-        return Listing(tuple(views), total, page, pages, frozenset(states))
+            grouped = products is None and len(catalog) > 1
+            found = await uow.releases.find(
+                sorted(states),
+                limit=size,
+                offset=(page - 1) * size,
+                products=scope,
+                by_product=grouped,
+            )
+            views = [await load_view(uow, self.deps.config(release), release) for release in found]
+        listed = None if products is None else tuple(products)
+        return Listing(tuple(views), total, page, pages, frozenset(states), listed, grouped)
 
     async def count_by_state(self) -> dict[str, int]:
         async with self.deps.db.read() as uow:
             return await uow.releases.count_by_state()
 
+    async def count_by_product_state(self) -> dict[tuple[str, str], int]:
+        async with self.deps.db.read() as uow:
+            return await uow.releases.count_by_product_state()
+
     async def check_cancel(self, release_id: int, user: str) -> Release:
         """Whether USER may cancel the release (raises why not)."""
-        held = await memberships(self.app, user, self.deps.directory)
+        app = await self.deps.config_of(release_id)
+        held = await memberships(app, user, self.deps.directory)
         async with self.deps.db.read() as uow:
             release = await load_release(uow, release_id)
-        check_can_cancel(self.app, release, user, held)
+        check_can_cancel(app, release, user, held)
         return release
 
     async def cancel(self, release_id: int, user: str) -> ReleaseView:
-        held = await memberships(self.app, user, self.deps.directory)
+        app = await self.deps.config_of(release_id)
+        held = await memberships(app, user, self.deps.directory)
         now = self.deps.clock.now()
         async with self.deps.db.write() as uow:
             release = await load_release(uow, release_id)
-            check_can_cancel(self.app, release, user, held)
-            before = await load_view(uow, self.app, release)
+            check_can_cancel(app, release, user, held)
+            before = await load_view(uow, app, release)
             await uow.releases.set_state(release.id, ReleaseState.CANCELLED, now, closed_by=user)
             await uow.audit.append("release.cancelled", now, release.id, user)
             await uow.outbox.enqueue(release.id, ReleaseCancelled(user, release.name), now)
             cancelled = replace(release, state=ReleaseState.CANCELLED, closed_by=user)
-            view = before.changed(self.app, release=cancelled)
+            view = before.changed(app, release=cancelled)
             await show(uow, self.deps, view)
         return view
 
 
-async def _resolve(uow: UnitOfWork, name: str | None, channel: str | None) -> Release:
+async def resolve(
+    uow: UnitOfWork,
+    catalog: Catalog,
+    name: str | None,
+    channel: str | None,
+    product: str | None,
+) -> Release:
+    if product is not None and catalog.get(product) is None:
+        raise NotFound(
+            "There is no product ",
+            Code(product),
+            "; the products are ",
+            joined(Code(p) for p in catalog.products),
+            ".",
+        )
+    home = product or catalog.of_channel(channel)
     if name:
-        release = await uow.releases.by_name(clean(name))
-        if release is None:
-            raise NotFound(
-                f"There is no release named “{clean(name)}”. ",
-                Code("/readiness list"),
-                " shows the open ones.",
-            )
-        return release
+        return await _named(uow, catalog, clean(name), home, product is not None)
     # The newest still being signed, else the newest being watched after deployment: in
-    # this channel first, then in any.
+    # this channel first, then in its product, then in any.
     watched = (ReleaseState.DEPLOYED, ReleaseState.MONITORING)
+    scopes: list[tuple[str | None, list[str] | None]] = []
+    if channel:
+        scopes.append((channel, [product] if product else None))
+    if home:
+        scopes.append((None, [home]))
+    if product is None:
+        scopes.append((None, list(catalog.products)))
     release = None
-    for where in (channel, None) if channel else (None,):
+    for where, products in scopes:
         for states in (PRE_DEPLOY, watched):
-            release = release or await uow.releases.newest(states, where)
+            release = release or await uow.releases.newest(states, where, products)
     if release is None:
         raise NotFound("No release is open. Open one with ", Code("/readiness new NAME"), ".")
     return release
+
+
+async def _named(
+    uow: UnitOfWork, catalog: Catalog, name: str, home: str | None, only_home: bool
+) -> Release:
+    """The release NAME of HOME (the product asked for, or the channel's), else of the one
+    product that has it; several is a question of which."""
+    if home is not None:
+        release = await uow.releases.by_name(name, home)
+        if release is not None or only_home:
+            if release is None:
+                raise NotFound(
+                    f"{catalog.title(home)} has no release named “{name}”. ",
+                    Code("/readiness list"),
+                    " shows the open ones.",
+                )
+            return release
+    found = [r for r in await uow.releases.named(name) if r.product in catalog.products]
+    if not found:
+        raise NotFound(
+            f"There is no release named “{name}”. ",
+            Code("/readiness list"),
+            " shows the open ones.",
+        )
+    if len(found) > 1:
+        products = sorted(r.product for r in found)
+        raise Ambiguous(
+            products,
+            f"“{name}” is a release of several products ({', '.join(products)}); say which with ",
+            Code("product=ID"),
+            ".",
+        )
+    return found[0]

@@ -27,16 +27,18 @@ def daily_key(now: datetime) -> str:
 
 
 class ReminderService(Service):
-    async def daily(self) -> int:
+    async def daily(self, product: str | None = None) -> int:
         """Post, in each release channel, one reminder listing for each person the
-        releases waiting for them (each release once per UTC date); returns how many
-        releases it reminded of. The scheduler calls it on `schedules.reminder`."""
+        releases of PRODUCT (None: of every product) waiting for them, each release once
+        per UTC date; returns how many releases it reminded of. The scheduler calls it on
+        each product's `schedules.reminder`."""
         now = self.deps.clock.now()
-        channels: dict[str, list[Release]] = {}
+        channels: dict[tuple[str, str], list[Release]] = {}
         for release in await self._awaiting():
-            channels.setdefault(release.channel, []).append(release)
+            if product in (None, release.product):
+                channels.setdefault((release.product, release.channel), []).append(release)
         reminded = 0
-        for channel, releases in channels.items():
+        for (_, channel), releases in channels.items():
             try:
                 reminded += await self._daily(releases, daily_key(now), now)
             except Exception:
@@ -45,6 +47,7 @@ class ReminderService(Service):
 
     async def _daily(self, releases: list[Release], key: str, now: datetime) -> int:
         """One channel's reminder, in one transaction with the marks of what it names."""
+        app = self.deps.config(releases[0])
         async with self.deps.db.write() as uow:
             views = []
             for listed in releases:
@@ -52,8 +55,8 @@ class ReminderService(Service):
                 if release is None or release.state not in AWAITING:
                     continue  # signed or cancelled since the list was read
                 if await uow.marks.mark(release.id, key, now, now):
-                    views.append(await load_view(uow, self.app, release))
-            notice = daily_reminder(self.app, views)
+                    views.append(await load_view(uow, app, release))
+            notice = daily_reminder(app, views)
             if notice is None:
                 return 0
             await uow.outbox.enqueue(views[0].release.id, notice, now)
@@ -64,9 +67,9 @@ class ReminderService(Service):
         within `schedules.window_lead`; returns how many reminders were queued. Called on
         every scheduler tick."""
         now = self.deps.clock.now()
-        lead = self.app.schedules.window_lead
         posted = 0
         for release in await self._awaiting():
+            lead = self.deps.config(release).schedules.window_lead
             start = release.window_start
             if start is None or not now <= start <= now + lead:
                 continue
@@ -75,8 +78,15 @@ class ReminderService(Service):
         return posted
 
     async def _awaiting(self) -> list[Release]:
-        """Every release still collecting signatures (read a page at a time)."""
-        return [release async for page in pages(self.deps, AWAITING) for release in page]
+        """Every release still collecting signatures, of a configured product (read a page
+        at a time)."""
+        products = self.catalog.products
+        return [
+            release
+            async for page in pages(self.deps, AWAITING)
+            for release in page
+            if release.product in products
+        ]
 
     async def _remind(
         self,
@@ -107,7 +117,8 @@ class ReminderService(Service):
         release = await uow.releases.get(release_id)
         if release is None or release.state not in AWAITING:
             return False  # signed or cancelled since the list was read
-        notice = reminder(self.app, await load_view(uow, self.app, release), window_start)
+        app = self.deps.config(release)
+        notice = reminder(app, await load_view(uow, app, release), window_start)
         if notice is None or not await uow.marks.mark(release.id, key, due_at, now):
             return False
         await uow.outbox.enqueue(release.id, notice, now)

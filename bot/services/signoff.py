@@ -73,14 +73,13 @@ def evidence(app: AppConfig, view: ReleaseView) -> dict[str, object]:
 class SignoffService(Service):
     async def prepare(self, release_id: int, role_id: str, user: str) -> SignIntent:
         """May this person sign as this role now? Raises the refusal; else what the modal needs."""
-        held = await memberships(self.app, user, self.deps.directory)
-        check_membership(self.app, role_id, held)  # the common refusal needs no database
-        role = get_role(self.app, role_id)
+        app = await self.deps.config_of(release_id)
+        held = await memberships(app, user, self.deps.directory)
+        check_membership(app, role_id, held)  # the common refusal needs no database
+        role = get_role(app, role_id)
         async with self.deps.db.read() as uow:
-            view = await load_view(uow, self.app, await load_release(uow, release_id))
-            check_can_sign(
-                self.app, view.release, role_id, user, held, view.signatures, view.readiness
-            )
+            view = await load_view(uow, app, await load_release(uow, release_id))
+            check_can_sign(app, view.release, role_id, user, held, view.signatures, view.readiness)
             plan = None
             if role.final:
                 release = view.release
@@ -89,7 +88,7 @@ class SignoffService(Service):
                     previous = await uow.releases.previous_rollback_plan(
                         release.channel, release.id
                     )
-                plan = draft_plan(self.app, release, view.signatures, previous)
+                plan = draft_plan(app, release, view.signatures, previous)
         return SignIntent(view, role_id, role, plan)
 
     async def sign(
@@ -106,16 +105,17 @@ class SignoffService(Service):
         The final approval also records `plan` (section 10: window, team, rollback plan)
         in the same transaction; a form problem raises SignProblems and records nothing.
         """
-        role = get_role(self.app, role_id)
+        app = await self.deps.config_of(release_id)
+        role = get_role(app, role_id)
         now = self.deps.clock.now()
         comment, plan = _check_form(role, attestations, comment, plan, now)
-        held = await memberships(self.app, user, self.deps.directory)
+        held = await memberships(app, user, self.deps.directory)
         try:
             async with self.deps.db.write() as uow:
                 release = await load_release(uow, release_id)
-                before = await load_view(uow, self.app, release)
+                before = await load_view(uow, app, release)
                 check_can_sign(
-                    self.app, release, role_id, user, held, before.signatures, before.readiness
+                    app, release, role_id, user, held, before.signatures, before.readiness
                 )
                 # Signing again replaces the person's stale signature.
                 replaced = {s.signature.id: s for s in before.stale if s.signature.user_id == user}
@@ -135,7 +135,7 @@ class SignoffService(Service):
                     user,
                     role.attestations,
                     comment,
-                    evidence(self.app, before),
+                    evidence(app, before),
                     now,
                 )
                 await uow.audit.append(
@@ -174,7 +174,7 @@ class SignoffService(Service):
                     await uow.outbox.enqueue(release.id, recorded, now)
                 assert before.facts is not None
                 kept = [s for s in before.facts.signatures if s.id not in replaced]
-                signed = before.changed(self.app, release=release, signatures=(*kept, signature))
+                signed = before.changed(app, release=release, signatures=(*kept, signature))
                 view = await settle(uow, self.deps, signed, now, user)
         except Conflict:
             raise InvalidState("You already hold a signature on this release.") from None
@@ -183,21 +183,23 @@ class SignoffService(Service):
     async def check_withdraw(self, release_id: int, user: str) -> tuple[ReleaseView, str]:
         """Whether USER may withdraw their signature (raises why not): the release, and
         the title they signed as."""
+        app = await self.deps.config_of(release_id)
         async with self.deps.db.read() as uow:
-            view = await load_view(uow, self.app, await load_release(uow, release_id))
+            view = await load_view(uow, app, await load_release(uow, release_id))
         assert view.facts is not None
         signature = check_can_withdraw(view.release, user, view.facts.signatures)
-        return view, get_role(self.app, signature.role_id).title
+        return view, get_role(app, signature.role_id).title
 
     async def withdraw(self, release_id: int, user: str) -> ReleaseView:
+        app = await self.deps.config_of(release_id)
         now = self.deps.clock.now()
         async with self.deps.db.write() as uow:
-            before = await load_view(uow, self.app, await load_release(uow, release_id))
+            before = await load_view(uow, app, await load_release(uow, release_id))
             assert before.facts is not None
             release = before.release
             signature = check_can_withdraw(release, user, before.facts.signatures)
             await uow.signatures.withdraw(signature.id, now)
-            title = get_role(self.app, signature.role_id).title
+            title = get_role(app, signature.role_id).title
             await uow.audit.append(
                 "signature.withdrawn",
                 now,
@@ -208,34 +210,35 @@ class SignoffService(Service):
             )
             await uow.outbox.enqueue(release.id, SignatureWithdrawn(user, title), now)
             kept = tuple(s for s in before.facts.signatures if s.id != signature.id)
-            return await settle(
-                uow, self.deps, before.changed(self.app, signatures=kept), now, user
-            )
+            return await settle(uow, self.deps, before.changed(app, signatures=kept), now, user)
 
     async def checklist(self, release_id: int, user: str) -> tuple[ReleaseView, frozenset[str]]:
         """What the Checklist shows this person: the release, and the roles they hold
         (which manual items are theirs to tick)."""
-        held = await memberships(self.app, user, self.deps.directory)
+        app = await self.deps.config_of(release_id)
+        held = await memberships(app, user, self.deps.directory)
         async with self.deps.db.read() as uow:
-            view = await load_view(uow, self.app, await load_release(uow, release_id))
+            view = await load_view(uow, app, await load_release(uow, release_id))
         return view, held
 
     async def check_reject(self, release_id: int, user: str) -> ReleaseView:
         """May this person reject now? (Asked before the reason modal opens.)"""
-        held = await memberships(self.app, user, self.deps.directory)
+        app = await self.deps.config_of(release_id)
+        held = await memberships(app, user, self.deps.directory)
         async with self.deps.db.read() as uow:
-            view = await load_view(uow, self.app, await load_release(uow, release_id))
-        check_can_reject(self.app, view.release, user, held, view.rejections, "-")
+            view = await load_view(uow, app, await load_release(uow, release_id))
+        check_can_reject(app, view.release, user, held, view.rejections, "-")
         return view
 
     async def reject(self, release_id: int, user: str, reason: str) -> ReleaseView:
-        held = await memberships(self.app, user, self.deps.directory)
+        app = await self.deps.config_of(release_id)
+        held = await memberships(app, user, self.deps.directory)
         now = self.deps.clock.now()
         try:
             async with self.deps.db.write() as uow:
-                before = await load_view(uow, self.app, await load_release(uow, release_id))
+                before = await load_view(uow, app, await load_release(uow, release_id))
                 release = before.release
-                reason = check_can_reject(self.app, release, user, held, before.rejections, reason)
+                reason = check_can_reject(app, release, user, held, before.rejections, reason)
                 rejection = await uow.signatures.reject(release.id, user, reason, now)
                 await uow.audit.append("release.rejected", now, release.id, user, reason=reason)
                 assert before.facts is not None
@@ -252,21 +255,22 @@ class SignoffService(Service):
                         signature_id=signature.id,
                         by="rejection",
                     )
-                withdrawn = self.app.role_title(mine[0].role_id) if mine else None
+                withdrawn = app.role_title(mine[0].role_id) if mine else None
                 notice = Rejected(user, release.name, reason, withdrawn)
                 await uow.outbox.enqueue(release.id, notice, now)
                 kept = tuple(s for s in before.facts.signatures if s.user_id != user)
                 after = before.changed(
-                    self.app, rejections=(*before.rejections, rejection), signatures=kept
+                    app, rejections=(*before.rejections, rejection), signatures=kept
                 )
                 return await settle(uow, self.deps, after, now, user)
         except Conflict:
             raise InvalidState("You have already rejected this release.") from None
 
     async def withdraw_rejection(self, release_id: int, user: str) -> ReleaseView:
+        app = await self.deps.config_of(release_id)
         now = self.deps.clock.now()
         async with self.deps.db.write() as uow:
-            before = await load_view(uow, self.app, await load_release(uow, release_id))
+            before = await load_view(uow, app, await load_release(uow, release_id))
             release = before.release
             rejection = check_can_withdraw_rejection(release, user, before.rejections)
             await uow.signatures.withdraw_rejection(rejection.id, now)
@@ -275,9 +279,7 @@ class SignoffService(Service):
             )
             await uow.outbox.enqueue(release.id, RejectionWithdrawn(user), now)
             kept = tuple(r for r in before.rejections if r.id != rejection.id)
-            return await settle(
-                uow, self.deps, before.changed(self.app, rejections=kept), now, user
-            )
+            return await settle(uow, self.deps, before.changed(app, rejections=kept), now, user)
 
     async def set_ticks(
         self, release_id: int, user: str, shown: Sequence[str], ticked: Collection[str]
@@ -286,11 +288,12 @@ class SignoffService(Service):
 
         All or nothing: if any change is not this person's to make, nothing changes.
         """
-        held = await memberships(self.app, user, self.deps.directory)
-        items = {item.id: item for item in self.app.items}
+        app = await self.deps.config_of(release_id)
+        held = await memberships(app, user, self.deps.directory)
+        items = {item.id: item for item in app.items}
         now = self.deps.clock.now()
         async with self.deps.db.write() as uow:
-            before = await load_view(uow, self.app, await load_release(uow, release_id))
+            before = await load_view(uow, app, await load_release(uow, release_id))
             assert before.facts is not None
             release, current = before.release, dict(before.facts.ticks)
             changes = [
@@ -301,7 +304,7 @@ class SignoffService(Service):
             problems: dict[str, str] = {}
             for item_id, _ in changes:
                 try:
-                    check_can_tick(self.app, release, items[item_id], held)
+                    check_can_tick(app, release, items[item_id], held)
                 except DomainError as exc:
                     problems[item_id] = str(exc)
             if problems:
@@ -323,7 +326,7 @@ class SignoffService(Service):
                 unticked=[i for i, on in changes if not on],
             )
             await uow.outbox.enqueue(release.id, _ticked(user, changes, items), now)
-            return await settle(uow, self.deps, before.changed(self.app, ticks=current), now, user)
+            return await settle(uow, self.deps, before.changed(app, ticks=current), now, user)
 
 
 def _check_form(

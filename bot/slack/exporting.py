@@ -60,11 +60,16 @@ def _refused(release: Release, exc: SlackApiError | SlackRequestError) -> Domain
 
 
 async def export_to_thread(
-    services: Services, client: AsyncWebClient, user: str, name: str | None, channel: str
+    services: Services,
+    client: AsyncWebClient,
+    user: str,
+    name: str | None,
+    channel: str,
+    product: str | None = None,
 ) -> Release:
     """Render the release's document and upload it into its card's thread; returns the
     release. DomainError (said privately) when there is no card yet or Slack refuses."""
-    release = await services.releases.resolve(name, channel)
+    release = await services.releases.resolve(name, channel, product)
     if release.card_ts is None:
         raise InvalidState(
             "The card of ",

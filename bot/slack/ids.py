@@ -60,6 +60,7 @@ class Ref(BaseModel):
     m: int | None = Field(default=None, ge=0, le=SQLITE_MAX)  # a breach's alert message
     page: int | None = Field(default=None, ge=1, le=100_000)  # a page of a list
     s: str | None = Field(default=None, max_length=60)  # the Checklist's page: a section id
+    p: str | None = Field(default=None, max_length=40)  # a list's product ("*": every one)
 
     def encode(self) -> str:
         return self.model_dump_json(exclude_none=True)

@@ -21,6 +21,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.domain.errors import (
+    Ambiguous,
     Conflict,
     DomainError,
     InvalidInput,
@@ -106,6 +107,8 @@ def add_api(app: web.Application, services: Services, token: str | None) -> None
                 return await handler(request)
             except ApiError as exc:
                 return _error(exc.status, str(exc))
+            except Ambiguous as exc:
+                return _error(400, str(exc), products=exc.products)
             except DomainError as exc:
                 status = next((code for kind, code in _ERRORS if isinstance(exc, kind)), 409)
                 return _error(status, str(exc))
@@ -119,11 +122,24 @@ def add_api(app: web.Application, services: Services, token: str | None) -> None
         return handle
 
     async def release_of(request: web.Request) -> ReleaseView:
+        """The release NAME, of `?product=ID` (without it: of the one product that has it;
+        a name several products use is a 400 listing them)."""
         name = request.match_info["name"]
+        product = request.query.get("product") or None
+        if product is not None and services.deps.catalog.get(product) is None:
+            known = ", ".join(services.deps.catalog.products)
+            raise NotFound(f"no product {product!r} (the products: {known})")
         try:
-            return await services.releases.resolve_view(name, None)
+            return await services.releases.resolve_view(name, None, product)
+        except Ambiguous as exc:
+            raise Ambiguous(
+                exc.products,
+                f"several products have a release named {clean(name)!r}: "
+                "say which with ?product=ID",
+            ) from None
         except NotFound:
-            raise NotFound(f"no release named {clean(name)!r}") from None
+            where = f" in product {product!r}" if product else ""
+            raise NotFound(f"no release named {clean(name)!r}{where}") from None
 
     async def body(request: web.Request, optional: bool = False) -> dict[str, Any]:
         too_big = ApiError(413, f"the body is over {MAX_BODY} bytes")
@@ -152,7 +168,8 @@ def add_api(app: web.Application, services: Services, token: str | None) -> None
         return web.json_response(release_json(await release_of(request)))
 
     async def get_gate(request: web.Request) -> web.Response:
-        status, answer = gate_json(await release_of(request))
+        named = len(services.deps.catalog) > 1
+        status, answer = gate_json(await release_of(request), named)
         return web.json_response(answer, status=status)
 
     async def post_deployed(request: web.Request) -> web.Response:
@@ -168,7 +185,7 @@ def add_api(app: web.Application, services: Services, token: str | None) -> None
     async def post_result(request: web.Request) -> web.Response:
         release = (await release_of(request)).release
         data = await body(request)
-        items = {item.id for item in services.deps.settings.app.items}
+        items = {item.id for item in services.deps.config(release).items}
         try:
             result = ResultIn.model_validate(data, context={"items": items})
         except ValidationError as exc:

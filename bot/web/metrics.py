@@ -58,10 +58,10 @@ def observe(app: web.Application, metrics: Metrics, services: Services) -> None:
             REQUEST_ID.reset(token)
 
     async def scrape(_: web.Request) -> web.Response:
-        by_state = await services.releases.count_by_state()
+        counts = await services.releases.count_by_product_state()
         pending = await services.outbox.pending()
-        for state in ReleaseState:
-            metrics.releases.labels(state.value).set(by_state.get(state.value, 0))
+        products = {*services.deps.catalog.products, *(p for p, _ in counts)}
+        metrics.count_releases(counts, products, [state.value for state in ReleaseState])
         for kind, count in pending.items():
             metrics.outbound_pending.labels(kind).set(count)
         return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})

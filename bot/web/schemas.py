@@ -128,6 +128,7 @@ def release_json(view: ReleaseView) -> dict[str, Any]:
     return {
         "name": release.name,
         "product": view.product,
+        "product_id": release.product,
         "state": release.state.value,
         "ref": release.ref,
         "channel": release.channel,
@@ -201,12 +202,15 @@ def release_json(view: ReleaseView) -> dict[str, Any]:
     }
 
 
-def gate_json(view: ReleaseView) -> tuple[int, dict[str, Any]]:
+def gate_json(view: ReleaseView, named: bool = False) -> tuple[int, dict[str, Any]]:
+    """The gate's answer (NAMED: it names the product, as a bot of several products does)."""
     release = view.release
+    product = {"product": release.product} if named else {}
     if view.authorization.approved:
         return 200, {
             "approved": True,
             "release": release.name,
+            **product,
             "state": release.state.value,
             "ref": release.ref,
             "approved_at": _at(release.approved_at),
@@ -218,6 +222,7 @@ def gate_json(view: ReleaseView) -> tuple[int, dict[str, Any]]:
     return 409, {
         "approved": False,
         "release": release.name,
+        **product,
         "state": release.state.value,
         "ref": release.ref,
         **reasons,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -45,8 +46,13 @@ class ReplayGuard:
 
 
 def build_web(
-    bolt: AsyncApp, db: Database, signing_secret: str, tasks: TaskRunner
+    bolt: AsyncApp,
+    db: Database,
+    signing_secret: str,
+    tasks: TaskRunner,
+    health: Callable[[], dict[str, object]] | None = None,
 ) -> web.Application:
+    """The Slack endpoint and /healthz (HEALTH adds what the runtime knows: the config)."""
     verifier = SignatureVerifier(signing_secret)
     replays = ReplayGuard()
 
@@ -92,12 +98,13 @@ def build_web(
         return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
     async def healthz(_: web.Request) -> web.Response:
+        said = health() if health is not None else {}
         try:
             await db.ping()
         except Exception as exc:
             log.error("health check: database unavailable: %s", exc)
-            return web.json_response({"ok": False, "database": "unavailable"}, status=503)
-        return web.json_response({"ok": True})
+            return web.json_response({"ok": False, "database": "unavailable", **said}, status=503)
+        return web.json_response({"ok": True, **said})
 
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_post("/slack/events", slack_events)

@@ -40,11 +40,28 @@ def _waiting(signoff: Signoff) -> Block:
     return section(text, accessory=sign)
 
 
-def _later(signoffs: tuple[Signoff, ...]) -> list[Block]:
-    lines = [
-        f"• *{escape(s.view.release.name)}* as *{escape(s.role.title)}*: {escape(s.later or '')}"
-        for s in signoffs[:MAX_LATER]
-    ]
+def _headed(views: list[Any], grouped: bool, line: Any) -> list[str]:
+    """LINE of each item, under its product's title when GROUPED (items come grouped)."""
+    lines: list[str] = []
+    heading = None
+    for item in views:
+        view = item.view if isinstance(item, Signoff) else item
+        if grouped and view.release.product != heading:
+            heading = view.release.product
+            lines.append(f"*{escape(view.product)}*")
+        lines.append(line(item))
+    return lines
+
+
+def _later(signoffs: tuple[Signoff, ...], grouped: bool) -> list[Block]:
+    lines = _headed(
+        list(signoffs[:MAX_LATER]),
+        grouped,
+        lambda s: (
+            f"• *{escape(s.view.release.name)}* as *{escape(s.role.title)}*: "
+            f"{escape(s.later or '')}"
+        ),
+    )
     if len(signoffs) > MAX_LATER:
         lines.append(f"…and {len(signoffs) - MAX_LATER} more.")
     texts = chunk_lines(["*Yours to sign later*", *lines])
@@ -58,7 +75,7 @@ def _releases(home: Home) -> list[Block]:
         return [section("No release is open. Open one with `/readiness new NAME`.")]
     total = len(home.releases)
     lines = [f"*Open releases* · {total} in all"]
-    lines += [release_line(view) for view in home.releases[:MAX_RELEASES]]
+    lines += _headed(list(home.releases[:MAX_RELEASES]), home.grouped, release_line)
     if total > MAX_RELEASES:
         lines.append(f"…and {total - MAX_RELEASES} more: `/readiness list` shows them all")
     return [section(text) for text in chunk_lines(lines)]
@@ -74,14 +91,19 @@ def home_view(home: Home) -> dict[str, Any]:
         blocks.append(context(f":warning: {escape(home.note)}"))
     blocks.append(section("*Waiting for your sign-off*"))
     if home.waiting:
-        blocks += [_waiting(s) for s in home.waiting[:MAX_WAITING]]
+        heading = None  # with several products, each one's sign-offs under its title
+        for signoff in home.waiting[:MAX_WAITING]:
+            if home.grouped and signoff.view.release.product != heading:
+                heading = signoff.view.release.product
+                blocks.append(context(f"*{escape(signoff.view.product)}*"))
+            blocks.append(_waiting(signoff))
         if len(home.waiting) > MAX_WAITING:
             more = len(home.waiting) - MAX_WAITING
             blocks.append(context(f"…and {more} more: each card has its Sign buttons."))
     else:
         blocks.append(section("Nothing is waiting for your sign-off right now."))
     if home.later:
-        blocks += _later(home.later)
+        blocks += _later(home.later, home.grouped)
     blocks.append(divider())
     blocks += _releases(home)
     return {"type": "home", "blocks": blocks}

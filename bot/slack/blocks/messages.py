@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.model import PRE_DEPLOY, ReleaseState
+from bot.domain.products import Catalog
 from bot.domain.view import ReleaseView
 from bot.services.releases import LISTED, Listing
 from bot.slack import ids
@@ -59,27 +60,64 @@ def list_blocks(listing: Listing) -> list[Block]:
     what = _listed(listing.states)
     if not listing.total:
         return [section(f"No release is {what}. Open one with `/readiness new NAME`.")]
-    title = f"*{what.capitalize()} releases* · {listing.total} in all"
+    title = f"*{what.capitalize()} releases{_of(listing)}* · {listing.total} in all"
     if listing.pages > 1:
         first = (listing.page - 1) * LISTED + 1
         last = first + len(listing.views) - 1
         title += f" · {first}–{last}, page {listing.page} of {listing.pages}"
-    lines = [release_line(view) for view in listing.views]
+    lines: list[str] = []
+    heading = None  # the product whose releases follow
+    for view in listing.views:
+        if listing.grouped and view.release.product != heading:
+            heading = view.release.product
+            lines.append(f"*{escape(view.product)}*")
+        lines.append(release_line(view))
     blocks = [section(title), *[section(text) for text in chunk_lines(lines)]]
     state = None if listing.states == PRE_DEPLOY else next(iter(listing.states)).value
+    scope = "*" if listing.products is None else ",".join(listing.products)
     pages = []
     if listing.page > 1:
-        pages.append(_page("‹ Newer", ids.LIST_NEWER, listing.page - 1, state))
+        pages.append(_page("‹ Newer", ids.LIST_NEWER, listing.page - 1, state, scope))
     if listing.page < listing.pages:
-        pages.append(_page("Older ›", ids.LIST_OLDER, listing.page + 1, state))
+        pages.append(_page("Older ›", ids.LIST_OLDER, listing.page + 1, state, scope))
     if pages:
         blocks.append({"type": "actions", "elements": pages})
-    blocks.append(context(f"`/readiness list STATE` lists one state: {', '.join(STATES)}."))
+    hint = f"`/readiness list STATE` lists one state: {', '.join(STATES)}."
+    if listing.products is not None or listing.grouped:
+        hint += " `/readiness list all` lists every product's."
+    blocks.append(context(hint))
     return blocks
 
 
-def _page(label: str, action_id: str, page: int, state: str | None) -> dict[str, Any]:
-    return button(label, action_id, ids.Ref(r=0, page=page, op=state).encode())
+def _of(listing: Listing) -> str:
+    """Whose releases, when the bot serves several products."""
+    if listing.grouped:
+        return " of every product"
+    if listing.products is not None and listing.views:
+        return f" of {escape(listing.views[0].product)}"
+    return ""
+
+
+def _page(label: str, action_id: str, page: int, state: str | None, scope: str) -> dict[str, Any]:
+    ref = ids.Ref(r=0, page=page, op=state, p=scope if scope != "*" else None)
+    return button(label, action_id, ref.encode())
+
+
+def product_blocks(catalog: Catalog) -> list[Block]:
+    """A plain `new` where no product claims the channel: the products to choose from."""
+    lines = [
+        f"• `{pid}`: {escape(app.product)}"
+        + (f" · {', '.join(f'<#{c}>' for c in app.homes)}" if app.homes else "")
+        for pid, app in catalog.products.items()
+    ]
+    return [
+        section(
+            "This channel belongs to no product. Name one: "
+            "`/readiness new PRODUCT_ID NAME` (or `product=ID`), or open it in the product's "
+            "channel."
+        ),
+        *[section(text) for text in chunk_lines(lines)],
+    ]
 
 
 def status_blocks(view: ReleaseView, private: bool = True) -> list[Block]:

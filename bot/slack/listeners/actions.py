@@ -87,7 +87,7 @@ def register(app: AsyncApp, services: Services) -> None:
     @on_click(ids.CHECKLIST)
     async def checklist(clicked: Clicked) -> None:
         view, held = await services.signoff.checklist(clicked.ref.r, clicked.user)
-        await clicked.open(checklist_modal(services.deps.settings.app, view, held))
+        await clicked.open(checklist_modal(services.deps.config(view.release), view, held))
 
     @on_click(ids.CHECKLIST_SECTION)
     async def checklist_section(clicked: Clicked) -> None:
@@ -100,7 +100,7 @@ def register(app: AsyncApp, services: Services) -> None:
         await clicked.client.views_update(
             view_id=shown.get("id"),
             hash=shown.get("hash"),
-            view=checklist_modal(services.deps.settings.app, view, held, page),
+            view=checklist_modal(services.deps.config(view.release), view, held, page),
         )
 
     @on_click(ids.MORE)
@@ -152,7 +152,9 @@ def register(app: AsyncApp, services: Services) -> None:
     async def list_page(clicked: Clicked) -> None:
         ref = clicked.ref
         states = frozenset({ReleaseState(ref.op)}) if ref.op in STATES else PRE_DEPLOY
-        found = await services.releases.listing(states, ref.page or 1)
+        known = services.deps.catalog.products
+        products = [p for p in ref.p.split(",") if p in known] if ref.p else None
+        found = await services.releases.listing(states, ref.page or 1, products=products)
         await clicked.reply.replace(list_text(found), list_blocks(found))
 
     @on_click(ids.DEPLOYED)

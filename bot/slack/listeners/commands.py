@@ -20,6 +20,7 @@ from bot.slack.blocks.messages import (
     help_blocks,
     list_blocks,
     list_text,
+    product_blocks,
     question_blocks,
     status_blocks,
 )
@@ -29,7 +30,11 @@ from bot.slack.replies import Replier
 
 log = logging.getLogger(__name__)
 _OPTION = re.compile(r"^([a-z]+)=(\S*)$")
-OPTIONS = {"new": ("ref", "window")}  # the options each verb takes
+# The options each verb takes; `product=ID` names the product when a name is in several.
+OPTIONS = {
+    "new": ("ref", "window", "product"),
+    **{verb: ("product",) for verb in ("status", "check", "cancel", "deployed", "export")},
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,10 @@ class Command:
     @property
     def name(self) -> str | None:
         return " ".join(self.words) or None
+
+    @property
+    def product(self) -> str | None:
+        return self.options.get("product") or None
 
 
 def parse(body: dict[str, Any]) -> Command:
@@ -64,20 +73,30 @@ Verb = Callable[[Services, Command, Replier], Awaitable[None]]
 
 
 async def new(services: Services, command: Command, reply: Replier) -> None:
-    if not command.name:
+    catalog = services.deps.catalog
+    words, product = list(command.words), command.product
+    asks = product is None and catalog.home_of(command.channel) is None  # several, unclaimed
+    if asks and len(words) > 1 and words[0] in catalog.products:
+        product = words.pop(0)  # `/readiness new PRODUCT_ID NAME`
+    if not words:
+        if asks:
+            await reply.say("Which product?", product_blocks(catalog))
+            return
         await reply.say(
             "Name the release: `/readiness new LUMINES 1.0.0 [ref=SHA] [window=START/END]`."
         )
         return
     opened = await services.releases.open(
-        command.name,
+        " ".join(words),
         command.options.get("ref"),
         command.user,
         command.channel,
         window=command.options.get("window"),
+        product=product,
     )
     release = opened.release
     name = escape(release.name)
+    of = f" of {escape(catalog.title(release.product))}" if len(catalog) > 1 else ""
     if opened.moved:
         was = f"(was `{escape(opened.old_ref)}`)" if opened.old_ref else "(it had none)"
         await reply.say(
@@ -95,19 +114,22 @@ async def new(services: Services, command: Command, reply: Replier) -> None:
                 f"{when(release.window_end)}."
             )
         await reply.say(
-            f"Opened *{name}* in <#{release.channel}>; "
+            f"Opened *{name}*{of} in <#{release.channel}>; "
             f"running {opened.checks or 0} automated checks.{planned}"
         )
 
 
 async def status(services: Services, command: Command, reply: Replier) -> None:
-    view = await services.releases.resolve_view(command.name, command.channel)
+    view = await services.releases.resolve_view(command.name, command.channel, command.product)
     await reply.say(f"{view.release.name}: {view.readiness.percent}% ready", status_blocks(view))
 
 
 async def listing(services: Services, command: Command, reply: Replier) -> None:
-    """`list [STATE]`: the open releases, or those in one state, a page at a time."""
-    wanted = command.name
+    """`list [all] [STATE]`: the open releases (or those in one state) of the channel's
+    product (`all`, or a channel no product claims: every product's), a page at a time."""
+    words = list(command.words)
+    every = bool(words) and words[0].lower() == "all"
+    wanted = " ".join(words[1:] if every else words) or None
     states: frozenset[ReleaseState] = PRE_DEPLOY
     if wanted:
         try:
@@ -120,22 +142,23 @@ async def listing(services: Services, command: Command, reply: Replier) -> None:
                 joined(Code(s.value) for s in ReleaseState),
                 ".",
             ) from None
-    found = await services.releases.listing(states)
+    home = None if every else services.deps.catalog.of_channel(command.channel)
+    found = await services.releases.listing(states, products=[home] if home else None)
     await reply.say(list_text(found), list_blocks(found))
 
 
 async def check(services: Services, command: Command, reply: Replier) -> None:
-    words = list(command.words)
+    words, product = list(command.words), command.product
     section = None
-    section_ids = {s.id for s in services.deps.settings.app.sections}
+    section_ids = section_ids_near(services, command.channel, product)
     if words and words[-1] in section_ids:
         section = words.pop()
     try:
-        release = await services.releases.resolve(" ".join(words) or None, command.channel)
+        release = await services.releases.resolve(" ".join(words) or None, command.channel, product)
     except NotFound:
         if section is None and len(words) > 1:  # `check NAME typo`: say which word is wrong
             try:
-                await services.releases.resolve(" ".join(words[:-1]), command.channel)
+                await services.releases.resolve(" ".join(words[:-1]), command.channel, product)
             except NotFound:
                 pass
             else:
@@ -157,11 +180,20 @@ async def check(services: Services, command: Command, reply: Replier) -> None:
         await reply.say(f"*{name}* has no automated checks to run.")
 
 
+def section_ids_near(services: Services, channel: str, product: str | None) -> set[str]:
+    """The section ids `check NAME SECTION` may name: the product's (asked for, or the
+    channel's), else any product's."""
+    catalog = services.deps.catalog
+    home = catalog.get(product or catalog.of_channel(channel) or "")
+    apps = [home] if home is not None else catalog.products.values()
+    return {s.id for app in apps for s in app.sections}
+
+
 async def cancel(services: Services, command: Command, reply: Replier) -> None:
     if not command.name:
         await reply.say("Name the release to cancel: `/readiness cancel NAME`.")
         return
-    found = await services.releases.resolve(command.name, command.channel)
+    found = await services.releases.resolve(command.name, command.channel, command.product)
     release = await services.releases.check_cancel(found.id, command.user)
     name = escape(release.name)
     question = (
@@ -175,7 +207,7 @@ async def cancel(services: Services, command: Command, reply: Replier) -> None:
 
 
 async def deployed(services: Services, command: Command, reply: Replier) -> None:
-    release = await services.releases.resolve(command.name, command.channel)
+    release = await services.releases.resolve(command.name, command.channel, command.product)
     await services.deploy.mark_deployed(release.id, command.user)
     await reply.say(
         f"Marked *{escape(release.name)}* deployed; post-deployment monitoring has started."
@@ -184,7 +216,7 @@ async def deployed(services: Services, command: Command, reply: Replier) -> None
 
 async def export(services: Services, command: Command, reply: Replier) -> None:
     release = await export_to_thread(
-        services, reply.client, command.user, command.name, command.channel
+        services, reply.client, command.user, command.name, command.channel, command.product
     )
     await reply.say(
         f"Uploaded the sign-off document of *{escape(release.name)}* to its card's thread "
@@ -213,16 +245,18 @@ async def run_command(services: Services, command: Command, reply: Replier) -> N
     log.info("/readiness %s from %s in %s", command.verb[:20], command.user, command.channel)
     verb = VERBS.get(command.verb, help_text)
     if verb is not help_text:
-        check_options(command)
+        check_options(command, several=len(services.deps.catalog) > 1)
     await verb(services, command, reply)
 
 
-def check_options(command: Command) -> None:
-    """Every option given is one the verb takes, with a value: a typo is said, not ignored."""
+def check_options(command: Command, several: bool = False) -> None:
+    """Every option given is one the verb takes, with a value: a typo is said, not ignored.
+    `product=` is offered only where there are SEVERAL products to choose from."""
     takes = OPTIONS.get(command.verb, ())
     for key, value in command.options.items():
         if key not in takes:
-            offered = joined(Code(f"{k}=") for k in takes) if takes else "no options"
+            shown = [k for k in takes if several or k != "product"]
+            offered = joined(Code(f"{k}=") for k in shown) if shown else "no options"
             raise InvalidInput(
                 "I don't know the option ",
                 Code(f"{key}="),

@@ -147,7 +147,7 @@ def register(app: AsyncApp, services: Services) -> None:
     @on_submit(ids.SIGN_VIEW, field=ids.ATTESTATIONS, invalid_field=ids.COMMENT)
     async def sign(user: str, view: dict[str, Any]) -> None:
         ref = ids.Ref.decode(view.get("private_metadata"))
-        role = services.deps.settings.app.roles.get(ref.role or "")
+        role = (await services.deps.config_of(ref.r)).roles.get(ref.role or "")
         if role is None:
             raise InvalidInput("This form is out of date; click Sign again.")
         fields = _values(view)
@@ -186,5 +186,5 @@ def register(app: AsyncApp, services: Services) -> None:
             await services.signoff.set_ticks(ref.r, user, shown, ticked)
         except TickRefused as exc:  # shown again as it stands now, saying why
             release, held = await services.signoff.checklist(ref.r, user)
-            app = services.deps.settings.app
+            app = services.deps.config(release.release)
             raise Replace(checklist_modal(app, release, held, ref.s or MINE, str(exc))) from None

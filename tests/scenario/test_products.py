@@ -1,0 +1,273 @@
+"""Many products, one bot: a directory with `_base.yaml` (the seed checklist and roles) and
+two products in two channels, with different people in their roles, served by the real
+bot over HTTP."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from bot.fake_slack import FakeSlackThread, SlackDriver
+from tests.scenario.harness import ROOT, SECRET, USERS, Bot, ThreadedTarget, text_of
+
+LUMINES, PAYMENTS, ELSEWHERE = "CLUMINES", "CPAYMENTS", "CGENERAL"
+TOKEN = "products-api-token"
+PAYMENTS_PEOPLE = {
+    "engineering_lead": "UPENG",
+    "devops_lead": "UPOPS",
+    "security_lead": "UPSEC",
+    "cto": "UPCTO",
+}
+
+
+def write_products(root: Path) -> Path:
+    """`_base.yaml` from the shipped app.yaml; LUMINES with it whole, Payments smaller and
+    with its own people (and no Product Owner)."""
+    root.mkdir()
+    base = yaml.safe_load((ROOT / "app.yaml").read_text())
+    for key in ("product", "channel", "checks"):
+        base.pop(key, None)
+    base["schedules"].pop("tick", None)
+    (root / "_base.yaml").write_text(yaml.safe_dump(base, sort_keys=False))
+    (root / "_settings.yaml").write_text(
+        "slack: {card_update_interval: 200ms, post_interval: 20ms}\n"
+    )
+    (root / "lumines.yaml").write_text(
+        f"extends: _base.yaml\nproduct: LUMINES/WIS2L\nchannel: {LUMINES}\n"
+    )
+    keep = {"application", "security"}
+    roles: dict[str, Any] = {
+        role_id: {**base["roles"][role_id], "members": [user], "usergroups": []}
+        for role_id, user in PAYMENTS_PEOPLE.items()
+    }
+    roles["product_owner"] = {"remove": True}
+    sections: list[dict[str, Any]] = [
+        {"id": s["id"], "remove": True} for s in base["sections"] if s["id"] not in keep
+    ]
+    payments = {
+        "extends": "_base.yaml",
+        "product": "Payments",
+        "channels": [PAYMENTS],
+        "roles": roles,
+        "sections": sections,
+        "post_deploy": {"phases": base["post_deploy"]["phases"]},
+    }
+    (root / "payments.yaml").write_text(yaml.safe_dump(payments, sort_keys=False))
+    return root
+
+
+def app_yaml_items_without_owner(root: Path) -> None:
+    """Payments drops the Product Owner: its kept sections must not name that role."""
+    for name in ("application", "security"):
+        for section in yaml.safe_load((root / "_base.yaml").read_text())["sections"]:
+            if section["id"] == name:
+                assert all(i.get("owner") != "product_owner" for i in section["items"])
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeSlackThread]:
+    with FakeSlackThread() as thread:
+        for channel, label in (
+            (LUMINES, "lumines"),
+            (PAYMENTS, "payments"),
+            (ELSEWHERE, "general"),
+        ):
+            thread.add_channel(channel, label)
+        for user_id, name in {
+            **USERS,
+            **{u: f"pay.{r}" for r, u in PAYMENTS_PEOPLE.items()},
+        }.items():
+            thread.add_user(user_id, name)
+        yield thread
+
+
+@pytest.fixture(scope="module")
+def products(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = write_products(tmp_path_factory.mktemp("config") / "products")
+    app_yaml_items_without_owner(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def bot(
+    fake: FakeSlackThread,
+    target: ThreadedTarget,
+    products: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Bot]:
+    running = Bot(
+        fake,
+        target,
+        tmp_path_factory.mktemp("bot"),
+        READINESS_CONFIG=str(products),
+        READINESS_API_TOKEN=TOKEN,
+    ).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def driver(fake: FakeSlackThread, bot: Bot) -> Iterator[SlackDriver]:
+    person = SlackDriver(bot.events_url, SECRET, fake)
+    yield person
+    person.close()
+
+
+def say(fake: FakeSlackThread, driver: SlackDriver, user: str, text: str, channel: str) -> str:
+    """/readiness TEXT as USER in CHANNEL; the private reply's text."""
+    before = len(fake.responses())
+    assert driver.command(user, text, channel=channel).status_code == 200
+    reply = fake.wait_for(lambda s: s.responses()[before:] or None, timeout=15)
+    return "\n".join(r.text + "\n" + text_of(r.blocks) for r in reply)
+
+
+def card(fake: FakeSlackThread, channel: str, name: str, *needles: str) -> Any:
+    def ready(s: Any) -> Any:
+        for m in s.messages(channel):
+            if m.text.startswith(f"{name}:") and all(n in text_of(m.blocks) for n in needles):
+                return m
+        return None
+
+    return fake.wait_for(ready, timeout=20)
+
+
+def gate(bot: Bot, name: str, product: str | None = None) -> httpx.Response:
+    params = {"product": product} if product else {}
+    return httpx.get(
+        f"{bot.url}/api/releases/{name}/gate",
+        params=params,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=10,
+    )
+
+
+def test_each_channel_opens_a_release_of_its_own_product(
+    fake: FakeSlackThread, driver: SlackDriver, bot: Bot
+) -> None:
+    name = "SHARED 1.0.0"
+    said = say(fake, driver, "UREL", f"new {name}", LUMINES)
+    assert "Opened *SHARED 1.0.0* of LUMINES/WIS2L" in said, said
+    said = say(fake, driver, "UREL", f"new {name}", PAYMENTS)
+    assert "Opened *SHARED 1.0.0* of Payments" in said, said
+    lumines = text_of(card(fake, LUMINES, name, "LUMINES/WIS2L").blocks)
+    payments = text_of(card(fake, PAYMENTS, name, "Payments").blocks)
+    assert "Infrastructure Readiness" in lumines
+    assert "Infrastructure Readiness" not in payments  # removed by payments.yaml
+    assert "Security Readiness" in payments and "Testing Readiness" not in payments
+    assert "Product Owner" in lumines and "Product Owner" not in payments
+
+    # The same name in both: each asked by product; without one, the API says which exist.
+    for product in ("lumines", "payments"):
+        answer = gate(bot, name, product)
+        assert answer.status_code == 409 and answer.json()["product"] == product, answer.text
+    ambiguous = gate(bot, name)
+    assert ambiguous.status_code == 400
+    assert ambiguous.json()["products"] == ["lumines", "payments"]
+    assert gate(bot, name, "nosuch").status_code == 404
+
+    # status in a channel answers for the channel's product.
+    assert "Payments" in say(fake, driver, "UREL", f"status {name}", PAYMENTS)
+    assert "several products" in say(fake, driver, "UREL", f"status {name}", ELSEWHERE)
+    assert "Payments" in say(fake, driver, "UREL", f"status {name} product=payments", ELSEWHERE)
+
+
+def test_a_role_is_held_per_product(fake: FakeSlackThread, driver: SlackDriver, bot: Bot) -> None:
+    name = "ROLES 1.0.0"
+    say(fake, driver, "UREL", f"new {name}", PAYMENTS)
+    message = card(fake, PAYMENTS, name, "Payments")
+    before = len(fake.ephemerals("USEC")) + len(fake.responses())
+    # USEC is LUMINES's Security Lead, not Payments's.
+    assert driver.click("USEC", message, "sign:security_lead", channel=PAYMENTS).status_code == 200
+    refusal = fake.wait_for(
+        lambda s: (
+            [e.text for e in s.ephemerals("USEC")] + [r.text for r in s.responses()]
+            if len(s.ephemerals("USEC")) + len(s.responses()) > before
+            else None
+        ),
+        timeout=15,
+    )
+    assert any("not an approver for Security Lead" in text for text in refusal), refusal
+    assert not fake.views("USEC")
+    # Payments's own Security Lead gets the form.
+    assert driver.click("UPSEC", message, "sign:security_lead", channel=PAYMENTS).status_code == 200
+    view = fake.wait_for(lambda s: s.views("UPSEC") and s.views("UPSEC")[-1], timeout=15)
+    assert view.callback_id == "sign_view"
+
+
+def test_where_no_product_claims_the_channel_the_product_is_named(
+    fake: FakeSlackThread, driver: SlackDriver, bot: Bot
+) -> None:
+    asked = say(fake, driver, "UREL", "new", ELSEWHERE)
+    assert "belongs to no product" in asked and "`payments`" in asked and "`lumines`" in asked
+    refused = say(fake, driver, "UREL", "new ELSE 1.0.0", ELSEWHERE)
+    assert "belongs to no product" in refused
+    opened = say(fake, driver, "UREL", "new payments ELSE 2.0.0", ELSEWHERE)
+    assert "of Payments" in opened and f"<#{PAYMENTS}>" in opened, opened
+    card(fake, PAYMENTS, "ELSE 2.0.0", "Payments")  # in the product's own channel
+    opened = say(fake, driver, "UREL", "new ELSE 3.0.0 product=lumines", ELSEWHERE)
+    assert "of LUMINES/WIS2L" in opened
+    assert "no product" in say(fake, driver, "UREL", "new X 1 product=nosuch", ELSEWHERE)
+
+
+def test_list_shows_the_channel_s_product_and_all_groups_them(
+    fake: FakeSlackThread, driver: SlackDriver, bot: Bot
+) -> None:
+    say(fake, driver, "UREL", "new LISTED 1.0.0", LUMINES)
+    say(fake, driver, "UREL", "new LISTED 2.0.0", PAYMENTS)
+    mine = say(fake, driver, "UREL", "list", PAYMENTS)
+    assert "LISTED 2.0.0" in mine and "LISTED 1.0.0" not in mine
+    assert "Open releases of Payments" in mine
+    every = say(fake, driver, "UREL", "list all", PAYMENTS)
+    assert "Open releases of every product" in every
+    at_lumines, at_payments = every.index("*LUMINES/WIS2L*"), every.index("*Payments*")
+    assert at_lumines < every.index("LISTED 1.0.0") < at_payments < every.index("LISTED 2.0.0")
+
+
+def test_metrics_label_releases_by_product(bot: Bot, fake: FakeSlackThread) -> None:
+    body = httpx.get(f"{bot.url}/metrics", timeout=10).text
+    assert 'readiness_releases{product="payments",state="open"}' in body
+    assert 'readiness_releases{product="lumines",state="open"}' in body
+
+
+def test_a_broken_reload_keeps_the_running_config(bot: Bot, products: Path) -> None:
+    assert httpx.get(f"{bot.url}/healthz", timeout=5).json() == {"ok": True}
+    good = (products / "payments.yaml").read_text()
+    try:
+        (products / "payments.yaml").write_text(good + "checks: {concurrency: 3}\n")
+        assert bot.process is not None
+        bot.process.send_signal(signal.SIGHUP)
+        health = wait_health(bot, "stale")
+        assert any("payments.yaml: checks.concurrency" in p for p in health["config_problems"])
+        assert gate(bot, "SHARED 1.0.0", "payments").status_code == 409  # still served
+    finally:
+        (products / "payments.yaml").write_text(good.replace("product: Payments", "product: Pay"))
+        bot.process.send_signal(signal.SIGHUP)
+    wait_health(bot, "current")
+    assert gate(bot, "SHARED 1.0.0", "payments").status_code == 409
+    release = httpx.get(
+        f"{bot.url}/api/releases/SHARED 1.0.0",
+        params={"product": "payments"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=10,
+    ).json()
+    assert release["product"] == "Pay"  # the reloaded title, without a restart
+    (products / "payments.yaml").write_text(good)
+    bot.process.send_signal(signal.SIGHUP)
+    wait_health(bot, "current")
+
+
+def wait_health(bot: Bot, config: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        health: dict[str, Any] = httpx.get(f"{bot.url}/healthz", timeout=5).json()
+        if health.get("config", "current") == config:
+            return health
+        time.sleep(0.1)
+    raise AssertionError(f"/healthz never said config {config}: {health}\n{bot.log()[-2000:]}")
