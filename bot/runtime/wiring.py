@@ -213,11 +213,14 @@ class Runtime:
                 log.error("config reload: %s", problem)
             log.error("config reload failed: still using the config loaded before")
             return False
+        before = self.settings.catalog.products
         self.settings = settings
         self.deps.use(settings)
         self.config_problems = []
         self.scheduler.plan()
         told = await self.services.releases.review_config()
+        changed = [p for p, app in settings.catalog.products.items() if before.get(p) != app]
+        await self.services.releases.redraw(changed)
         log.info(
             "config reloaded: %d product(s) (%s)%s",
             len(settings.catalog),

@@ -206,6 +206,20 @@ class ReleaseService(Service):
                 told += await self._review(view)
         return told
 
+    async def redraw(self, products: Collection[str]) -> int:
+        """Cards of PRODUCTS' releases still in play are drawn again (a reload changed
+        what they show: a title, a checklist, a role); returns how many."""
+        drawn = 0
+        live = (*PRE_DEPLOY, ReleaseState.DEPLOYED, ReleaseState.MONITORING)
+        async for page in view_pages(self.deps, live):
+            mine = [view for view in page if view.release.product in products]
+            if mine:
+                async with self.deps.db.write() as uow:
+                    for view in mine:
+                        await show(uow, self.deps, view)
+                drawn += len(mine)
+        return drawn
+
     async def _review(self, view: ReleaseView) -> int:
         now = self.deps.clock.now()
         stale = [s for s in view.stale if s.staleness.cause == "config"]

@@ -4,7 +4,10 @@ bot over HTTP."""
 
 from __future__ import annotations
 
+import json
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,6 +88,7 @@ def fake() -> Iterator[FakeSlackThread]:
             **{u: f"pay.{r}" for r, u in PAYMENTS_PEOPLE.items()},
         }.items():
             thread.add_user(user_id, name)
+        thread.add_usergroup("SPRODUCT", ["UGROUP"], handle="product")  # the harness's
         yield thread
 
 
@@ -236,31 +240,62 @@ def test_metrics_label_releases_by_product(bot: Bot, fake: FakeSlackThread) -> N
     assert 'readiness_releases{product="lumines",state="open"}' in body
 
 
-def test_a_broken_reload_keeps_the_running_config(bot: Bot, products: Path) -> None:
+def test_a_reload_applies_per_product_and_a_broken_one_keeps_the_running_config(
+    fake: FakeSlackThread, driver: SlackDriver, bot: Bot, products: Path
+) -> None:
+    name = "RELOAD 1.0.0"
+    for channel, user in ((LUMINES, "UENG"), (PAYMENTS, "UPENG")):
+        say(fake, driver, "UREL", f"new {name}", channel)
+        signed = sign(fake, driver, user, card(fake, channel, name), channel)
+        assert signed.status_code == 200 and not signed.text, signed.text
+        card(fake, channel, name, f"*Engineering Lead*: :white_check_mark: <@{user}>")
     assert httpx.get(f"{bot.url}/healthz", timeout=5).json() == {"ok": True}
     good = (products / "payments.yaml").read_text()
-    try:
-        (products / "payments.yaml").write_text(good + "checks: {concurrency: 3}\n")
-        assert bot.process is not None
-        bot.process.send_signal(signal.SIGHUP)
-        health = wait_health(bot, "stale")
-        assert any("payments.yaml: checks.concurrency" in p for p in health["config_problems"])
-        assert gate(bot, "SHARED 1.0.0", "payments").status_code == 409  # still served
-    finally:
-        (products / "payments.yaml").write_text(good.replace("product: Payments", "product: Pay"))
-        bot.process.send_signal(signal.SIGHUP)
-    wait_health(bot, "current")
-    assert gate(bot, "SHARED 1.0.0", "payments").status_code == 409
-    release = httpx.get(
-        f"{bot.url}/api/releases/SHARED 1.0.0",
-        params={"product": "payments"},
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        timeout=10,
-    ).json()
-    assert release["product"] == "Pay"  # the reloaded title, without a restart
-    (products / "payments.yaml").write_text(good)
+    assert bot.process is not None
+    (products / "payments.yaml").write_text(good + "checks: {concurrency: 3}\n")
+    bot.process.send_signal(signal.SIGHUP)
+    health = wait_health(bot, "stale")
+    assert any("payments.yaml: checks.concurrency" in p for p in health["config_problems"])
+    assert gate(bot, name, "payments").status_code == 409  # still served, as before
+    # Payments gains a section: its checklist changed, LUMINES's did not.
+    extra = {"id": "extra", "title": "Payments extra", "items": [{"id": "px", "title": "PX"}]}
+    changed = yaml.safe_load(good)
+    changed["product"] = "Pay"
+    changed["sections"].append(extra)
+    (products / "payments.yaml").write_text(yaml.safe_dump(changed, sort_keys=False))
     bot.process.send_signal(signal.SIGHUP)
     wait_health(bot, "current")
+    stale = card(fake, PAYMENTS, name, "Payments extra", "Pay ·")
+    assert "*Engineering Lead*: :white_check_mark:" not in text_of(stale.blocks)
+    told = fake.wait_for(
+        lambda s: (
+            [m.text for m in s.thread(PAYMENTS, stale.ts) if "checklist changed" in m.text] or None
+        ),
+        timeout=15,
+    )
+    assert "<@UPENG>" in told[0]
+    lumines = card(fake, LUMINES, name)
+    assert "*Engineering Lead*: :white_check_mark: <@UENG>" in text_of(lumines.blocks)
+    assert not [m for m in fake.thread(LUMINES, lumines.ts) if "checklist changed" in m.text]
+    (products / "payments.yaml").write_text(good)
+    bot.process.send_signal(signal.SIGHUP)
+    card(fake, PAYMENTS, name, "Payments ·")
+
+
+def sign(
+    fake: FakeSlackThread, driver: SlackDriver, user: str, message: Any, channel: str
+) -> httpx.Response:
+    """Sign as Engineering Lead with every attestation ticked."""
+    before = len(fake.views(user))
+    assert driver.click(user, message, "sign:engineering_lead", channel=channel).status_code == 200
+    view = fake.wait_for(lambda s: s.views(user)[before:] and s.views(user)[-1], timeout=15)
+    options = [
+        o["value"]
+        for b in view.blocks
+        if b.get("block_id") == "attestations"
+        for o in b["element"]["options"]
+    ]
+    return driver.submit(user, view, {"attestations": options}, enforce_required=False)
 
 
 def wait_health(bot: Bot, config: str) -> dict[str, Any]:
@@ -271,3 +306,54 @@ def wait_health(bot: Bot, config: str) -> dict[str, Any]:
             return health
         time.sleep(0.1)
     raise AssertionError(f"/healthz never said config {config}: {health}\n{bot.log()[-2000:]}")
+
+
+def cli(bot: Bot, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=bot.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_the_command_line_takes_a_product(
+    fake: FakeSlackThread, driver: SlackDriver, bot: Bot
+) -> None:
+    name = "CLI 1.0.0"
+    for channel in (LUMINES, PAYMENTS):
+        say(fake, driver, "UREL", f"new {name}", channel)
+        card(fake, channel, name)
+    ask = ("gate", *name.split(), "--url", bot.url, "--token", TOKEN)
+    several = cli(bot, *ask)
+    assert several.returncode == 2
+    assert "--product: one of lumines, payments" in several.stderr
+    one = cli(bot, *ask, "--product", "payments")
+    assert one.returncode == 1 and f"{name} is not approved" in one.stdout, one.stderr
+    exported = cli(bot, "export", *name.split(), "--product", "payments", "--format", "json")
+    assert exported.returncode == 0, exported.stderr
+    document = json.loads(exported.stdout)
+    assert (document["product"], document["product_id"]) == ("Payments", "payments")
+    assert cli(bot, "export", *name.split()).returncode == 2
+
+
+def test_check_without_a_release_checks_every_product(bot: Bot, target: ThreadedTarget) -> None:
+    both = cli(bot, "check")
+    assert both.returncode == 0, both.stdout
+    assert "LUMINES/WIS2L (lumines)" in both.stdout and "Payments (payments)" in both.stdout
+    target.state.broken.add("db")  # what only LUMINES checks
+    try:
+        one_fails = cli(bot, "check")
+        assert one_fails.returncode == 1
+        payments = cli(bot, "check", "--product", "payments", "--json")
+        assert payments.returncode == 0
+    finally:
+        target.state.broken.discard("db")
+    sections = {item["section"] for item in json.loads(payments.stdout)["items"]}
+    assert sections == {"application", "security"}
+    missing = cli(bot, "check", "--section", "infrastructure")
+    assert missing.returncode == 2
+    assert "no section 'infrastructure' of payments" in missing.stderr
