@@ -51,6 +51,7 @@ def write_products(root: Path) -> Path:
         for role_id, user in PAYMENTS_PEOPLE.items()
     }
     roles["product_owner"] = {"remove": True}
+    roles["engineering_lead"]["members"].append("UENG2")  # an Engineering Lead of both
     sections: list[dict[str, Any]] = [
         {"id": s["id"], "remove": True} for s in base["sections"] if s["id"] not in keep
     ]
@@ -203,6 +204,26 @@ def test_a_role_is_held_per_product(fake: FakeSlackThread, driver: SlackDriver, 
     assert driver.click("UPSEC", message, "sign:security_lead", channel=PAYMENTS).status_code == 200
     view = fake.wait_for(lambda s: s.views("UPSEC") and s.views("UPSEC")[-1], timeout=15)
     assert view.callback_id == "sign_view"
+
+
+def test_app_home_groups_what_waits_for_me_by_product(
+    fake: FakeSlackThread, driver: SlackDriver, bot: Bot
+) -> None:
+    for channel in (PAYMENTS, LUMINES):
+        say(fake, driver, "UREL", f"new HOME {channel}", channel)
+    published = len(fake.calls("views.publish"))
+    assert driver.open_home("UENG2").status_code == 200
+
+    def shown(s: Any) -> Any:
+        home = s.home("UENG2")
+        text = home.all_text() if home is not None else ""
+        fresh = len(s.calls("views.publish")) > published
+        return home if fresh and f"HOME {LUMINES}" in text and f"HOME {PAYMENTS}" in text else None
+
+    text = fake.wait_for(shown, timeout=15).all_text()
+    waiting = text[: text.index("Open releases")]
+    lumines, payments = waiting.index("LUMINES/WIS2L"), waiting.index("Payments")
+    assert lumines < waiting.index(f"HOME {LUMINES}") < payments < waiting.index(f"HOME {PAYMENTS}")
 
 
 def test_where_no_product_claims_the_channel_the_product_is_named(

@@ -26,10 +26,22 @@ HELP = """*Readiness* keeps this channel's production-readiness sign-off.
 Without NAME, the newest open release of this channel is meant."""
 
 
-def help_blocks(note: str | None = None) -> list[Block]:
+def help_blocks(note: str | None = None, catalog: Catalog | None = None) -> list[Block]:
+    """The help; with several products, how to name one, and which there are."""
     blocks = [section(HELP)]
     if note:
         blocks.insert(0, section(note))
+    if catalog is not None and len(catalog) > 1:
+        products = ", ".join(
+            f"`{pid}` ({escape(app.product)})" for pid, app in catalog.products.items()
+        )
+        blocks.append(
+            section(
+                "This bot serves several products; a product's channel means that product. "
+                "Elsewhere name one: `/readiness new PRODUCT_ID NAME`, or `product=ID` on "
+                f"any command. `/readiness list all` lists every product's. Products: {products}."
+            )
+        )
     return blocks
 
 

@@ -226,7 +226,7 @@ async def export(services: Services, command: Command, reply: Replier) -> None:
 
 async def help_text(services: Services, command: Command, reply: Replier) -> None:
     note = None if command.verb == "help" else f"I don't know `{escape(command.verb)}`."
-    await reply.say("Readiness help", help_blocks(note))
+    await reply.say("Readiness help", help_blocks(note, services.deps.catalog))
 
 
 VERBS: dict[str, Verb] = {
