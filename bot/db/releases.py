@@ -25,6 +25,7 @@ class PendingCard:
     card_ts: str | None
     version: int
     attempted: bool = False  # the first post was tried: it may be in the channel already
+    product: str = ""
 
 
 class ReleaseRepository(Repository):
@@ -277,13 +278,18 @@ class ReleaseRepository(Repository):
                     ReleaseRow.card_ts,
                     ReleaseRow.card_version,
                     ReleaseRow.card_attempted,
+                    ReleaseRow.product,
                 )
                 .where(ReleaseRow.card_version > ReleaseRow.card_sent_version)
                 .order_by(ReleaseRow.id)
             )
         ).all()
+        legacy = self.uow.legacy or ""
         return [
-            PendingCard(r.id, r.channel, r.card_ts, r.card_version, r.card_attempted) for r in found
+            PendingCard(
+                r.id, r.channel, r.card_ts, r.card_version, r.card_attempted, r.product or legacy
+            )
+            for r in found
         ]
 
     async def pending_card_count(self) -> int:

@@ -68,6 +68,8 @@ class MonitorService(Service):
             for release_id in release_ids:
                 try:
                     await self._advance(release_id)
+                except NotFound as exc:  # a product no longer configured: waits for it
+                    log.debug("post-deploy monitoring of release %s waits: %s", release_id, exc)
                 except Exception:
                     log.exception("post-deploy monitoring of release %s failed", release_id)
         if wait and self._runs:

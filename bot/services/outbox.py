@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.db.monitoring import PendingAlert
 from bot.db.outbox import PendingMessage
 from bot.db.releases import PendingCard
+from bot.domain.errors import NotFound
 from bot.domain.monitoring import breach_alert
 from bot.domain.notices import BreachAlert
 from bot.domain.view import ReleaseView
@@ -14,8 +15,11 @@ from bot.services.records import load_release, load_view
 
 class OutboxService(Service):
     async def cards(self) -> list[PendingCard]:
+        """Cards to bring up to date; those of a product no longer configured wait until it
+        is back (the rest are not held up by them)."""
         async with self.deps.db.read() as uow:
-            return await uow.releases.pending_cards()
+            found = await uow.releases.pending_cards()
+        return [card for card in found if card.product in self.catalog.products]
 
     async def card(self, pending: PendingCard) -> tuple[ReleaseView, int]:
         """The view a pending card shows and the version it reflects: the one the
@@ -37,12 +41,23 @@ class OutboxService(Service):
                 return None
             release = await load_release(uow, breach.release_id)
             version = await uow.monitoring.message_version(message_id)
-        return breach_alert(self.deps.config(release), release, breach), version
+        app = self.catalog.get(release.product)
+        if app is None:  # a product no longer configured: as it was queued
+            return None
+        return breach_alert(app, release, breach), version
 
     async def alerts(self) -> list[PendingAlert]:
         """Alert messages in their threads whose newest version is not in Slack yet."""
         async with self.deps.db.read() as uow:
-            return await uow.monitoring.pending_messages()
+            found = await uow.monitoring.pending_messages()
+        return [alert for alert in found if await self._configured(alert.release_id)]
+
+    async def _configured(self, release_id: int) -> bool:
+        try:
+            await self.deps.config_of(release_id)
+        except NotFound:
+            return False
+        return True
 
     async def alert_posted(self, message_id: int, ts: str, version: int) -> None:
         async with self.deps.db.write() as uow:

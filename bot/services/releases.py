@@ -384,7 +384,10 @@ async def _named(
                     " shows the open ones.",
                 )
             return release
-    found = [r for r in await uow.releases.named(name) if r.product in catalog.products]
+    named = await uow.releases.named(name)
+    found = [r for r in named if r.product in catalog.products]
+    if named and not found:  # its product was taken out of the config
+        catalog.config(named[0].product)
     if not found:
         raise NotFound(
             f"There is no release named “{name}”. ",

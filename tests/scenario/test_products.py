@@ -378,3 +378,32 @@ def test_check_without_a_release_checks_every_product(bot: Bot, target: Threaded
     missing = cli(bot, "check", "--section", "infrastructure")
     assert missing.returncode == 2
     assert "no section 'infrastructure' of payments" in missing.stderr
+
+
+def test_a_product_taken_out_waits_and_the_others_go_on(
+    fake: FakeSlackThread, driver: SlackDriver, bot: Bot, products: Path
+) -> None:
+    say(fake, driver, "UREL", "new GONE 1.0.0", PAYMENTS)
+    card(fake, PAYMENTS, "GONE 1.0.0", "Payments")
+    kept = products / "payments.yaml"
+    aside = products.parent / "payments.yaml.aside"
+    kept.rename(aside)
+    assert bot.process is not None
+    try:
+        bot.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "payments" in gate(bot, "GONE 1.0.0").text and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert gate(bot, "GONE 1.0.0", "payments").status_code == 404
+        said = say(fake, driver, "UREL", "status GONE 1.0.0", PAYMENTS)
+        assert "The product `payments` is no longer configured" in said, said
+        # LUMINES is served as before: a release opens, checks, and its card is posted.
+        say(fake, driver, "UREL", "new AFTER 1.0.0", LUMINES)
+        card(fake, LUMINES, "AFTER 1.0.0", "Readiness")
+    finally:
+        aside.rename(kept)
+        bot.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while gate(bot, "GONE 1.0.0", "payments").status_code != 409 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert gate(bot, "GONE 1.0.0", "payments").status_code == 409
