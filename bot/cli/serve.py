@@ -130,8 +130,9 @@ async def _serve(settings: Settings, host: str, port: int, socket_mode: bool = F
 )
 @click.option("--fast", is_flag=True, hidden=True, help="Phases of seconds (for tests).")
 def demo(port: int, host: str, db_path: Path | None, fast: bool) -> None:
-    """The whole product on this machine, no Slack workspace needed: the real bot, a local
-    stand-in for Slack in your browser, and a demo LUMINES service to check.
+    """The whole product on this machine, no Slack workspace needed: the real bot serving
+    two products (LUMINES in #releases, Payments in #payments-releases), a local stand-in
+    for Slack in your browser, and a demo LUMINES service to check.
 
     Open http://127.0.0.1:PORT/, type `/readiness new LUMINES 1.0.0`, sign as each role.
     """

@@ -95,11 +95,14 @@ class ReleaseRepository(Repository):
             chosen.setdefault(release.product, release)
         return list(chosen.values())
 
-    async def adopt(self, product: str, orphans: Sequence[str] = ("",)) -> int:
-        """Give PRODUCT the releases of ORPHANS ('' : from before products)."""
-        done = await self.session.execute(
-            update(ReleaseRow).where(ReleaseRow.product.in_(list(orphans))).values(product=product)
-        )
+    async def adopt(
+        self, product: str, orphans: Sequence[str], channels: Sequence[str] | None = None
+    ) -> int:
+        """Give PRODUCT the releases of ORPHANS ('': from before products), of CHANNELS."""
+        query = update(ReleaseRow).where(ReleaseRow.product.in_(list(orphans)))
+        if channels is not None:
+            query = query.where(ReleaseRow.channel.in_(list(channels)))
+        done = await self.session.execute(query.values(product=product))
         return int(done.rowcount or 0)  # type: ignore[attr-defined]
 
     async def products(self) -> dict[str, int]:

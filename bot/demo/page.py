@@ -22,12 +22,13 @@ import httpx
 from aiohttp import web
 
 from bot.demo.files import file_response, shared_file
-from bot.demo.people import CHANNEL, PEOPLE
+from bot.demo.forms import Refused, missing_fields, picked_values
+from bot.demo.people import CHANNEL, PEOPLE, channel
 from bot.demo.snapshot import JSON, snapshot
 from bot.demo.target import EFFECTS, PARTS, TargetState
+from bot.domain.products import Catalog
 from bot.fake_slack import FakeSlack, FakeSlackThread, SlackDriver
-from bot.fake_slack.elements import STATEFUL
-from bot.fake_slack.model import interactive_elements
+from bot.fake_slack.driver import Clickable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -36,7 +37,6 @@ STATIC = Path(__file__).with_name("static")
 COMMAND = "/readiness"
 KEEP_ALIVE = 15.0  # seconds between SSE comments when nothing changes
 COALESCE = 0.05  # a burst of changes becomes one snapshot
-REQUIRED = "Please complete this required field."
 # No inline script or style, nothing from elsewhere: message text can't become code.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -47,10 +47,6 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 WILDCARD = ("", "0.0.0.0", "::")  # noqa: S104 - names, compared with
 
 
-class Refused(Exception):
-    """A request from the page that can't be done: answered 400 with this reason."""
-
-
 def _escape(text: str) -> str:
     """What Slack's client does to a typed message before sending it."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -59,9 +55,16 @@ def _escape(text: str) -> str:
 class DemoPage:
     """The routes of the page; `driver` is set once the bot listens (its URL has a port)."""
 
-    def __init__(self, fake: FakeSlackThread, target: TargetState, host: str = LOOPBACK[0]) -> None:
+    def __init__(
+        self,
+        fake: FakeSlackThread,
+        target: TargetState,
+        catalog: Catalog,
+        host: str = LOOPBACK[0],
+    ) -> None:
         self.fake = fake
         self.target = target
+        self.catalog = catalog  # the products: who holds which role in each, what each is
         # The names this page answers to: a page elsewhere that rebinds its own name to
         # 127.0.0.1 is not one of them. Listening on every interface accepts any name.
         self.names = None if host in WILDCARD else {*LOOPBACK, host}
@@ -118,7 +121,7 @@ class DemoPage:
         broken = set(self.target.broken)
 
         def read(fake: FakeSlack) -> JSON:
-            return snapshot(fake, user, broken, self.parts)
+            return snapshot(fake, user, broken, self.parts, self.catalog)
 
         return await asyncio.to_thread(self.fake.on_loop, read)
 
@@ -218,24 +221,25 @@ class DemoPage:
         text = str(body.get("text") or "").strip()
         if not text:
             raise Refused("nothing typed")
+        where = _channel(body)
         if text.startswith("/"):
             command, _, rest = text.partition(" ")
             if command != COMMAND:
                 return {"ok": False, "error": f"{command} is not a command here; try {COMMAND}"}
-            return _sent(self._driver().command(user, rest.strip(), CHANNEL, COMMAND))
+            return _sent(self._driver().command(user, rest.strip(), where, COMMAND))
         said = _escape(text)
         mentions = bool(_MENTION.search(said))
         said = _MENTION.sub("<@UBOT>", said)
 
         def post(fake: FakeSlack) -> str:
-            message = fake.workspace.post(CHANNEL, said, user=user)
+            message = fake.workspace.post(where, said, user=user)
             fake.touch()
             return message.ts
 
         ts = self.fake.on_loop(post)
         if not mentions:
             return {"ok": True}
-        event = {"type": "app_mention", "user": user, "text": said, "ts": ts, "channel": CHANNEL}
+        event = {"type": "app_mention", "user": user, "text": said, "ts": ts, "channel": where}
         return _sent(self._driver().event(event))
 
     async def click(self, request: web.Request) -> web.Response:
@@ -249,19 +253,19 @@ class DemoPage:
         where = body.get("where")
         ts = str(body.get("ts") or "")
         try:
-            if where == "message":
-                message = self.fake.message(CHANNEL, ts)
-                if message is None:
+            if where in ("message", "ephemeral"):
+                home = _channel(body)
+                found: list[Clickable] = (
+                    [m for m in [self.fake.message(home, ts)] if m is not None]
+                    if where == "message"
+                    else [e for e in self.fake.ephemerals(user, home) if e.message_ts == ts]
+                )
+                if not found:
                     raise Refused("that message is gone")
-                return _sent(driver.click(user, message, action_id, value, CHANNEL))
-            if where == "ephemeral":
-                mine = [e for e in self.fake.ephemerals(user, CHANNEL) if e.message_ts == ts]
-                if not mine:
-                    raise Refused("that message is gone")
-                return _sent(driver.click(user, mine[-1], action_id, value, CHANNEL))
+                return _sent(driver.click(user, found[-1], action_id, value, home))
             if where == "view":
                 view = self._open_view(str(body.get("view_id") or ""), user)
-                values = _values(view.blocks, body.get("values"))
+                values = picked_values(view.blocks, body.get("values"))
                 return _sent(driver.click_in_view(user, view.id, action_id, value, values))
         except (AssertionError, ValueError) as exc:
             raise Refused(str(exc)) from None
@@ -274,8 +278,8 @@ class DemoPage:
     def _submit(self, body: JSON, user: str) -> JSON:
         driver = self._driver()
         view = self._open_view(str(body.get("view_id") or ""), user)
-        values = _values(view.blocks, body.get("values"))
-        missing = _missing(view.blocks, values)
+        values = picked_values(view.blocks, body.get("values"))
+        missing = missing_fields(view.blocks, values)
         if missing:  # Slack's client says so itself; the app never hears of it
             return {"ok": False, "errors": missing}
         try:
@@ -329,53 +333,17 @@ def _user(raw: object) -> str | None:
     return next((p.id for p in PEOPLE if p.id == raw), None)
 
 
+def _channel(body: JSON) -> str:
+    """The demo channel the page acted in (the first, when it does not say)."""
+    raw = body.get("channel") or CHANNEL
+    found = channel(raw)
+    if found is None:
+        raise Refused(f"no channel {str(raw)[:40]!r} here")
+    return found.id
+
+
 def _sent(response: httpx.Response) -> JSON:
     """What the bot answered the signed request (200 and, for a modal, its errors)."""
     if response.status_code != 200:
         return {"ok": False, "error": f"the bot answered HTTP {response.status_code}"}
     return {"ok": True}
-
-
-def _values(blocks: list[JSON], raw: object) -> dict[str, Any]:
-    """The page's values (block_id -> what was picked), for the view's stateful inputs only,
-    in the plain form SlackDriver takes; an empty pick is sent as empty."""
-    given = raw if isinstance(raw, dict) else {}
-    out: dict[str, Any] = {}
-    for block, element in interactive_elements(blocks):
-        kind = str(element.get("type"))
-        block_id = str(block.get("block_id"))
-        if kind not in STATEFUL or block_id not in given:
-            continue
-        value = given[block_id]
-        many = STATEFUL[kind][1]
-        if many:
-            value = [str(v) for v in value] if isinstance(value, list) else []
-        elif value in (None, ""):
-            value = "" if STATEFUL[kind][0] == "value" else None
-        elif kind == "datetimepicker":
-            try:
-                value = int(value)
-            except (TypeError, ValueError):
-                raise Refused(f"{block_id}: not a time") from None
-        else:
-            value = str(value)
-        if value is not None:
-            out[block_id] = value
-    return out
-
-
-def _missing(blocks: list[JSON], values: dict[str, Any]) -> dict[str, str]:
-    """Required inputs left empty (an initial value counts when nothing was sent)."""
-    missing: dict[str, str] = {}
-    for block in blocks:
-        element = block.get("element")
-        if block.get("type") != "input" or block.get("optional") or not isinstance(element, dict):
-            continue
-        kind = str(element.get("type"))
-        if kind not in STATEFUL:
-            continue
-        block_id = str(block.get("block_id"))
-        value = values.get(block_id, element.get(STATEFUL[kind][2]))
-        if value in (None, "", []):
-            missing[block_id] = REQUIRED
-    return missing

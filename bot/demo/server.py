@@ -3,8 +3,10 @@
 - the LUMINES demo target (bot/demo/target.py) on a free local port;
 - FakeSlack, the local stand-in for Slack's Web API the scenario tests use, on its own
   thread (SlackDriver, which signs requests as Slack does, needs it there);
-- the real bot: Runtime, the same code as `readiness serve`, on PORT, with the shipped
-  app.yaml pointed at the target and the demo people in its roles;
+- the real bot: Runtime, the same code as `readiness serve`, on PORT, serving two
+  products from a config directory (bot/demo/settings.py): LUMINES, the shipped app.yaml,
+  in #releases, and the smaller Payments in #payments-releases, both checking the target,
+  the demo people in their roles;
 - the page at http://HOST:PORT/, served by the bot's own web server.
 """
 
@@ -24,7 +26,7 @@ from sqlalchemy.exc import DatabaseError
 
 from bot.config import Settings
 from bot.demo.page import DemoPage
-from bot.demo.people import CHANNEL, CHANNEL_NAME, PEOPLE
+from bot.demo.people import CHANNELS, PEOPLE
 from bot.demo.settings import Wiring, demo_settings
 from bot.demo.target import TargetState, build_target
 from bot.fake_slack import FakeSlackThread, SlackDriver
@@ -74,7 +76,8 @@ class Demo:
         self._fake = fake
 
         def people() -> None:
-            fake.add_channel(CHANNEL, CHANNEL_NAME)
+            for where in CHANNELS:
+                fake.add_channel(where.id, where.name)
             for p in PEOPLE:
                 fake.add_user(p.id, p.name, p.real_name)
 
@@ -89,7 +92,7 @@ class Demo:
             api_token=self.api_token,
         )
         self.settings = settings = demo_settings(wiring, workdir, self.fast)
-        page = DemoPage(fake, self.target, self.host)
+        page = DemoPage(fake, self.target, settings.catalog, self.host)
         self._runtime = Runtime(settings)
         port = await self._runtime.start(self.host, self.port, routes=page.routes)
         local = LOCAL if self.host in ("", "0.0.0.0", "::") else self.host  # noqa: S104
@@ -142,13 +145,17 @@ def run(
         except DatabaseError as exc:  # start() stopped what it had started
             echo(f"readiness demo: cannot use the database {db}: {getattr(exc, 'orig', exc)}")
             return 2
+        config = demo.settings.config_path if demo.settings else None
+        channels = ", ".join(f"{c.product}.yaml (#{c.name})" for c in CHANNELS)
         echo(
             f"Readiness demo: open {url}\n"
-            "  The page is a local stand-in for Slack: the real bot, a demo LUMINES service,\n"
+            "  The page is a local stand-in for Slack: the real bot, a demo service to check,\n"
             "  nothing leaves this machine. "
             + (f"Database: {db}" if db else "Database: a temporary file, gone on exit.")
+            + f"\n  Two products, each in its channel: {channels}."
+            + f"\n  Their config, gone on exit: {config}"
             + f"\n  Gate API: READINESS_API_TOKEN={demo.api_token} "
-            f'readiness gate "LUMINES 1.0.0" --url {url.rstrip("/")}\n'
+            f'readiness gate "LUMINES 1.0.0" --product lumines --url {url.rstrip("/")}\n'
             "  Ctrl+C to stop."
         )
         stop = asyncio.Event()

@@ -1,7 +1,11 @@
-"""The demo's configuration: the shipped app.yaml, pointed at the LUMINES target, with the
-demo people in its roles and time made short enough to watch (phases of minutes, or of
-seconds with `--fast`). Nothing is read from the environment: the demo is the same
-wherever it runs."""
+"""The demo's configuration: a directory of two products, as a company with several
+services would write it. `_base.yaml` is the shipped app.yaml's checklist, roles and
+phases; `lumines.yaml` extends it whole, in #releases; `payments.yaml`, in
+#payments-releases, extends it and drops most of its sections. Each names the demo
+people in its roles (Payments has a Security Lead of its own) and makes time short enough
+to watch (phases of minutes, or of seconds with `--fast`); `_settings.yaml` holds what is
+the bot's. Every check points at the demo target. Nothing is read from the environment:
+the demo is the same wherever it runs."""
 
 from __future__ import annotations
 
@@ -11,12 +15,31 @@ from typing import Any
 
 import yaml
 
+from bot.catalog import SETTINGS
 from bot.config import ConfigError, Settings, load_settings
-from bot.demo.people import CHANNEL, members
+from bot.demo.people import CHANNELS, Channel, members
 
+BASE = "_base.yaml"
 # Each phase of app.yaml, in order: (duration, every).
 PHASES = (("1m", "10s"), ("2m", "20s"), ("3m", "30s"))
 FAST_PHASES = (("4s", "1s"), ("4s", "1s"), ("4s", "1s"))
+# What each product is besides the base: its title (None: the shipped one) and the base's
+# sections it keeps (None: all of them).
+TITLES = {"lumines": None, "payments": "Payments"}
+KEEPS: dict[str, tuple[str, ...] | None] = {
+    "lumines": None,
+    "payments": ("application", "security", "final_validation"),
+}
+HEADERS = {
+    BASE: "Shared by both products (not a product: its name starts with _). The shipped\n"
+    "app.yaml's checklist, roles and post-deploy phases, without what is a product's own\n"
+    "(product, channel) or the bot's (checks, slack, schedules.tick: see _settings.yaml).",
+    SETTINGS: "The bot's own settings, shared by every product: the demo's fast pacing.",
+    "lumines.yaml": "Product `lumines` (the file name), in #releases: all of _base.yaml's\n"
+    "checklist; the demo people in its roles, phases short enough to watch.",
+    "payments.yaml": "Product `payments`, in #payments-releases: _base.yaml's checklist\n"
+    "with most sections removed, and a Security Lead of its own.",
+}
 
 
 @dataclass(frozen=True)
@@ -42,14 +65,42 @@ def shipped_config() -> Path:
     raise ConfigError([f"app.yaml: not found beside the package ({beside}) nor here"])
 
 
-def demo_config(shipped: dict[str, Any], fast: bool = False) -> dict[str, Any]:
-    """The shipped config with the demo's people, channel and short times."""
-    config = dict(shipped)
-    config["channel"] = CHANNEL
-    roles = {}
-    for role_id, role in shipped["roles"].items():
-        roles[role_id] = {**role, "members": members(role_id), "usergroups": []}
-    config["roles"] = roles
+def base_config(shipped: dict[str, Any]) -> dict[str, Any]:
+    """The shipped config without what a product file may not say, nor its own."""
+    base = {k: v for k, v in shipped.items() if k not in ("product", "channel", "checks", "slack")}
+    if "schedules" in base:
+        base["schedules"] = {k: v for k, v in base["schedules"].items() if k != "tick"}
+    return base
+
+
+def bot_config(shipped: dict[str, Any], fast: bool = False) -> dict[str, Any]:
+    """_settings.yaml: the shipped checks' settings, Slack's pacing and the tick, fast."""
+    return {
+        "checks": dict(shipped.get("checks") or {}),
+        "slack": {"card_update_interval": "300ms", "post_interval": "100ms"},
+        "schedules": {"tick": "250ms" if fast else "2s"},
+    }
+
+
+def product_config(shipped: dict[str, Any], where: Channel, fast: bool = False) -> dict[str, Any]:
+    """One product's file: it extends the base, in its channel, with the demo's people in
+    its roles and short times; it drops the base's sections it does not keep."""
+    pid = where.product
+    config: dict[str, Any] = {
+        "extends": BASE,
+        "product": TITLES.get(pid) or shipped["product"],
+        "channel": where.id,
+    }
+    # A role of the same id replaces the inherited one: all of it is given again.
+    config["roles"] = {
+        role_id: {**role, "members": members(pid, role_id), "usergroups": []}
+        for role_id, role in shipped["roles"].items()
+    }
+    keeps = KEEPS.get(pid)
+    if keeps is not None:
+        config["sections"] = [
+            {"id": s["id"], "remove": True} for s in shipped["sections"] if s["id"] not in keeps
+        ]
     post_deploy = dict(shipped.get("post_deploy") or {})
     timing = FAST_PHASES if fast else PHASES
     phases = []
@@ -59,18 +110,24 @@ def demo_config(shipped: dict[str, Any], fast: bool = False) -> dict[str, Any]:
     post_deploy["phases"] = phases
     post_deploy["grace"] = "1m"
     config["post_deploy"] = post_deploy
-    schedules = dict(shipped.get("schedules") or {})
+    schedules = {k: v for k, v in (shipped.get("schedules") or {}).items() if k != "tick"}
     schedules.update(
         {
             "recheck": "* * * * *",  # every minute: a broken part shows without a click
             "reminder": None,
             "window_lead": "1m",
-            "tick": "250ms" if fast else "2s",
         }
     )
     config["schedules"] = schedules
-    config["slack"] = {"card_update_interval": "300ms", "post_interval": "100ms"}
     return config
+
+
+def demo_config(shipped: dict[str, Any], fast: bool = False) -> dict[str, dict[str, Any]]:
+    """The demo's config directory: each file's name and what it holds."""
+    files = {BASE: base_config(shipped), SETTINGS: bot_config(shipped, fast)}
+    for where in CHANNELS:
+        files[f"{where.product}.yaml"] = product_config(shipped, where, fast)
+    return files
 
 
 def demo_environment(wiring: Wiring, token_file: Path) -> dict[str, str]:
@@ -92,15 +149,21 @@ def demo_environment(wiring: Wiring, token_file: Path) -> dict[str, str]:
     }
 
 
+def write_config(directory: Path, shipped: dict[str, Any], fast: bool = False) -> Path:
+    """Write the demo's config directory (made if need be); returns it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, content in demo_config(shipped, fast).items():
+        comment = "".join(f"# {line}\n" for line in HEADERS[name].splitlines())
+        text = yaml.safe_dump(content, sort_keys=False, allow_unicode=True, width=100)
+        (directory / name).write_text(comment + text, encoding="utf-8")
+    return directory
+
+
 def demo_settings(wiring: Wiring, workdir: Path, fast: bool = False) -> Settings:
-    """Write the demo's app.yaml and token file into `workdir`; load them as `serve` would."""
+    """Write the demo's config directory and token file into `workdir`; load them as
+    `serve` would."""
     shipped = yaml.safe_load(shipped_config().read_text(encoding="utf-8"))
-    path = workdir / "app.yaml"
-    path.write_text(
-        "# readiness demo: the shipped app.yaml with the demo's people and short phases\n"
-        + yaml.safe_dump(demo_config(shipped, fast), sort_keys=False, allow_unicode=True),
-        encoding="utf-8",
-    )
+    directory = write_config(workdir / "config", shipped, fast)
     token_file = workdir / "k8s-token"
     token_file.write_text("demo-token\n", encoding="utf-8")
-    return load_settings(path, demo_environment(wiring, token_file))
+    return load_settings(directory, demo_environment(wiring, token_file))

@@ -1,12 +1,14 @@
-"""What one person sees of the demo workspace, as JSON for the page: the release channel
-with its threads, their own ephemeral messages, the modal they have open, who is who, and
-which parts of the target are broken. Built on the fake's loop from its state; pure."""
+"""What one person sees of the demo workspace, as JSON for the page: the release channels
+(each one product's) with their threads, their own ephemeral messages, the modal they have
+open, who is who in which product, and which parts of the target are broken. Built on the
+fake's loop from its state; pure."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.demo.people import CHANNEL, CHANNEL_NAME, PEOPLE
+from bot.demo.people import CHANNELS, PEOPLE
+from bot.domain.products import Catalog
 from bot.fake_slack import Ephemeral, FakeSlack, Message, View
 
 JSON = dict[str, Any]
@@ -15,6 +17,7 @@ JSON = dict[str, Any]
 def _message(message: Message) -> JSON:
     return {
         "ts": message.ts,
+        "channel": message.channel,
         "user": message.user,
         "bot": message.bot_id is not None,
         "text": message.text,
@@ -39,6 +42,7 @@ def _file(shared: JSON) -> JSON:
 def _ephemeral(ephemeral: Ephemeral) -> JSON:
     return {
         "ts": ephemeral.message_ts,
+        "channel": ephemeral.channel,
         "text": ephemeral.text,
         "blocks": ephemeral.blocks,
         "thread_ts": ephemeral.thread_ts,
@@ -61,30 +65,85 @@ def _view(view: View | None) -> JSON | None:
     }
 
 
-def users(fake: FakeSlack) -> list[JSON]:
-    """Everyone the page may name: the demo people first, then anyone else the fake knows."""
+def channels(catalog: Catalog) -> list[JSON]:
+    """The demo's channels, each with what the product that claims it is."""
     out: list[JSON] = []
+    for where in CHANNELS:
+        app = catalog.config(where.product)
+        out.append(
+            {
+                "id": where.id,
+                "name": where.name,
+                "product": where.product,
+                "title": app.product,
+                "example": where.example,
+                "sections": len(app.sections),
+                "items": len(app.items),
+            }
+        )
+    return out
+
+
+def roles(catalog: Catalog) -> dict[str, dict[str, str]]:
+    """Each member's role title in each product, as the config says (user -> product ->)."""
+    held: dict[str, dict[str, str]] = {}
+    for pid, app in catalog.products.items():
+        for role in app.roles.values():
+            for member in role.members:
+                held.setdefault(member, {})[pid] = role.title
+    return held
+
+
+def label(held: dict[str, str]) -> str:
+    """What the switcher says someone is: their role (the page groups people by the
+    products they hold it in)."""
+    return " / ".join(dict.fromkeys(held.values())) or "no role"
+
+
+def users(fake: FakeSlack, catalog: Catalog) -> list[JSON]:
+    """Everyone the page may name: the demo people first (with their role in each product),
+    then anyone else the fake knows."""
+    out: list[JSON] = []
+    held = roles(catalog)
     for p in PEOPLE:
-        out.append({"id": p.id, "name": p.name, "real_name": p.real_name, "title": p.title})
+        mine = held.get(p.id, {})
+        out.append(
+            {
+                "id": p.id,
+                "name": p.name,
+                "real_name": p.real_name,
+                "title": label(mine),
+                "roles": mine,
+            }
+        )
     known = {p.id for p in PEOPLE}
     for user in fake.workspace.users.values():
         if user.id not in known:
             title = "app" if user.is_bot else ""
             out.append(
-                {"id": user.id, "name": user.name, "real_name": user.real_name, "title": title}
+                {
+                    "id": user.id,
+                    "name": user.name,
+                    "real_name": user.real_name,
+                    "title": title,
+                    "roles": {},
+                }
             )
     return out
 
 
-def snapshot(fake: FakeSlack, user: str, broken: set[str], parts: list[JSON]) -> JSON:
-    """The page's whole state for `user`, as of now."""
-    messages = fake.messages(CHANNEL, include_replies=True)
+def snapshot(
+    fake: FakeSlack, user: str, broken: set[str], parts: list[JSON], catalog: Catalog
+) -> JSON:
+    """The page's whole state for `user`, as of now: every demo channel's messages (each
+    says its channel), in posting order per channel."""
+    ids = [c.id for c in CHANNELS]
     return {
-        "channel": {"id": CHANNEL, "name": CHANNEL_NAME},
+        "channels": channels(catalog),
         "me": user,
-        "users": users(fake),
-        "messages": [_message(m) for m in messages],
-        "ephemerals": [_ephemeral(e) for e in fake.ephemerals(user, CHANNEL)],
+        "users": users(fake, catalog),
+        "messages": [_message(m) for c in ids for m in fake.messages(c, include_replies=True)],
+        "ephemerals": [_ephemeral(e) for c in ids for e in fake.ephemerals(user, c)],
         "view": _view(fake.top_view(user)),
         "home": _view(fake.home(user)),
         "target": [{**part, "broken": part["id"] in broken} for part in parts],

@@ -122,10 +122,14 @@ def _require_state(release: Release, allowed: frozenset[ReleaseState], doing: st
     raise InvalidState(f"You can't {doing} ", release.name, f": {why}.")
 
 
-def check_membership(app: AppConfig, role_id: str, memberships: frozenset[str]) -> None:
+def check_membership(
+    app: AppConfig, role_id: str, memberships: frozenset[str], named: bool = False
+) -> None:
+    """NAMED: the bot serves several products, and the refusal says whose role it is."""
     if role_id not in memberships:
         title = get_role(app, role_id).title
-        raise NotAuthorized("You are not an approver for ", title, " on this checklist.")
+        where = f" on the {app.product} checklist." if named else " on this checklist."
+        raise NotAuthorized("You are not an approver for ", title, where)
 
 
 def check_can_sign(

@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from bot.config import ConfigError, Settings
 from bot.db import Database
 from bot.db.migrate import upgrade
+from bot.domain.errors import Conflict
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.metrics import Metrics
 from bot.runtime.scheduler import Scheduler
@@ -90,12 +91,26 @@ async def offline(settings: Settings, migrate: bool = False) -> AsyncIterator[Se
         services = Services.build(deps)
         if migrate:
             await upgrade(deps.db)
-            await services.releases.adopt()
+            await adopt(services)
         yield services
     finally:
         await deps.tasks.drain()
         await deps.db.close()
         await http.aclose()
+
+
+async def adopt(services: Services) -> None:
+    """Releases from before products are given theirs (said in the log)."""
+    try:
+        given = await services.releases.adopt()
+    except Conflict:
+        log.warning(
+            "releases from before products were left as they were: one would take a name "
+            "its product already has"
+        )
+        return
+    if given:
+        log.info("gave %d release(s) from before products to their product", given)
 
 
 class Runtime:
@@ -143,9 +158,7 @@ class Runtime:
             connector=aiohttp.TCPConnector(limit=50), trust_env=True
         )
         await upgrade(self.db)
-        adopted = await self.services.releases.adopt()
-        if adopted:
-            log.info("gave %d release(s) from before products to %s", adopted, self.products)
+        await adopt(self.services)
         async with self.db.write() as uow:
             abandoned = await uow.checks.finish_abandoned_runs(self.deps.clock.now())
         if abandoned:

@@ -8,8 +8,8 @@ from bot.domain.notices import Digest
 from bot.domain.text import clean
 from bot.services.audit import verify_chain
 from bot.services.deps import Service
+from bot.services.finding import resolve
 from bot.services.records import load_release, load_view
-from bot.services.releases import resolve
 
 
 class ExportService(Service):

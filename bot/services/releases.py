@@ -10,15 +10,15 @@ from datetime import datetime
 from bot.db import UnitOfWork
 from bot.domain.authorization import parse_window
 from bot.domain.checklist import AppConfig
-from bot.domain.errors import Ambiguous, Conflict, InvalidInput, InvalidState, NotFound
+from bot.domain.errors import Conflict, InvalidInput, InvalidState
 from bot.domain.model import PRE_DEPLOY, Release, ReleaseState
 from bot.domain.notices import ChecklistChanged, RefMoved, ReleaseCancelled, Signer
-from bot.domain.products import Catalog
 from bot.domain.signoff import StaleSignature, check_can_cancel
-from bot.domain.text import Code, clean, joined
+from bot.domain.text import Code, clean
 from bot.domain.view import ReleaseView
 from bot.services.checking import CheckService
 from bot.services.deps import Deps, Service
+from bot.services.finding import resolve
 from bot.services.membership import memberships
 from bot.services.records import load_release, load_view, settle, show, view_pages
 
@@ -236,18 +236,21 @@ class ReleaseService(Service):
         return 1
 
     async def adopt(self) -> int:
-        """At start: releases from before products belong to the one product (and, from a
-        single file, those of a product renamed since). Returns how many were given."""
-        catalog = self.catalog
-        only = catalog.only
+        """At start: releases from before products go to the product claiming their
+        channel, else to the one product (which, from a single file, also takes those of a
+        product renamed since). Returns how many were given."""
+        catalog, given = self.catalog, 0
         async with self.deps.db.write() as uow:
-            held = await uow.releases.products()
-            orphans = [p for p in held if p not in catalog.products]
-            if only is None or not orphans:
-                return 0
+            for product, app in catalog.products.items():
+                if app.homes:
+                    given += await uow.releases.adopt(product, [""], app.homes)
+            only = catalog.only
+            orphans = [p for p in await uow.releases.products() if p not in catalog.products]
             if catalog.directory:
                 orphans = [p for p in orphans if p == ""]
-            return await uow.releases.adopt(only, orphans) if orphans else 0
+            if only is not None and orphans:
+                given += await uow.releases.adopt(only, orphans)
+        return given
 
     async def resolve(
         self, name: str | None, channel: str | None, product: str | None = None
@@ -330,76 +333,3 @@ class ReleaseService(Service):
             view = before.changed(app, release=cancelled)
             await show(uow, self.deps, view)
         return view
-
-
-async def resolve(
-    uow: UnitOfWork,
-    catalog: Catalog,
-    name: str | None,
-    channel: str | None,
-    product: str | None,
-) -> Release:
-    if product is not None and catalog.get(product) is None:
-        raise NotFound(
-            "There is no product ",
-            Code(product),
-            "; the products are ",
-            joined(Code(p) for p in catalog.products),
-            ".",
-        )
-    home = product or catalog.of_channel(channel)
-    if name:
-        return await _named(uow, catalog, clean(name), home, product is not None)
-    # The newest still being signed, else the newest being watched after deployment: in
-    # this channel first, then in its product, then in any.
-    watched = (ReleaseState.DEPLOYED, ReleaseState.MONITORING)
-    scopes: list[tuple[str | None, list[str] | None]] = []
-    if channel:
-        scopes.append((channel, [product] if product else None))
-    if home:
-        scopes.append((None, [home]))
-    if product is None:
-        scopes.append((None, list(catalog.products)))
-    release = None
-    for where, products in scopes:
-        for states in (PRE_DEPLOY, watched):
-            release = release or await uow.releases.newest(states, where, products)
-    if release is None:
-        raise NotFound("No release is open. Open one with ", Code("/readiness new NAME"), ".")
-    return release
-
-
-async def _named(
-    uow: UnitOfWork, catalog: Catalog, name: str, home: str | None, only_home: bool
-) -> Release:
-    """The release NAME of HOME (the product asked for, or the channel's), else of the one
-    product that has it; several is a question of which."""
-    if home is not None:
-        release = await uow.releases.by_name(name, home)
-        if release is not None or only_home:
-            if release is None:
-                raise NotFound(
-                    f"{catalog.title(home)} has no release named “{name}”. ",
-                    Code("/readiness list"),
-                    " shows the open ones.",
-                )
-            return release
-    named = await uow.releases.named(name)
-    found = [r for r in named if r.product in catalog.products]
-    if named and not found:  # its product was taken out of the config
-        catalog.config(named[0].product)
-    if not found:
-        raise NotFound(
-            f"There is no release named “{name}”. ",
-            Code("/readiness list"),
-            " shows the open ones.",
-        )
-    if len(found) > 1:
-        products = sorted(r.product for r in found)
-        raise Ambiguous(
-            products,
-            f"“{name}” is a release of several products ({', '.join(products)}); say which with ",
-            Code("product=ID"),
-            ".",
-        )
-    return found[0]

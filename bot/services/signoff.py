@@ -75,7 +75,8 @@ class SignoffService(Service):
         """May this person sign as this role now? Raises the refusal; else what the modal needs."""
         app = await self.deps.config_of(release_id)
         held = await memberships(app, user, self.deps.directory)
-        check_membership(app, role_id, held)  # the common refusal needs no database
+        named = len(self.catalog) > 1
+        check_membership(app, role_id, held, named)  # the common refusal needs no database
         role = get_role(app, role_id)
         async with self.deps.db.read() as uow:
             view = await load_view(uow, app, await load_release(uow, release_id))

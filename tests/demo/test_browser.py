@@ -408,3 +408,108 @@ def test_mrkdwn_is_rendered_as_text_never_as_markup(demo: Demo) -> None:
             assert ":white_check_mark:" not in date and ":no_such_emoji:" in date
         finally:
             browser.close()
+
+
+PAYMENTS = ("CPAYMENTS", "payments-releases", "Payments")
+PAYMENTS_SECTIONS = ["Application Readiness", "Security Readiness", "Final Validation Checklist"]
+
+
+def test_a_release_in_the_second_channel_is_that_products(demo: Demo) -> None:
+    """#payments-releases routes to Payments: a release opened there carries its title and
+    its three sections, not LUMINES' eight; its Security Lead is its own, and LUMINES'
+    is refused there."""
+    from playwright.sync_api import expect, sync_playwright
+
+    channel_id, name, title = PAYMENTS
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            context = browser.new_context(
+                viewport={"width": 1360, "height": 1000}, timezone_id="UTC", locale="en-US"
+            )
+            context.set_default_timeout(20_000)
+            page = context.new_page()
+            problems: list[str] = []
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            page.goto(demo.url + "?as=UENG")
+            channels = page.locator("#channel-list .channel-link")
+            expect(channels).to_have_count(2)
+            expect(channels.nth(0)).to_contain_text("releases")
+            expect(channels.nth(0)).to_contain_text("LUMINES/WIS2L")
+            expect(channels.nth(1)).to_contain_text(title)
+
+            page.locator(f'#channel-list [data-channel="{channel_id}"]').click()
+            expect(page.locator("#channel-name")).to_have_text(name)
+            expect(page.locator("#channel-topic")).to_contain_text(f"sign-off for {title}")
+            intro = page.locator("#messages .intro")
+            expect(intro).to_contain_text(f"This is the very beginning of #{name}")
+            expect(intro).to_contain_text("Fay Okafor signs here as Security Lead")
+            expect(intro).to_contain_text("Chen Wu (LUMINES/WIS2L's Security Lead) holds no role")
+            # The switcher says where each holds a role.
+            groups = page.locator("#user-select optgroup")
+            assert [g.get_attribute("label") for g in groups.all()] == [
+                "In every product",
+                "LUMINES/WIS2L only",
+                f"{title} only",
+                "No role",
+            ]
+            expect(groups.nth(2).locator("option")).to_have_text(["Fay Okafor · Security Lead"])
+            assert f"channel={name}" in page.url
+            assert page.title() == f"#{name} · Readiness demo"
+            expect(page.locator("#composer")).to_have_attribute(
+                "placeholder", f"Message #{name}. Try /readiness new Payments 2.0.0"
+            )
+
+            page.reload()  # the channel shown is kept in the address
+            expect(page.locator("#channel-name")).to_have_text(name)
+
+            page.fill("#composer", "/readiness new Payments 2.0.0")
+            page.press("#composer", "Enter")
+            card = page.locator("#messages .message", has_text="Payments 2.0.0 · production")
+            expect(card).to_be_visible()
+            expect(card.locator(".block").nth(1)).to_contain_text(title)
+            fields = card.locator(".fields .field")
+            expect(fields).to_have_count(len(PAYMENTS_SECTIONS))
+            assert fields.locator("strong").all_inner_texts() == PAYMENTS_SECTIONS
+            expect(card).not_to_contain_text("Infrastructure Readiness")
+            expect(card).to_contain_text("Sign as Security Lead")
+
+            # LUMINES' Security Lead is not Payments': refused, with the reason, privately.
+            page.select_option("#user-select", "USEC")
+            expect(page.locator("#user-note")).to_have_text(
+                f"Chen Wu holds no role in {title}: signing in #{name} is refused."
+            )
+            page.locator("#home-link").click()  # at Home: where they hold it
+            expect(page.locator("#user-note")).to_have_text(
+                "Chen Wu signs as Security Lead in #releases."
+            )
+            page.locator(f'#channel-list [data-channel="{channel_id}"]').click()
+            card.get_by_role("button", name="Sign as Security Lead").click()
+            refusal = page.locator("#messages .message.ephemeral", has_text="not an approver")
+            expect(refusal).to_contain_text("You are not an approver for Security Lead")
+            screenshot(page.locator("#channel"), "payments-refusal")
+            # Payments' own may sign.
+            page.select_option("#user-select", "UPSEC")
+            expect(page.locator("#user-note")).to_have_text(
+                f"Fay Okafor signs as Security Lead in #{name}."
+            )
+            card.get_by_role("button", name="Sign as Security Lead").click()
+            modal = page.locator("#modal-layer .modal")
+            expect(modal).to_contain_text("as Security Lead")
+            modal.locator(".modal-foot .cancel").click()
+            expect(modal).to_be_hidden()
+            assert_every_glyph_drawn(page, "body")
+            screenshot(page, "payments-channel")
+            screenshot(card, "payments-card")
+
+            # The release is Payments' only: #releases (the intro's link goes there) does
+            # not show it.
+            intro.get_by_role("button", name="#releases").click()
+            expect(page.locator("#channel-name")).to_have_text("releases")
+            expect(
+                page.locator("#messages .message", has_text="Payments 2.0.0 · production")
+            ).to_have_count(0)
+            assert "channel=" not in page.url
+            assert not problems, problems
+        finally:
+            browser.close()

@@ -24,6 +24,7 @@ SCRIPTS = (
     "blocks.js",
     "demo-core.js",
     "demo-files.js",
+    "demo-channels.js",
     "demo-messages.js",
     "demo-modal.js",
     "demo-composer.js",
@@ -154,7 +155,10 @@ def test_a_refusal_is_seen_only_by_the_person_refused(http: httpx.Client) -> Non
         refusal = until(
             seen, lambda s: next((e for e in s["ephemerals"] if "approver" in e["text"]), None)
         )
-        assert refusal["text"] == "You are not an approver for DevOps Lead on this checklist."
+        assert (
+            refusal["text"]
+            == "You are not an approver for DevOps Lead on the LUMINES/WIS2L checklist."
+        )
     others = http.get("/demo/state", params={"user": "UENG"}).json()
     assert not [e for e in others["ephemerals"] if "approver" in e["text"]]
 
@@ -290,3 +294,56 @@ def test_the_composer_offers_every_verb_of_the_command(http: httpx.Client) -> No
     assert "export" in offered
     assert offered == helped, "the composer's hints, in the order of /readiness help"
     assert sorted(offered) == sorted(usage)
+
+
+def test_each_channel_is_its_products_and_so_are_the_roles(http: httpx.Client) -> None:
+    """Two channels, each routed to its product; a command says where it was typed, and
+    what the bot posts lands in that channel only; roles are the product's."""
+    state = http.get("/demo/state", params={"user": "USEC"}).json()
+    assert [(c["id"], c["name"], c["product"], c["title"]) for c in state["channels"]] == [
+        ("CRELEASE", "releases", "lumines", "LUMINES/WIS2L"),
+        ("CPAYMENTS", "payments-releases", "payments", "Payments"),
+    ]
+    lumines, payments = state["channels"]
+    assert payments["sections"] == 3 and payments["sections"] < lumines["sections"]
+    roles = {u["id"]: u["roles"] for u in state["users"]}
+    assert roles["USEC"] == {"lumines": "Security Lead"}
+    assert roles["UPSEC"] == {"payments": "Security Lead"}
+    assert roles["UCTO"] == {
+        "lumines": "CTO/Engineering Manager",
+        "payments": "CTO/Engineering Manager",
+    }
+    assert roles["UVIS"] == {}
+
+    typed = {"user": "UENG", "text": "/readiness new Payments 3.0", "channel": "CPAYMENTS"}
+    with http.stream("GET", "/demo/events", params={"user": "USEC"}) as stream:
+        seen = states(stream)
+        assert http.post("/demo/command", json=typed).json() == {"ok": True}
+        posted = until(seen, card("Payments 3.0"))
+        assert posted["channel"] == "CPAYMENTS"
+        assert posted["blocks"][1]["elements"][0]["text"].startswith("Payments · opened by")
+        sign = action(posted, "sign:security_lead")
+        http.post(
+            "/demo/click",
+            json={
+                "user": "USEC",
+                "where": "message",
+                "channel": "CPAYMENTS",
+                "ts": posted["ts"],
+                "action_id": sign["action_id"],
+                "value": sign["value"],
+            },
+        )
+        refusal = until(
+            seen, lambda s: next((e for e in s["ephemerals"] if "approver" in e["text"]), None)
+        )
+    assert refusal["channel"] == "CPAYMENTS"
+    assert refusal["text"] == "You are not an approver for Security Lead on the Payments checklist."
+    # The message was in #payments-releases: looked for in #releases, it is not there.
+    elsewhere = http.post(
+        "/demo/click",
+        json={**{"user": "USEC", "where": "message", "ts": posted["ts"]}, "action_id": "x"},
+    )
+    assert elsewhere.json()["error"] == "that message is gone"
+    nowhere = http.post("/demo/command", json={**typed, "channel": "CNOWHERE"})
+    assert nowhere.status_code == 400 and "no channel" in nowhere.json()["error"]

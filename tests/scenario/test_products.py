@@ -198,7 +198,7 @@ def test_a_role_is_held_per_product(fake: FakeSlackThread, driver: SlackDriver, 
         ),
         timeout=15,
     )
-    assert any("not an approver for Security Lead" in text for text in refusal), refusal
+    assert any("not an approver for Security Lead on the Payments checklist" in t for t in refusal)
     assert not fake.views("USEC")
     # Payments's own Security Lead gets the form.
     assert driver.click("UPSEC", message, "sign:security_lead", channel=PAYMENTS).status_code == 200

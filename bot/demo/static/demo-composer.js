@@ -1,18 +1,18 @@
-// The composer: a line typed (a slash command or a message), the commands it can still
-// be, and the lines sent before (arrow up and down).
+// The composer: a line typed (a slash command or a message) in the channel shown, the
+// commands it can still be, and the lines sent before (arrow up and down).
 "use strict";
 
 (function () {
   const { el } = window.Dom;
-  const { $, state, post } = window.Demo;
+  const { $, state, post, here } = window.Demo;
 
   const COMMAND = "/readiness";
   // Every verb of the bot's /readiness, in the order of its help (HELP in
   // bot/slack/blocks/messages.py, USAGE in bot/slack/manifest.py; tests/demo checks).
   const COMMANDS = [
-    ["new LUMINES 1.0.0", "open a release: the card appears, the checks run"],
+    ["new LUMINES 1.0.0", "open a release of this channel's product: the card appears, the checks run"],
     ["status", "where the newest release stands (privately)"],
-    ["list", "the open releases"],
+    ["list", "the open releases of this channel's product (list all: every product's)"],
     ["check", "run the automated checks again"],
     ["deployed", "mark the approved release deployed"],
     ["export", "upload the filled-in sign-off document to the card's thread"],
@@ -28,7 +28,9 @@
     }
     // "/rea" or "/readiness st": the commands that can still be meant, all while unsure.
     const typed = text.startsWith(COMMAND + " ") ? text.slice(COMMAND.length + 1) : "";
-    const shown = COMMANDS.filter(([args]) => args.startsWith(typed.split(" ")[0]));
+    // A release is suggested by the name the channel's product goes by.
+    const commands = COMMANDS.map(([args, what]) => [args.startsWith("new ") ? "new " + here().example : args, what]);
+    const shown = commands.filter(([args]) => args.startsWith(typed.split(" ")[0]));
     const meant = COMMAND.startsWith(text) || text.startsWith(COMMAND + " ");
     if (!meant || !shown.length || typed.includes(" ")) {
       hint.hidden = true;
@@ -60,7 +62,7 @@
     state.historyAt = state.history.length;
     input.value = "";
     $("composer-hint").hidden = true;
-    const answer = await post("/demo/command", { text });
+    const answer = await post("/demo/command", { text, channel: here().id });
     if (answer.ok === false && !input.value) input.value = text;
   }
 

@@ -1,10 +1,10 @@
-// The channel and the open thread: their messages (with this person's ephemeral ones),
-// each drawn from the snapshot and re-rendered only when it changed.
+// The channel shown and its open thread: their messages (with this person's ephemeral
+// ones), each drawn from the snapshot and re-rendered only when it changed.
 "use strict";
 
 (function () {
   const { el } = window.Dom;
-  const { $, state, post, context, fileNode } = window.Demo;
+  const { $, state, post, context, fileNode, here, introNode } = window.Demo;
 
   function compareTs(a, b) {
     const [as, au] = a.split(".").map(Number);
@@ -50,7 +50,7 @@
     const act = (element, block, value, control) => {
       if (control) control.classList.add("pending");
       post("/demo/click", {
-        where: item.kind, ts: m.ts, action_id: element.action_id, value: value ?? null,
+        where: item.kind, channel: m.channel, ts: m.ts, action_id: element.action_id, value: value ?? null,
       }).finally(() => { if (control) control.classList.remove("pending"); });
     };
     const content = el("div", "message-content");
@@ -108,30 +108,17 @@
     if (atBottom) list.scrollTop = list.scrollHeight;
   }
 
-  let intro = null;
-  function introNode() {
-    if (intro) return intro;
-    intro = el("div", "intro");
-    intro.append(el("h2", "", "This is the very beginning of #releases"));
-    const steps = el("ol");
-    const lines = [
-      ["Type ", ["code", "/readiness new LUMINES 1.0.0"], " below. The release card appears and its checks run against the demo LUMINES service."],
-      ["Switch ", ["strong", "You are"], " to each role in turn: open ", ["strong", "Checklist"], " to tick that role's manual items, then ", ["strong", "Sign as …"], "."],
-      ["As the CTO, give the final approval with the deployment window, team and rollback plan: the card reads ", ["em", "Approved for production deployment"], "."],
-      [["strong", "Mark deployed"], " and watch the post-deployment phases post their digests (the first after a minute)."],
-      ["Break a part of the service on the left: a check fails, an approved release is suspended, a deployed one alerts."],
-    ];
-    for (const parts of lines) {
-      const li = el("li");
-      for (const part of parts) li.append(typeof part === "string" ? document.createTextNode(part) : el(part[0], "", part[1]));
-      steps.append(li);
-    }
-    intro.append(steps);
-    return intro;
+  // The messages and ephemerals of the channel shown.
+  function shown() {
+    const id = here().id;
+    return {
+      messages: state.snap.messages.filter((m) => m.channel === id),
+      ephemerals: state.snap.ephemerals.filter((m) => m.channel === id),
+    };
   }
 
   function renderChannel() {
-    const snap = state.snap;
+    const snap = shown();
     const items = [];
     for (const message of snap.messages) if (!message.thread_ts) items.push({ kind: "message", message });
     for (const message of snap.ephemerals) {
@@ -148,7 +135,7 @@
   }
 
   function renderThread() {
-    const snap = state.snap;
+    const snap = shown();
     const pane = $("thread");
     if (!state.threadTs && !state.threadClosed) {
       const withReplies = snap.messages.filter((m) => !m.thread_ts && m.reply_count);

@@ -1,13 +1,13 @@
 // The demo page put together: one snapshot renders the whole page (demo-core.js has the
-// state, demo-messages.js the channel and thread, demo-modal.js the modal,
-// demo-composer.js the composer); here are the sidebar (who you are, the target's
-// switches), the Home tab, and the start.
+// state, demo-channels.js the channels, demo-messages.js the channel shown and its
+// thread, demo-modal.js the modal, demo-composer.js the composer); here are the sidebar
+// (who you are, the target's switches), the Home tab, and the start.
 "use strict";
 
 (function () {
   const { el } = window.Dom;
-  const { $, state, post, context } = window.Demo;
-  const { renderChannel, renderThread, renderModal, startComposer, startFiles } = window.Demo;
+  const { $, state, post, context, here } = window.Demo;
+  const { renderChannel, renderChannels, renderThread, renderModal, startComposer, startFiles } = window.Demo;
 
   const PART_NAMES = {
     app: "Application", db: "Database", cache: "Cache", nats: "NATS",
@@ -32,6 +32,7 @@
   function apply(snap) {
     if (snap.me !== state.me) return; // a late event from before a switch
     state.snap = snap;
+    renderChannels();
     renderUsers();
     renderSwitches();
     renderPlace();
@@ -48,15 +49,19 @@
     state.homeKey = null;
     if (place === "home") post("/demo/home", {});
     renderPlace();
+    if (!state.snap) return;
+    renderChannels();
+    renderUsers();
+    renderChannel();
     renderThread();
     renderHome();
+    if (place === "channel") $("messages").scrollTop = $("messages").scrollHeight;
   }
 
   function renderPlace() {
     const home = state.place === "home";
     $("channel").hidden = home;
     $("home").hidden = !home;
-    $("channel-link").classList.toggle("active", !home);
     $("home-link").classList.toggle("active", home);
   }
 
@@ -83,18 +88,43 @@
   function renderUsers() {
     const select = $("user-select");
     if (!select.options.length) {
+      // Grouped by where they hold their role: every product, some, or none.
+      const channels = state.snap.channels;
+      const groups = new Map();
       for (const user of state.snap.users) {
         if (user.title === "app" || !user.title) continue;
+        const held = channels.filter((c) => (user.roles || {})[c.product]);
+        const where = !held.length ? "No role"
+          : held.length === channels.length ? "In every product"
+            : held.map((c) => c.title).join(", ") + " only";
+        if (!groups.has(where)) groups.set(where, el("optgroup"));
+        groups.get(where).label = where;
         const option = el("option", "", `${user.real_name} · ${user.title}`);
         option.value = user.id;
-        select.append(option);
+        groups.get(where).append(option);
       }
+      select.append(...groups.values());
     }
     select.value = state.me;
     const me = state.snap.users.find((u) => u.id === state.me);
-    $("user-note").textContent = !me ? ""
-      : me.title === "no role" ? `${me.real_name} holds no role: signing is refused.`
-        : `${me.real_name} signs as ${me.title}.`;
+    $("user-note").textContent = me ? signsAs(me) : "";
+  }
+
+  // What they may sign: in a channel, their role in its product; at Home, in every one.
+  function signsAs(me) {
+    const roles = me.roles || {};
+    const channels = state.snap.channels;
+    const held = channels.filter((c) => roles[c.product]);
+    const channel = here();
+    if (!held.length) return `${me.real_name} holds no role: signing is refused.`;
+    if (held.length === channels.length && new Set(Object.values(roles)).size === 1) {
+      return `${me.real_name} signs as ${roles[channel.product]}.`;
+    }
+    if (state.place === "home") {
+      return `${me.real_name} signs as ` + held.map((c) => `${roles[c.product]} in #${c.name}`).join(" and ") + ".";
+    }
+    return roles[channel.product] ? `${me.real_name} signs as ${roles[channel.product]} in #${channel.name}.`
+      : `${me.real_name} holds no role in ${channel.title}: signing in #${channel.name} is refused.`;
   }
 
   function renderSwitches() {
@@ -183,7 +213,6 @@
     startComposer();
     startFiles();
     $("user-select").addEventListener("change", (event) => switchUser(event.target.value));
-    $("channel-link").addEventListener("click", () => go("channel"));
     $("home-link").addEventListener("click", () => go("home"));
     $("thread-close").addEventListener("click", () => {
       state.threadClosed = true;
@@ -194,5 +223,6 @@
     $("composer").focus();
   }
 
+  window.Demo.go = go;
   document.addEventListener("DOMContentLoaded", start);
 })();
