@@ -231,6 +231,7 @@ class Runtime:
         self.deps.use(settings)
         self.config_problems = []
         self.scheduler.plan()
+        await adopt(self.services)
         told = await self.services.releases.review_config()
         changed = [p for p, app in settings.catalog.products.items() if before.get(p) != app]
         await self.services.releases.redraw(changed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
@@ -21,6 +22,8 @@ from bot.services.deps import Deps, Service
 from bot.services.finding import resolve
 from bot.services.membership import memberships
 from bot.services.records import load_release, load_view, settle, show, view_pages
+
+log = logging.getLogger(__name__)
 
 LISTED = 15  # releases a page of `/readiness list` shows
 MAX_NAME = 80
@@ -250,6 +253,13 @@ class ReleaseService(Service):
                 orphans = [p for p in orphans if p == ""]
             if only is not None and orphans:
                 given += await uow.releases.adopt(only, orphans)
+            left = (await uow.releases.products()).get("", 0)
+        if left:
+            log.warning(
+                "%d release(s) from before products are in channels no product claims: give "
+                "their channel to a product (`channel:`) and reload to keep them",
+                left,
+            )
         return given
 
     async def resolve(
