@@ -257,7 +257,7 @@ class ReleaseService(Service):
         if left:
             log.warning(
                 "%d release(s) from before products are in channels no product claims: give "
-                "their channel to a product (`channel:`) and reload to keep them",
+                "their channel to a product (channel: in its file) and reload to keep them",
                 left,
             )
         return given
