@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 
 from bot.db import rows
 from bot.db.repository import Repository
@@ -242,13 +242,18 @@ class ReleaseRepository(Repository):
             ReleaseRow, release_id, window_start=start, window_end=end, updated_at=now
         )
 
-    async def previous_rollback_plan(self, channel: str, before_release_id: int) -> str | None:
-        """The rollback plan last recorded on an earlier release of this channel."""
+    async def previous_rollback_plan(
+        self, channel: str, before_release_id: int, product: str | None = None
+    ) -> str | None:
+        """The rollback plan last recorded on an earlier release of this channel (and of
+        PRODUCT)."""
+        products = self._scope([product]) if product is not None else None
         return (
             await self.session.scalars(
                 select(ReleaseRow.rollback_plan)
                 .where(
                     ReleaseRow.channel == channel,
+                    ReleaseRow.product.in_(products) if products is not None else true(),
                     ReleaseRow.id < before_release_id,
                     ReleaseRow.rollback_plan.is_not(None),
                     ReleaseRow.rollback_plan != "",

@@ -87,7 +87,7 @@ class SignoffService(Service):
                 previous = None
                 if not release.rollback_plan:
                     previous = await uow.releases.previous_rollback_plan(
-                        release.channel, release.id
+                        release.channel, release.id, release.product
                     )
                 plan = draft_plan(app, release, view.signatures, previous)
         return SignIntent(view, role_id, role, plan)

@@ -142,7 +142,8 @@ async def listing(services: Services, command: Command, reply: Replier) -> None:
                 joined(Code(s.value) for s in ReleaseState),
                 ".",
             ) from None
-    home = None if every else services.deps.catalog.of_channel(command.channel)
+    catalog = services.deps.catalog
+    home = None if every or len(catalog) == 1 else catalog.of_channel(command.channel)
     found = await services.releases.listing(states, products=[home] if home else None)
     await reply.say(list_text(found), list_blocks(found))
 
