@@ -64,12 +64,16 @@ class _Merged:
     keys: dict[str, str]  # top-level key -> the file that set it
     sections: list[tuple[str, int]]  # merged section -> (file, its index there)
     roles: dict[str, str] = field(default_factory=dict)  # role id -> file
+    removed: dict[str, str] = field(default_factory=dict)  # role id -> the file dropping it
 
 
 class _Directory:
     def __init__(self, root: Path, env: Mapping[str, str], registry: Registry) -> None:
         self.root, self.env, self.registry = root, env, registry
         self.problems: list[str] = []
+        # A problem of the merged settings -> the products that found it (an extended
+        # file's problem is said once, naming each product it breaks).
+        self.found: dict[tuple[str, str], list[str]] = {}
 
     def load(self) -> Catalog:
         files = sorted(p for p in self.root.glob("*.yaml") if p.is_file())
@@ -94,6 +98,11 @@ class _Directory:
             if app is not None:
                 found[pid], sources[pid] = app, str(file)
         self._claims(found, sources)
+        for (where, problem), finders in self.found.items():
+            others = [p for p in finders if p != where]
+            verb = "extends" if len(others) == 1 else "extend"
+            suffix = f" (in {' and '.join(others)}, which {verb} it)" if others else ""
+            self.problems.append(f"{where}: {problem}{suffix}")
         if self.problems:
             raise ConfigError(list(dict.fromkeys(self.problems)))
         return Catalog(found, bot, sources, directory=True)
@@ -120,19 +129,21 @@ class _Directory:
         if merged is None:
             return None
         problems: list[str] = []
-        app = check_app(merged.raw, self.registry, problems)
-        self.problems.extend(_located(p, merged, str(file)) for p in problems)
+        raw = substitute(merged.raw, self.env, problems)  # ${VAR} said where it is written
+        app = check_app(raw, self.registry, problems)
+        for problem in _orphaned(problems, merged, raw):
+            self.found.setdefault(_located(problem, merged, str(file)), []).append(str(file))
         return app
 
     def _chain(self, file: Path, chain: tuple[Path, ...]) -> _Merged | None:
         source = str(file)
-        if file.resolve() in {c.resolve() for c in chain}:
-            cycle = " -> ".join(str(c) for c in (*chain, file))
-            self.problems.append(f"{chain[0]}: extends: a cycle: {cycle}")
+        seen = [c.resolve() for c in chain]
+        if file.resolve() in seen:  # said in the file whose `extends` closes the loop
+            loop = [*chain[seen.index(file.resolve()) :], file]
+            cycle = " -> ".join(str(c) for c in loop)
+            self.problems.append(f"{loop[-2]}: extends: a cycle: {cycle}")
             return None
-        problems: list[str] = []
-        raw = substitute(parse_yaml(read_text(file, source), source), self.env, problems)
-        self.problems.extend(f"{source}: {p}" for p in problems)
+        raw = parse_yaml(read_text(file, source), source)
         self._bot_wide(raw, source)
         parent = raw.pop("extends", None)
         if parent is None:
@@ -219,6 +230,7 @@ class _Directory:
                     )
                 else:
                     del result[role_id], merged.roles[role_id]
+                    merged.removed[role_id] = source
                 continue
             result[role_id], merged.roles[role_id] = role, source
         merged.raw["roles"] = result
@@ -239,9 +251,32 @@ class _Directory:
                     owner[channel] = pid
 
 
-def _located(problem: str, merged: _Merged, product: str) -> str:
-    """A problem of the merged settings, said in the file that wrote the field (and, when
-    that is an extended file, which product found it)."""
+def _orphaned(problems: list[str], merged: _Merged, raw: Mapping[str, Any]) -> list[str]:
+    """PROBLEMS, with the items still owned by a role this product removed said once, at
+    the removal, by item id (not once per item, in the file that lists them)."""
+    owned: dict[str, list[str]] = {}
+    kept: list[str] = []
+    for problem in problems:
+        where, _, what = problem.partition(": ")
+        role = next((r for r in merged.removed if what.startswith(f"no role {r!r}")), None)
+        if role is None or not where.endswith(".owner"):
+            kept.append(problem)
+            continue
+        node: Any = raw
+        for part in where.split(".")[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node.get(part, {})
+        owned.setdefault(role, []).append(str(node.get("id", where)))
+    for role, items in owned.items():
+        kept.append(
+            f"roles.{role}: removed, but these items still name it as their owner: "
+            f"{', '.join(items)} (give them another owner, or replace their sections)"
+        )
+    return kept
+
+
+def _located(problem: str, merged: _Merged, product: str) -> tuple[str, str]:
+    """A problem of PRODUCT's merged settings: the file that wrote the field (the
+    product's own when it is of the whole), and the problem with the field's path there."""
     where, _, what = problem.partition(": ")
     parts = where.split(".")
     file, path = product, where
@@ -251,8 +286,8 @@ def _located(problem: str, merged: _Merged, product: str) -> str:
             file, at = merged.sections[index]
             path = ".".join(["sections", str(at), *parts[2:]])
     elif parts[0] == "roles" and len(parts) > 1:
-        file = merged.roles.get(parts[1], product)
+        role = parts[1]
+        file = merged.removed.get(role) or merged.roles.get(role, product)
     elif parts[0] in merged.keys and parts[0] not in ("sections", "roles"):
         file = merged.keys[parts[0]]
-    suffix = "" if file == product else f" (in {product}, which extends it)"
-    return f"{file}: {path}: {what}{suffix}"
+    return file, f"{path}: {what}"

@@ -25,8 +25,9 @@ OnResult = Callable[["CheckResult"], None]
 
 
 @contextmanager
-def _progress(total: int, enabled: bool) -> Iterator[OnResult]:
-    """A progress bar on stderr in a terminal; one line per result in a log."""
+def _progress(total: int, enabled: bool, label: str = "") -> Iterator[OnResult]:
+    """A progress bar on stderr in a terminal; one line per result in a log (LABEL: the
+    product's id, when several run one after the other)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
@@ -34,7 +35,7 @@ def _progress(total: int, enabled: bool) -> Iterator[OnResult]:
         yield lambda _: None
     elif console.is_terminal:
         columns = (
-            TextColumn("Running checks"),
+            TextColumn(f"Running checks{f' of {label}' if label else ''}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -48,7 +49,9 @@ def _progress(total: int, enabled: bool) -> Iterator[OnResult]:
         def line(result: CheckResult) -> None:
             nonlocal done
             done += 1
-            console.print(f"[{done}/{total}] {result.key}: {result.status.value}", highlight=False)
+            where = f"{label} " if label else ""
+            said = f"[{where}{done}/{total}] {result.key}: {result.status.value}"
+            console.print(said, highlight=False)
 
         yield line
 
@@ -80,7 +83,8 @@ async def run_check(
             known = ", ".join(s.id for s in app.sections)
             raise InvalidInput(f"--section: no section {section!r} (sections: {known})")
         total = len(check_jobs(app, section))
-        with _progress(total, progress) as advance:
+        label = pid if len(settings.catalog) > 1 else ""
+        with _progress(total, progress, label) as advance:
 
             def record(result: CheckResult) -> None:
                 durations[result.key] = result.duration_ms

@@ -14,7 +14,7 @@ from bot.config import ConfigError, Settings, load_environment, load_settings
 if TYPE_CHECKING:
     from bot.db import Database
 
-CONFIG_HELP = "Config file (default: $READINESS_CONFIG)."
+CONFIG_HELP = "Config file, or directory of products (default: $READINESS_CONFIG)."
 T = TypeVar("T")
 
 

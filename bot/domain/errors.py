@@ -47,3 +47,7 @@ class Ambiguous(InvalidInput):
     def __init__(self, products: list[str], *parts: Part | Phrase) -> None:
         super().__init__(*parts)
         self.products = products
+
+
+class ProductGone(NotFound):
+    """A release whose product is no longer in the config (its file removed or renamed)."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.domain.checklist import AppConfig, ChecksSettings, SlackSettings
-from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.errors import InvalidInput, ProductGone
 from bot.domain.text import Code, joined
 
 
@@ -68,12 +68,11 @@ class Catalog:
         """A product's checklist; a product no longer configured is said, not guessed."""
         found = self.products.get(product_id)
         if found is None:
-            raise NotFound(
+            raise ProductGone(
                 "The product ",
                 Code(product_id),
-                " is no longer configured; its releases can be read with ",
-                Code("readiness export"),
-                " once it is back in the config.",
+                " is no longer configured (a product's id is its file's name); its releases "
+                "wait until it is back.",
             )
         return found
 

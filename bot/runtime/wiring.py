@@ -158,6 +158,13 @@ class Runtime:
             connector=aiohttp.TCPConnector(limit=50), trust_env=True
         )
         await upgrade(self.db)
+        catalog = self.settings.catalog
+        log.info(
+            "serving %d product(s) from %s: %s",
+            len(catalog),
+            self.settings.config_path,
+            ", ".join(f"{pid} ({app.product})" for pid, app in catalog.products.items()),
+        )
         await adopt(self.services)
         async with self.db.write() as uow:
             abandoned = await uow.checks.finish_abandoned_runs(self.deps.clock.now())
@@ -227,6 +234,11 @@ class Runtime:
             log.error("config reload failed: still using the config loaded before")
             return False
         before = self.settings.catalog.products
+        if settings.catalog.bot != self.settings.catalog.bot:
+            log.warning(
+                "config reload: the bot-wide settings (checks, slack, schedules.tick) changed; "
+                "they apply at the next start"
+            )
         self.settings = settings
         self.deps.use(settings)
         self.config_problems = []

@@ -253,7 +253,16 @@ class ReleaseService(Service):
                 orphans = [p for p in orphans if p == ""]
             if only is not None and orphans:
                 given += await uow.releases.adopt(only, orphans)
-            left = (await uow.releases.products()).get("", 0)
+            held = await uow.releases.products()
+            left = held.get("", 0)
+        for product, n in sorted(held.items()):
+            if product and product not in catalog.products:
+                log.warning(
+                    "%d release(s) of product %r wait: it is no longer configured (a "
+                    "product's id is its file's name: was the file removed or renamed?)",
+                    n,
+                    product,
+                )
         if left:
             log.warning(
                 "%d release(s) from before products are in channels no product claims: give "

@@ -28,6 +28,7 @@ from bot.domain.errors import (
     InvalidState,
     NotAuthorized,
     NotFound,
+    ProductGone,
 )
 from bot.domain.model import ItemStatus
 from bot.domain.text import clean
@@ -128,7 +129,7 @@ def add_api(app: web.Application, services: Services, token: str | None) -> None
         product = request.query.get("product") or None
         if product is not None and services.deps.catalog.get(product) is None:
             known = ", ".join(services.deps.catalog.products)
-            raise NotFound(f"no product {product!r} (the products: {known})")
+            raise NotFound(f"no product {product!r} is configured (the products: {known})")
         try:
             return await services.releases.resolve_view(name, None, product)
         except Ambiguous as exc:
@@ -137,6 +138,8 @@ def add_api(app: web.Application, services: Services, token: str | None) -> None
                 f"several products have a release named {clean(name)!r}: "
                 "say which with ?product=ID",
             ) from None
+        except ProductGone:
+            raise
         except NotFound:
             where = f" in product {product!r}" if product else ""
             raise NotFound(f"no release named {clean(name)!r}{where}") from None

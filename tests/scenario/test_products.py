@@ -395,6 +395,9 @@ def test_a_product_taken_out_waits_and_the_others_go_on(
         while "payments" in gate(bot, "GONE 1.0.0").text and time.monotonic() < deadline:
             time.sleep(0.1)
         assert gate(bot, "GONE 1.0.0", "payments").status_code == 404
+        gone = gate(bot, "GONE 1.0.0").json()["error"]
+        assert "The product payments is no longer configured" in gone, gone
+        assert "release(s) of product 'payments' wait: it is no longer configured" in bot.log()
         said = say(fake, driver, "UREL", "status GONE 1.0.0", PAYMENTS)
         assert "The product `payments` is no longer configured" in said, said
         # LUMINES is served as before: a release opens, checks, and its card is posted.

@@ -92,9 +92,9 @@ sections:
         p="extends: _base.yaml\nproduct: P\nroles: {lead: {remove: true}}\n",
     )
     said = problems(dropped)
-    assert said == [
-        f"{dropped / '_base.yaml'}: sections.1.items.0.owner: no role 'lead' (roles: boss) "
-        f"(in {dropped / 'p.yaml'}, which extends it)"
+    assert said == [  # once, at the removal, naming the items by id
+        f"{dropped / 'p.yaml'}: roles.lead: removed, but these items still name it as their "
+        "owner: b (give them another owner, or replace their sections)"
     ]
 
 
@@ -107,11 +107,20 @@ def test_extends_chains_and_a_cycle_names_the_files(tmp_path: Path) -> None:
     )
     assert load_products(root, {}).products["a"].product == "Middle"
     cyclic = directory(tmp_path / "c", _loop="extends: p.yaml\n", p="extends: _loop.yaml\n")
-    (said,) = problems(cyclic)
+    (said,) = problems(cyclic)  # said where the loop closes
     assert said == (
-        f"{cyclic / 'p.yaml'}: extends: a cycle: {cyclic / 'p.yaml'} -> {cyclic / '_loop.yaml'}"
-        f" -> {cyclic / 'p.yaml'}"
+        f"{cyclic / '_loop.yaml'}: extends: a cycle: {cyclic / 'p.yaml'} -> "
+        f"{cyclic / '_loop.yaml'} -> {cyclic / 'p.yaml'}"
     )
+    inner = directory(
+        tmp_path / "i",
+        _base="extends: _more.yaml\n",
+        _more="extends: _base.yaml\n",
+        a="extends: _base.yaml\n",
+        b="extends: _base.yaml\n",
+    )
+    (said,) = problems(inner)  # once, not blamed on the products that merely extend it
+    assert said.startswith(f"{inner / '_more.yaml'}: extends: a cycle: {inner / '_base.yaml'}")
     missing = directory(tmp_path / "m", p="extends: _nope.yaml\nproduct: P\n")
     assert problems(missing) == [
         f"{missing / 'p.yaml'}: extends: there is no file {str(missing / '_nope.yaml')!r}"
@@ -196,5 +205,25 @@ def test_the_cli_says_every_problem_of_a_directory_and_exits_2(tmp_path: Path) -
     said = done.stderr
     assert f"{root / 'a.yaml'}: slack.post_interval: a bot-wide setting" in said
     assert f"{root / 'b.yaml'}: roles: no role has `final: true`" in said
-    # A problem in the base file is said once, in the base file, for each product it breaks.
-    assert said.count(f"{root / '_base.yaml'}: sections.0.items.0.check.url:") == 2
+    # A problem in the base file is said once, in the base file, naming the products it breaks.
+    assert said.count(f"{root / '_base.yaml'}: sections.0.items.0.check.url:") == 1
+    assert f"(in {root / 'a.yaml'} and {root / 'b.yaml'}, which extend it)" in said
+
+
+def test_an_unset_variable_is_said_once_where_it_is_written(tmp_path: Path) -> None:
+    base = BASE.replace(
+        "items: [{id: a, title: A}]",
+        """items:
+      - {id: a, title: A, check: {type: http, url: "${TARGET}/health"}}""",
+    )
+    root = directory(
+        tmp_path,
+        _base=base,
+        a="extends: _base.yaml\nproduct: A\nchannel: ${A_CHANNEL}\n",
+        b="extends: _base.yaml\nproduct: B\n",
+    )
+    assert sorted(problems(root)) == [  # nothing else follows from them
+        f"{root / '_base.yaml'}: sections.0.items.0.check.url: ${{TARGET}} is not set in the "
+        f"environment (in {root / 'a.yaml'} and {root / 'b.yaml'}, which extend it)",
+        f"{root / 'a.yaml'}: channel: ${{A_CHANNEL}} is not set in the environment",
+    ]
