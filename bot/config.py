@@ -57,16 +57,21 @@ class Environment(BaseModel):
 
     @field_validator("database_url")
     @classmethod
-    def _sqlite_through_aiosqlite(cls, value: str) -> str:
-        """Readiness keeps its state in one SQLite file, through aiosqlite."""
+    def _a_database_readiness_speaks(cls, value: str) -> str:
+        """One SQLite file through aiosqlite, or PostgreSQL through asyncpg."""
         try:
             driver = make_url(value).drivername
         except ArgumentError:
             driver = None
-        if driver != "sqlite+aiosqlite":
+        if driver == "postgresql":  # the bare scheme most tools print: asyncpg is the driver
             raise ValueError(
-                f"{value!r} is not a SQLite URL for Readiness: use sqlite+aiosqlite:///PATH "
-                "(e.g. sqlite+aiosqlite:////var/lib/readiness/readiness.db)"
+                f"{value!r}: give the driver, postgresql+asyncpg://USER:PASSWORD@HOST:PORT/DB"
+            )
+        if driver not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+            raise ValueError(
+                f"{value!r} is not a database URL for Readiness: use sqlite+aiosqlite:///PATH "
+                "(e.g. sqlite+aiosqlite:////var/lib/readiness/readiness.db) or "
+                "postgresql+asyncpg://USER:PASSWORD@HOST:PORT/DB"
             )
         return value
 

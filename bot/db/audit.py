@@ -12,8 +12,13 @@ from bot.db.repository import Repository
 from bot.db.tables import AuditRow
 from bot.domain.audit import GENESIS, AuditEvent, audit_hash
 
+AUDIT_CHAIN = 0x72656164_61756469  # the advisory lock key of the chain's head ("readaudi")
 
-def _data(raw: str | None) -> dict[str, Any] | None:
+
+def _data(raw: str | dict[str, Any] | None) -> dict[str, Any] | None:
+    """The event's data as stored (PostgreSQL's driver hands JSON over parsed already)."""
+    if isinstance(raw, dict):
+        return raw
     try:
         data = json.loads(raw or "")
     except (TypeError, ValueError):
@@ -30,7 +35,9 @@ class AuditRepository(Repository):
         actor: str | None = None,
         **data: Any,
     ) -> str:
-        """Append an event to the hash chain; returns its hash. Call inside a write."""
+        """Append an event to the hash chain; returns its hash. Call inside a write: the
+        chain's head is held until it commits, so writers of every process append in turn."""
+        await self.uow.serialise(AUDIT_CHAIN)
         prev = (
             await self.session.scalars(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1))
         ).first() or GENESIS

@@ -1,15 +1,21 @@
-"""The engine, SQLite's pragmas, and the two kinds of transaction, each a unit of work.
+"""The engine (SQLite through aiosqlite, or PostgreSQL through asyncpg) and the two kinds
+of transaction, each a unit of work.
 
-Reads use a deferred BEGIN (WAL readers never wait). Writes take `BEGIN IMMEDIATE`
-behind one in-process lock: a read-then-write transaction that starts deferred fails
-with "database is locked" under concurrency, whatever busy_timeout says.
-`synchronous=FULL`: a commit is on disk before the user is told it happened, even
-across a power cut.
+SQLite: reads use a deferred BEGIN (WAL readers never wait). Writes take `BEGIN
+IMMEDIATE` behind one in-process lock: a read-then-write transaction that starts deferred
+fails with "database is locked" under concurrency, whatever busy_timeout says.
+`synchronous=FULL`: a commit is on disk before the user is told it happened, even across
+a power cut.
+
+PostgreSQL: any number of processes write at once, READ COMMITTED; what must not happen
+twice is held by unique constraints, row locks and advisory locks (`UnitOfWork.serialise`),
+never by a lock in one process's memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -39,7 +45,24 @@ def sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
+POSTGRESQL = "postgresql+asyncpg"
+SQLITE = "sqlite+aiosqlite"
+
+
+def dialect_of(url: str) -> str:
+    return make_url(url).get_backend_name()
+
+
 def make_engine(url: str) -> AsyncEngine:
+    if dialect_of(url) == "postgresql":
+        # A pool per process; a connection dropped by a failover is noticed before use.
+        return create_async_engine(
+            url,
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
+            connect_args={"server_settings": {"timezone": "UTC"}},
+        )
     engine = create_async_engine(url)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -67,9 +90,16 @@ def unique_violation(exc: IntegrityError) -> bool:
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
+        self.dialect = dialect_of(url)
         self.engine = make_engine(url)
-        self._writer = self.engine.execution_options(sqlite_immediate=True)
-        self._write_lock = asyncio.Lock()
+        sqlite = self.dialect == "sqlite"
+        self._writer = (
+            self.engine.execution_options(sqlite_immediate=True) if sqlite else self.engine
+        )
+        # SQLite has one writer at a time: this process's writes queue here, not in SQLite.
+        self._write_lock: asyncio.Lock | contextlib.nullcontext[None] = (
+            asyncio.Lock() if sqlite else contextlib.nullcontext()
+        )
         # Set when a committed transaction queued something for Slack; the sender waits on it.
         self.outbox_ready = asyncio.Event()
         # The one product, when there is one: releases from before products are its own.
@@ -78,7 +108,7 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
         async with AsyncSession(self.engine, expire_on_commit=False) as session:
-            yield UnitOfWork(session, self.outbox_ready.set, self.legacy_product)
+            yield UnitOfWork(session, self.outbox_ready.set, self.legacy_product, self.dialect)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[UnitOfWork]:
@@ -89,7 +119,9 @@ class Database:
             try:
                 async with AsyncSession(self._writer, expire_on_commit=False) as session:
                     async with session.begin():
-                        uow = UnitOfWork(session, self.outbox_ready.set, self.legacy_product)
+                        uow = UnitOfWork(
+                            session, self.outbox_ready.set, self.legacy_product, self.dialect
+                        )
                         yield uow
             except IntegrityError as exc:
                 if unique_violation(exc):

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.sqlite import insert
 
 from bot.db.repository import Repository
 from bot.db.tables import MarkRow, SeenEventRow
@@ -31,19 +30,16 @@ class MarkRepository(Repository):
         Call it in the transaction that queues the work: the unique key makes the
         decision and the work one atomic step, across restarts and concurrent ticks.
         """
-        result = await self.session.execute(
-            insert(MarkRow)
-            .values(
-                release_id=release_id,
-                key=key,
-                due_at=due_at,
-                done_at=now,
-                late=late,
-                data=data or {},
-            )
-            .on_conflict_do_nothing(index_elements=["release_id", "key"])
+        return await self._insert_new(
+            MarkRow,
+            ["release_id", "key"],
+            release_id=release_id,
+            key=key,
+            due_at=due_at,
+            done_at=now,
+            late=late,
+            data=data or {},
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def keys(self, release_id: int, prefix: str = "") -> set[str]:
         """The marks of a release whose key starts with PREFIX."""
@@ -64,9 +60,6 @@ class MarkRepository(Repository):
         await self.session.execute(
             delete(SeenEventRow).where(SeenEventRow.received_at < now - timedelta(days=1))
         )
-        result = await self.session.execute(
-            insert(SeenEventRow)
-            .values(event_id=event_id, received_at=now)
-            .on_conflict_do_nothing(index_elements=["event_id"])
+        return await self._insert_new(
+            SeenEventRow, ["event_id"], event_id=event_id, received_at=now
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]

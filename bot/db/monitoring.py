@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from bot.db import rows
 from bot.db.repository import Repository
@@ -160,7 +160,7 @@ class MonitoringRepository(Repository):
         await self._update(
             AlertMessageRow,
             message_id,
-            sent_version=func.max(AlertMessageRow.sent_version, version),
+            sent_version=self._greatest(AlertMessageRow.sent_version, version),
         )
 
     async def pending_messages(self) -> list[PendingAlert]:

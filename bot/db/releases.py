@@ -315,7 +315,7 @@ class ReleaseRepository(Repository):
 
     async def card_sent(self, release_id: int, version: int, card_ts: str | None = None) -> None:
         values: dict[str, Any] = {
-            "card_sent_version": func.max(ReleaseRow.card_sent_version, version)
+            "card_sent_version": self._greatest(ReleaseRow.card_sent_version, version)
         }
         if card_ts is not None:
             values["card_ts"] = card_ts

@@ -29,10 +29,16 @@ NAMING = {
 }
 
 
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stored as naive UTC, always returned timezone-aware."""
+def partial(where: str) -> dict[str, Any]:
+    """A partial index's condition, as both SQLite and PostgreSQL take it."""
+    return {"sqlite_where": text(where), "postgresql_where": text(where)}
 
-    impl = DateTime
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """`DateTime(timezone=True)`: PostgreSQL's timestamptz; on SQLite (which has no time
+    zones) stored as naive UTC. Always given and returned timezone-aware, in UTC."""
+
+    impl = DateTime(timezone=True)
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -40,10 +46,13 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; use an aware UTC datetime")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -87,7 +96,7 @@ class ReleaseRow(Base):
             "product",
             "name",
             unique=True,
-            sqlite_where=text("state != 'cancelled'"),
+            **partial("state != 'cancelled'"),
         ),
     )
 
@@ -149,7 +158,7 @@ class SignatureRow(Base):
             "release_id",
             "user_id",
             unique=True,
-            sqlite_where=text("withdrawn_at IS NULL"),
+            **partial("withdrawn_at IS NULL"),
         ),
     )
 
@@ -169,7 +178,7 @@ class RejectionRow(Base):
             "release_id",
             "user_id",
             unique=True,
-            sqlite_where=text("withdrawn_at IS NULL"),
+            **partial("withdrawn_at IS NULL"),
         ),
     )
 
@@ -218,7 +227,7 @@ class AlertMessageRow(Base):
             "ux_alert_messages_open",
             "release_id",
             unique=True,
-            sqlite_where=text("closed_at IS NULL"),
+            **partial("closed_at IS NULL"),
         ),
     )
 
@@ -249,7 +258,7 @@ class AlertRow(Base):
             "release_id",
             "item_id",
             unique=True,
-            sqlite_where=text("recovered_at IS NULL"),
+            **partial("recovered_at IS NULL"),
         ),
     )
 

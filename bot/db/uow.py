@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.audit import AuditRepository
@@ -25,9 +26,14 @@ class UnitOfWork:
     """
 
     def __init__(
-        self, session: AsyncSession, wake: Callable[[], None], legacy: str | None = None
+        self,
+        session: AsyncSession,
+        wake: Callable[[], None],
+        legacy: str | None = None,
+        dialect: str = "sqlite",
     ) -> None:
         self.session = session
+        self.dialect = dialect
         self._wake = wake
         self.legacy = legacy  # whose are releases from before products ('' in the table)
         self._after: list[Callable[[], None]] = []
@@ -38,6 +44,12 @@ class UnitOfWork:
         self.audit = AuditRepository(self)
         self.monitoring = MonitoringRepository(self)
         self.marks = MarkRepository(self)
+
+    async def serialise(self, key: int) -> None:
+        """From here to the commit, no other transaction (of any process) holding KEY runs:
+        PostgreSQL's transaction-level advisory lock. SQLite has one writer already."""
+        if self.dialect == "postgresql":
+            await self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def on_commit(self, work: Callable[[], None]) -> None:
         self._after.append(work)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64  # what the first event follows
@@ -46,7 +46,7 @@ def audit_hash(
     """SHA-256 over the previous event's hash and this event's content."""
     content = json.dumps(
         {
-            "at": at.isoformat(),
+            "at": at.astimezone(UTC).isoformat(),  # one form, whichever database read it
             "release_id": release_id,
             "actor": actor,
             "kind": kind,

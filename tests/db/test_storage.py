@@ -1,9 +1,8 @@
-"""Storage on a real, migrated SQLite file."""
+"""Storage on a real, migrated database: a SQLite file, or PostgreSQL (`--database`)."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from bot.db import Database
 from bot.db.migrate import upgrade
@@ -18,13 +18,14 @@ from bot.db.tables import Base
 from bot.domain.audit import GENESIS, audit_hash
 from bot.domain.errors import Conflict
 from bot.domain.model import ReleaseState
+from tests.databases import Databases
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def db(tmp_path: Path):
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
+async def db(tmp_path: Path, databases: Databases):
+    database = Database(databases.url(tmp_path, "r.db"))
     await upgrade(database)
     yield database
     await database.close()
@@ -40,6 +41,8 @@ async def test_migrations_produce_exactly_the_models_schema(db: Database) -> Non
 
 
 async def test_pragmas_are_set(db: Database) -> None:
+    if db.dialect != "sqlite":
+        pytest.skip("SQLite's pragmas")
     async with db.engine.connect() as connection:
         raw = await connection.get_raw_connection()
         cursor = await raw.driver_connection.execute("PRAGMA journal_mode")  # type: ignore[union-attr]
@@ -157,11 +160,10 @@ async def test_audit_log_is_a_hash_chain_and_append_only(db: Database, tmp_path:
         audit_hash(first, events[1].at, release.id, "U2", "signature.added", events[1].data)
         == second
     )
-    raw = sqlite3.connect(tmp_path / "r.db")
     for statement in ("UPDATE audit_events SET actor = 'U9'", "DELETE FROM audit_events"):
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            raw.execute(statement)
-    raw.close()
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with db.write() as uow:
+                await uow.session.execute(text(statement))
 
 
 async def test_concurrent_read_then_write_transactions_never_lock(tmp_path: Path) -> None:

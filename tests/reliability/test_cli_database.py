@@ -43,9 +43,10 @@ def refused(done: subprocess.CompletedProcess[str], *needles: str) -> None:
 @pytest.mark.parametrize(
     ("url", "why"),
     [
-        ("garbage", "'garbage' is not a SQLite URL"),
+        ("garbage", "'garbage' is not a database URL for Readiness"),
         ("sqlite:///r.db", "use sqlite+aiosqlite:///PATH"),  # no async driver
-        ("postgresql://db/readiness", "not a SQLite URL"),
+        ("postgresql://db/readiness", "give the driver, postgresql+asyncpg://"),
+        ("mysql+aiomysql://db/readiness", "or postgresql+asyncpg://USER:PASSWORD@HOST"),
     ],
 )
 def test_a_url_readiness_cannot_use_is_named(tmp_path: Path, url: str, why: str) -> None:

@@ -18,6 +18,7 @@ from bot.domain.model import ItemStatus
 from bot.services.deps import Deps
 from bot.services.signoff import SignoffService
 from bot.services.tasks import TaskRunner
+from tests.databases import Databases
 from tests.notices import as_sent
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,8 +70,8 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-async def deps(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Deps]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'readiness.db'}"
+async def deps(tmp_path: Path, clock: FixedClock, databases: Databases) -> AsyncIterator[Deps]:
+    url = databases.url(tmp_path)
     settings = load_settings(ROOT / "app.yaml", env={**ENV, "DATABASE_URL": url})
     database = Database(settings.env.database_url)
     await upgrade(database)

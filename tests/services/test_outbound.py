@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import text as sql_text
 
 from bot.fake_slack import FakeSlackThread
 from bot.services.deps import Deps
@@ -28,10 +28,10 @@ def outbound(deps: Deps, fake: FakeSlackThread) -> Outbound:
     return Outbound(client, OutboxService(deps), deps.db.outbox_ready, 0.0, 0.0)
 
 
-def sql(deps: Deps, statement: str) -> None:
-    path = deps.settings.env.database_url.split("///", 1)[1]
-    with sqlite3.connect(path) as db:
-        db.execute(statement)
+async def sql(deps: Deps, statement: str) -> None:
+    """What a crash leaves, written behind the services' back."""
+    async with deps.db.write() as uow:
+        await uow.session.execute(sql_text(statement))
 
 
 async def release(deps: Deps, name: str, *texts: str) -> int:
@@ -54,13 +54,13 @@ async def test_a_post_that_landed_before_a_crash_is_not_sent_again(
     await outbound(deps, fake).deliver()
     assert thread_texts(fake) == ["first", "second"]
     # The process died after Slack took "second" and before it was recorded as sent.
-    sql(deps, "UPDATE outbox SET sent_at = NULL WHERE text = 'second'")
+    await sql(deps, "UPDATE outbox SET sent_at = NULL WHERE text = 'second'")
     await outbound(deps, fake).deliver()
     assert thread_texts(fake) == ["first", "second"]
     # It died before "third" reached Slack: counted as attempted, then sent once.
     await outbound(deps, fake).deliver()
     await enqueue_text(deps, 1, "third")
-    sql(deps, "UPDATE outbox SET attempts = 1 WHERE text = 'third'")
+    await sql(deps, "UPDATE outbox SET attempts = 1 WHERE text = 'third'")
     await outbound(deps, fake).deliver()
     await outbound(deps, fake).deliver()
     assert thread_texts(fake) == ["first", "second", "third"]
@@ -72,14 +72,17 @@ async def test_a_card_posted_before_a_crash_is_adopted_not_posted_twice(
     release_id = await release(deps, "R 2")
     await outbound(deps, fake).deliver()
     (card,) = fake.messages(CHANNEL)
-    sql(deps, f"UPDATE releases SET card_ts = NULL, card_sent_version = 0 WHERE id = {release_id}")
+    await sql(
+        deps, f"UPDATE releases SET card_ts = NULL, card_sent_version = 0 WHERE id = {release_id}"
+    )
     sender = outbound(deps, fake)
     await sender.deliver()
     await sender.deliver()
     assert [m.ts for m in fake.messages(CHANNEL)] == [card.ts]
     assert [c.method for c in fake.calls()][-1] == "chat.update"
-    with sqlite3.connect(deps.settings.env.database_url.split("///", 1)[1]) as db:
-        assert db.execute("SELECT card_ts FROM releases").fetchone() == (card.ts,)
+    async with deps.db.read() as uow:
+        stored = (await uow.session.execute(sql_text("SELECT card_ts FROM releases"))).one()
+    assert tuple(stored) == (card.ts,)
 
 
 async def test_a_channel_keeps_its_order_when_a_post_must_be_retried(
