@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -45,6 +46,8 @@ def sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
+log = logging.getLogger(__name__)
+OUTBOX_CHANNEL = "readiness_outbox"  # NOTIFY: something was queued for Slack
 POSTGRESQL = "postgresql+asyncpg"
 SQLITE = "sqlite+aiosqlite"
 
@@ -104,11 +107,55 @@ class Database:
         self.outbox_ready = asyncio.Event()
         # The one product, when there is one: releases from before products are its own.
         self.legacy_product: str | None = None
+        self._notices: set[asyncio.Task[None]] = set()
+
+    def _woken(self) -> None:
+        """A commit queued something for Slack: wake this process's sender, and on
+        PostgreSQL every replica's (the one that holds the channel may be another)."""
+        self.outbox_ready.set()
+        if self.dialect == "postgresql":
+            task = asyncio.get_running_loop().create_task(self._notify())
+            self._notices.add(task)
+            task.add_done_callback(self._notices.discard)
+
+    async def _notify(self) -> None:
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
+                await connection.commit()
+        except Exception as exc:  # the others' senders look again within 30 s anyway
+            log.warning("could not wake the other replicas' senders: %s", exc)
+
+    async def listen(self) -> None:
+        """On PostgreSQL, until cancelled: another replica's commits wake this sender."""
+        import asyncpg
+
+        dsn = make_url(self.url).set(drivername="postgresql").render_as_string(False)
+        delay = 1.0
+        while True:
+            try:
+                connection = await asyncpg.connect(dsn)
+                try:
+                    await connection.add_listener(
+                        OUTBOX_CHANNEL, lambda *_: self.outbox_ready.set()
+                    )
+                    closed = asyncio.Event()
+                    connection.add_termination_listener(lambda _, done=closed: done.set())
+                    delay = 1.0
+                    await closed.wait()
+                finally:
+                    await connection.close()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("listening for other replicas failed (%s); again in %.0fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
         async with AsyncSession(self.engine, expire_on_commit=False) as session:
-            yield UnitOfWork(session, self.outbox_ready.set, self.legacy_product, self.dialect)
+            yield UnitOfWork(session, self._woken, self.legacy_product, self.dialect)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[UnitOfWork]:
@@ -119,9 +166,7 @@ class Database:
             try:
                 async with AsyncSession(self._writer, expire_on_commit=False) as session:
                     async with session.begin():
-                        uow = UnitOfWork(
-                            session, self.outbox_ready.set, self.legacy_product, self.dialect
-                        )
+                        uow = UnitOfWork(session, self._woken, self.legacy_product, self.dialect)
                         yield uow
             except IntegrityError as exc:
                 if unique_violation(exc):

@@ -287,6 +287,40 @@ class SeenEventRow(Base):
     received_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class SeenRequestRow(Base):
+    """Signed requests already accepted, by a digest of their timestamp and signature: a
+    replay is refused by whichever replica it reaches."""
+
+    __tablename__ = "seen_requests"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class JobRow(Base):
+    """A scheduled run of bot-wide work (a product's recheck, its daily reminder), once
+    per due time whichever replica fires it: claimed under a lease of the database's
+    clock, finished by another replica if its holder dies."""
+
+    __tablename__ = "jobs"
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    done_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_jobs_open", "due_at", **partial("done_at IS NULL")),)
+
+
+class ChannelLeaseRow(Base):
+    """Which replica sends a channel's cards and posts, until when: one at a time, in order."""
+
+    __tablename__ = "channel_leases"
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(80))
+    until: Mapped[datetime]
+
+
 class AuditRow(Base):
     """Append-only (triggers refuse UPDATE and DELETE); each row hashes its predecessor."""
 

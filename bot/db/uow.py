@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.audit import AuditRepository
 from bot.db.checks import CheckRepository
+from bot.db.coordination import CoordinationRepository
 from bot.db.marks import MarkRepository
 from bot.db.monitoring import MonitoringRepository
 from bot.db.outbox import OutboxRepository
@@ -44,6 +45,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self)
         self.monitoring = MonitoringRepository(self)
         self.marks = MarkRepository(self)
+        self.coordination = CoordinationRepository(self)
 
     async def serialise(self, key: int) -> None:
         """From here to the commit, no other transaction (of any process) holding KEY runs:

@@ -1,13 +1,15 @@
-"""APScheduler jobs, thin wrappers over services: re-checks, reminders, the monitoring tick.
+"""APScheduler as a clock, thin wrappers over services: re-checks, reminders, the tick.
 
-Jobs coalesce and never overlap (`max_instances=1`); what each tick does is decided from
-the database, so a restart neither loses nor repeats anything.
+APScheduler only says when a cron time comes; each replica that sees it asks the jobs
+table (`JobService`), and the run happens once, on one replica. Jobs coalesce and never
+overlap here (`max_instances=1`); what each tick does is decided from the database, so a
+restart (or a second replica) neither loses nor repeats anything.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -45,20 +47,11 @@ class Scheduler:
                 job.remove()
         for product, app in self.services.deps.catalog.products.items():
             schedules = app.schedules
-            if schedules.recheck:
-                self.scheduler.add_job(
-                    self.recheck,
-                    CronTrigger.from_crontab(schedules.recheck, UTC),
-                    args=[product],
-                    id=f"recheck:{product}",
-                )
-            if schedules.reminder:
-                self.scheduler.add_job(
-                    self.remind,
-                    CronTrigger.from_crontab(schedules.reminder, UTC),
-                    args=[product],
-                    id=f"reminder:{product}",
-                )
+            for kind, cron in (("recheck", schedules.recheck), ("reminder", schedules.reminder)):
+                if cron:
+                    trigger = CronTrigger.from_crontab(cron, UTC)
+                    name = f"{kind}:{product}"
+                    self.scheduler.add_job(self.fire, trigger, args=[name, trigger], id=name)
 
     def stop(self) -> None:
         if self.scheduler.running:
@@ -74,6 +67,14 @@ class Scheduler:
         posted = await self.services.reminders.daily(product)
         log.info("daily reminder posted in %d release thread(s)", posted)
 
+    async def fire(self, name: str, trigger: CronTrigger) -> None:
+        """A cron time came: the job of that time runs once, on whichever replica claims it."""
+        now = self.services.deps.clock.now()
+        due = trigger.get_next_fire_time(None, now - timedelta(seconds=30))  # this firing's
+        if await self.services.jobs.due(name, due or now):
+            log.info("scheduled %s ran here", name)
+
     async def tick(self) -> None:
+        await self.services.jobs.resume()
         await self.services.monitor.tick()
         await self.services.reminders.window_soon()

@@ -144,6 +144,7 @@ class Runtime:
         self._runner: web.AppRunner | None = None
         self._sender: asyncio.Task[None] | None = None
         self._homes: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
         self._socket: SocketMode | None = None
         self.config_problems: list[str] = []  # a reload that failed: the config in use is older
 
@@ -185,6 +186,8 @@ class Runtime:
             log.warning("the checklist changed: told %d release(s) of stale signatures", told)
         self._sender = asyncio.create_task(self.outbound.run(), name="outbound")
         self._homes = asyncio.create_task(self.homes.run(), name="home-refresh")
+        if self.db.dialect == "postgresql":  # other replicas' commits wake this sender
+            self._listener = asyncio.create_task(self.db.listen(), name="replicas")
         self.scheduler.start()
         secret = http_signing_secret(self.settings.env.slack_signing_secret, self.socket_mode)
         http = build_web(self.bolt, self.db, secret, self.deps.tasks, self.health)
@@ -262,7 +265,7 @@ class Runtime:
         if self._runner is not None:
             await self._runner.cleanup()
         await self.deps.tasks.drain()
-        for task in (self._sender, self._homes):
+        for task in (self._sender, self._homes, self._listener):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

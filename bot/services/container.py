@@ -11,6 +11,7 @@ from bot.services.deps import Deps
 from bot.services.events import EventLog
 from bot.services.export import ExportService
 from bot.services.home import HomeService
+from bot.services.jobs import JobService, Work
 from bot.services.monitor import MonitorService
 from bot.services.outbox import OutboxService
 from bot.services.releases import ReleaseService
@@ -31,11 +32,25 @@ class Services:
     export: ExportService
     home: HomeService
     outbox: OutboxService
+    jobs: JobService
 
     @classmethod
     def build(cls, deps: Deps) -> Services:
         checks = CheckService(deps)
         monitor = MonitorService(deps)
+        reminders = ReminderService(deps)
+
+        def works(name: str) -> Work | None:
+            """What a job of this name does: `recheck:PRODUCT`, `reminder:PRODUCT`."""
+            kind, _, product = name.partition(":")
+            if product not in deps.catalog.products:
+                return None
+            if kind == "recheck":
+                return lambda: checks.recheck(product)
+            if kind == "reminder":
+                return lambda: reminders.daily(product)
+            return None
+
         return cls(
             deps=deps,
             releases=ReleaseService(deps, checks),
@@ -44,8 +59,9 @@ class Services:
             monitor=monitor,
             deploy=DeployService(deps, monitor),
             events=EventLog(deps),
-            reminders=ReminderService(deps),
+            reminders=reminders,
             export=ExportService(deps),
             home=HomeService(deps),
             outbox=OutboxService(deps),
+            jobs=JobService(deps, works),
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -65,6 +67,8 @@ class Deps:
     cards: CardViews = field(default_factory=CardViews)
     # Each release's product, once read: it never changes.
     products: dict[int, str] = field(default_factory=dict)
+    # Who this process is among the replicas sharing the database (leases name it).
+    replica: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
     def __post_init__(self) -> None:
         self.use(self.settings)

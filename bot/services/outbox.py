@@ -12,8 +12,21 @@ from bot.domain.view import ReleaseView
 from bot.services.deps import Service
 from bot.services.records import load_release, load_view
 
+CHANNEL_LEASE = 60.0  # seconds a replica sends a channel for, renewed on each pass
+
 
 class OutboxService(Service):
+    async def hold(self, channels: set[str]) -> set[str]:
+        """Of CHANNELS, those this process sends now. SQLite has one process; on PostgreSQL
+        a channel is held by one replica at a time, under a lease, so its posts keep their
+        order and none goes twice; a dead replica's channels pass to another."""
+        if self.deps.db.dialect != "postgresql" or not channels:
+            return channels
+        async with self.deps.db.write() as uow:
+            return await uow.coordination.hold_channels(
+                self.deps.replica, sorted(channels), CHANNEL_LEASE
+            )
+
     async def cards(self) -> list[PendingCard]:
         """Cards to bring up to date; those of a product no longer configured wait until it
         is back (the rest are not held up by them)."""

@@ -99,16 +99,21 @@ class Outbound:
     async def deliver(self) -> float | None:
         """One pass. Returns the seconds until something held back falls due, if anything."""
         waits: list[float] = []
-        for pending in await self.outbox.cards():
-            wait = await self._card(pending)
-            if wait:
+        cards, alerts = await self.outbox.cards(), await self.outbox.alerts()
+        # With replicas, each channel is sent by one of them at a time, in order.
+        mine = await self.outbox.hold({p.channel for p in cards} | {a.channel for a in alerts})
+        for pending in cards:
+            if pending.channel in mine and (wait := await self._card(pending)):
                 waits.append(wait)
-        for alert in await self.outbox.alerts():
-            wait = await self._alert(alert)
-            if wait:
+        for alert in alerts:
+            if alert.channel in mine and (wait := await self._alert(alert)):
                 waits.append(wait)
+        messages = await self.outbox.messages()  # after the cards: their threads exist now
+        mine |= await self.outbox.hold({m.channel for m in messages} - mine)
         held: set[str] = set()  # channels where an earlier message waits: keep their order
-        for message in await self.outbox.messages():
+        for message in messages:
+            if message.channel not in mine:
+                continue
             if message.channel in held:
                 continue
             wait = self._wait(

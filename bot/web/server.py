@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -20,6 +22,9 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is refused (413)
 WINDOW = 5 * 60  # Slack's signatures are valid this long (SignatureVerifier checks both ways)
+
+
+SEEN_FOR = timedelta(seconds=WINDOW + 60)  # past a signature's validity, a key is forgotten
 
 
 class ReplayGuard:
@@ -78,7 +83,12 @@ def build_web(
         # Events (JSON) are handled once per event_id, retries included; commands and
         # interactions (forms) carry no such id, so the request itself is accepted once.
         is_event = request.content_type == "application/json"
-        if not is_event and not replays.first_time(timestamp, signature, time.time()):
+        try:
+            fresh = is_event or await first_time(timestamp, signature)
+        except Exception as exc:  # the shared record is out of reach: Slack asks again
+            log.error("cannot record the request in the database: %s", exc)
+            return web.Response(status=503, text="database unavailable")
+        if not fresh:
             log.warning("refused a replayed request (timestamp %s)", timestamp)
             return web.Response(status=401, text="replayed request")
         try:
@@ -96,6 +106,18 @@ def build_web(
             log.warning("refused a payload not shaped as Slack sends it (%s)", wrong)
             return web.Response(status=400, text="malformed payload")
         return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+
+    async def first_time(timestamp: str, signature: str) -> bool:
+        """Accepted by no replica before: this process's memory, and with replicas (on
+        PostgreSQL) the database they share."""
+        if not replays.first_time(timestamp, signature, time.time()):
+            return False
+        if db.dialect != "postgresql":
+            return True
+        key = hashlib.sha256(f"{timestamp}:{signature}".encode()).hexdigest()
+        now = datetime.now(UTC)
+        async with db.write() as uow:
+            return await uow.coordination.first_request(key, now, SEEN_FOR)
 
     async def healthz(_: web.Request) -> web.Response:
         said = health() if health is not None else {}

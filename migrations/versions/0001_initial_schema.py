@@ -46,7 +46,8 @@ def upgrade() -> None:
             "ux_releases_live_name",
             ["name"],
             unique=True,
-            sqlite_where=sa.text("state != 'cancelled'"), postgresql_where=sa.text("state != 'cancelled'"),
+            sqlite_where=sa.text("state != 'cancelled'"),
+            postgresql_where=sa.text("state != 'cancelled'"),
         )
 
     op.create_table(
@@ -135,7 +136,8 @@ def upgrade() -> None:
             "ux_rejections_live_user",
             ["release_id", "user_id"],
             unique=True,
-            sqlite_where=sa.text("withdrawn_at IS NULL"), postgresql_where=sa.text("withdrawn_at IS NULL"),
+            sqlite_where=sa.text("withdrawn_at IS NULL"),
+            postgresql_where=sa.text("withdrawn_at IS NULL"),
         )
 
     op.create_table(
@@ -160,7 +162,8 @@ def upgrade() -> None:
             "ux_signatures_live_user",
             ["release_id", "user_id"],
             unique=True,
-            sqlite_where=sa.text("withdrawn_at IS NULL"), postgresql_where=sa.text("withdrawn_at IS NULL"),
+            sqlite_where=sa.text("withdrawn_at IS NULL"),
+            postgresql_where=sa.text("withdrawn_at IS NULL"),
         )
 
     op.create_table(
@@ -219,11 +222,19 @@ def downgrade() -> None:
 
     op.drop_table("check_results")
     with op.batch_alter_table("signatures", schema=None) as batch_op:
-        batch_op.drop_index("ux_signatures_live_user", sqlite_where=sa.text("withdrawn_at IS NULL"), postgresql_where=sa.text("withdrawn_at IS NULL"))
+        batch_op.drop_index(
+            "ux_signatures_live_user",
+            sqlite_where=sa.text("withdrawn_at IS NULL"),
+            postgresql_where=sa.text("withdrawn_at IS NULL"),
+        )
 
     op.drop_table("signatures")
     with op.batch_alter_table("rejections", schema=None) as batch_op:
-        batch_op.drop_index("ux_rejections_live_user", sqlite_where=sa.text("withdrawn_at IS NULL"), postgresql_where=sa.text("withdrawn_at IS NULL"))
+        batch_op.drop_index(
+            "ux_rejections_live_user",
+            sqlite_where=sa.text("withdrawn_at IS NULL"),
+            postgresql_where=sa.text("withdrawn_at IS NULL"),
+        )
 
     op.drop_table("rejections")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
@@ -240,7 +251,11 @@ def downgrade() -> None:
 
     op.drop_table("audit_events")
     with op.batch_alter_table("releases", schema=None) as batch_op:
-        batch_op.drop_index("ux_releases_live_name", sqlite_where=sa.text("state != 'cancelled'"), postgresql_where=sa.text("state != 'cancelled'"))
+        batch_op.drop_index(
+            "ux_releases_live_name",
+            sqlite_where=sa.text("state != 'cancelled'"),
+            postgresql_where=sa.text("state != 'cancelled'"),
+        )
         batch_op.drop_index(batch_op.f("ix_releases_state"))
 
     op.drop_table("releases")

@@ -52,7 +52,8 @@ def upgrade() -> None:
             "ux_alerts_open_item",
             ["release_id", "item_id"],
             unique=True,
-            sqlite_where=sa.text("recovered_at IS NULL"), postgresql_where=sa.text("recovered_at IS NULL"),
+            sqlite_where=sa.text("recovered_at IS NULL"),
+            postgresql_where=sa.text("recovered_at IS NULL"),
         )
 
     op.create_table(
@@ -118,7 +119,11 @@ def downgrade() -> None:
 
     op.drop_table("schedule_marks")
     with op.batch_alter_table("alerts", schema=None) as batch_op:
-        batch_op.drop_index("ux_alerts_open_item", sqlite_where=sa.text("recovered_at IS NULL"), postgresql_where=sa.text("recovered_at IS NULL"))
+        batch_op.drop_index(
+            "ux_alerts_open_item",
+            sqlite_where=sa.text("recovered_at IS NULL"),
+            postgresql_where=sa.text("recovered_at IS NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_alerts_release_id"))
 
     op.drop_table("alerts")

@@ -47,7 +47,8 @@ def upgrade() -> None:
             "ux_alert_messages_open",
             ["release_id"],
             unique=True,
-            sqlite_where=sa.text("closed_at IS NULL"), postgresql_where=sa.text("closed_at IS NULL"),
+            sqlite_where=sa.text("closed_at IS NULL"),
+            postgresql_where=sa.text("closed_at IS NULL"),
         )
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("message_id", sa.Integer(), nullable=True))
@@ -68,6 +69,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_alerts_message_id"))
         batch_op.drop_column("message_id")
     with op.batch_alter_table("alert_messages", schema=None) as batch_op:
-        batch_op.drop_index("ux_alert_messages_open", sqlite_where=sa.text("closed_at IS NULL"), postgresql_where=sa.text("closed_at IS NULL"))
+        batch_op.drop_index(
+            "ux_alert_messages_open",
+            sqlite_where=sa.text("closed_at IS NULL"),
+            postgresql_where=sa.text("closed_at IS NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_alert_messages_release_id"))
     op.drop_table("alert_messages")

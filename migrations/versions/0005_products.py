@@ -28,7 +28,11 @@ def upgrade() -> None:
         )
         batch_op.drop_index("ux_releases_live_name", sqlite_where=LIVE, postgresql_where=LIVE)
         batch_op.create_index(
-            "ux_releases_live_name", ["product", "name"], unique=True, sqlite_where=LIVE, postgresql_where=LIVE
+            "ux_releases_live_name",
+            ["product", "name"],
+            unique=True,
+            sqlite_where=LIVE,
+            postgresql_where=LIVE,
         )
 
 
@@ -36,5 +40,7 @@ def downgrade() -> None:
     # ALTER TABLE … DROP COLUMN (SQLite 3.35+): copying the table would break its foreign keys.
     with op.batch_alter_table("releases", schema=None, recreate="never") as batch_op:
         batch_op.drop_index("ux_releases_live_name", sqlite_where=LIVE, postgresql_where=LIVE)
-        batch_op.create_index("ux_releases_live_name", ["name"], unique=True, sqlite_where=LIVE, postgresql_where=LIVE)
+        batch_op.create_index(
+            "ux_releases_live_name", ["name"], unique=True, sqlite_where=LIVE, postgresql_where=LIVE
+        )
         batch_op.drop_column("product")
