@@ -40,7 +40,10 @@ PRAGMAS = (
 
 def sqlite_file(url: str) -> Path | None:
     """The file a SQLite URL names (None: in memory, or a `file:` URI left to SQLite)."""
-    database = make_url(url).database
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite":
+        return None
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return Path(database)

@@ -1,0 +1,196 @@
+"""Three `readiness serve` replicas on one PostgreSQL database, requests spread across
+them: sign-offs acknowledged on any replica are all there after one replica is killed
+mid-burst, none doubled, the audit chain one chain; a replay to another replica is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import text
+
+from bot.db import Database
+from bot.fake_slack import FakeSlackThread, SlackDriver, payloads
+from tests.databases import Databases
+from tests.scenario.harness import CHANNEL, ROOT, SECRET, USERS, Bot, ThreadedTarget, text_of
+
+pytestmark = pytest.mark.postgresql
+
+RELEASES = [f"REPLICA {n}.0.0" for n in range(1, 9)]
+SIGNERS = {  # five roles short of the final one: 8 releases x 5 = 40 sign-offs
+    "engineering_lead": "UENG",
+    "devops_lead": "UOPS",
+    "security_lead": "USEC",
+    "product_owner": "UPRD",
+    "qa_lead": "UQA",
+}
+
+
+def config(tmp: Path) -> Path:
+    app = yaml.safe_load((ROOT / "app.yaml").read_text())
+    app["roles"]["qa_lead"] = {"title": "QA Lead", "members": ["UQA"], "attestations": ["Tested"]}
+    app["slack"] = {"card_update_interval": "200ms", "post_interval": "20ms"}
+    path = tmp / "app.yaml"
+    path.write_text(yaml.safe_dump(app, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeSlackThread]:
+    with FakeSlackThread() as thread:
+        thread.add_channel(CHANNEL, "releases")
+        for user_id, name in {**USERS, "UQA": "qa.lead"}.items():
+            thread.add_user(user_id, name)
+        thread.add_usergroup("SPRODUCT", ["UGROUP"], handle="product")
+        yield thread
+
+
+@pytest.fixture(scope="module")
+def replicas(
+    fake: FakeSlackThread,
+    target: ThreadedTarget,
+    module_databases: Databases,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[list[Bot]]:
+    url = module_databases.new_postgresql()
+    tmp = tmp_path_factory.mktemp("replicas")
+    env = {"DATABASE_URL": url, "READINESS_CONFIG": str(config(tmp))}
+    bots = [Bot(fake, target, tmp_path_factory.mktemp(f"r{n}"), **env) for n in range(3)]
+    with ThreadPoolExecutor(3) as pool:  # started together: they migrate one at a time
+        list(pool.map(Bot.start, bots))
+    yield bots
+    for bot in bots:
+        bot.stop()
+
+
+def sign(fake: FakeSlackThread, bot: Bot, name: str, role: str, user: str) -> bool:
+    """Open the Sign modal and submit it on BOT; True when the submission was acknowledged
+    as accepted (HTTP 200, no errors), False when BOT could not be reached."""
+    card = next(m for m in fake.messages(CHANNEL) if m.text.startswith(f"{name}:"))
+    with SlackDriver(bot.events_url, SECRET, fake) as driver:
+        try:
+            before = len(fake.views(user))
+            if driver.click(user, card, f"sign:{role}").status_code != 200:
+                return False
+            view = fake.wait_for(lambda s: s.views(user)[before:] and s.views(user)[-1], 15)
+            options = [
+                o["value"]
+                for b in view.blocks
+                if b.get("block_id") == "attestations"
+                for o in b["element"]["options"]
+            ]
+            done = driver.submit(user, view, {"attestations": options}, enforce_required=False)
+        except (httpx.HTTPError, TimeoutError):
+            return False
+    return done.status_code == 200 and not done.text
+
+
+def rows(url: str, query: str) -> list[Any]:
+    async def fetch() -> list[Any]:
+        db = Database(url)
+        try:
+            async with db.read() as uow:
+                return list((await uow.session.execute(text(query))).all())
+        finally:
+            await db.close()
+
+    return asyncio.run(fetch())
+
+
+def test_sign_offs_on_any_replica_survive_one_killed_mid_burst(
+    fake: FakeSlackThread, replicas: list[Bot]
+) -> None:
+    spread = itertools.cycle(replicas)
+    for name in RELEASES:
+        with SlackDriver(next(spread).events_url, SECRET, fake) as driver:
+            assert driver.command("UREL", f"new {name}", channel=CHANNEL).status_code == 200
+    fake.wait_for(
+        lambda s: (
+            all(any(m.text.startswith(f"{n}:") for m in s.messages(CHANNEL)) for n in RELEASES)
+            or None
+        ),
+        timeout=30,
+    )
+    acknowledged: list[tuple[str, str, str]] = []
+    lock, count = threading.Lock(), itertools.count()
+    victim = replicas[2]
+
+    def signer(role: str, user: str) -> None:
+        """One person signs each release in turn (their modals one at a time), each
+        request to the next replica, as a load balancer spreads them."""
+        for name in RELEASES:
+            n = next(count)
+            if n == 15:
+                victim.kill()  # kill -9, mid-burst
+            alive = [b for b in replicas if b.process is not None and b.process.poll() is None]
+            bot = replicas[n % 3] if n < 15 else alive[n % len(alive)]
+            if sign(fake, bot, name, role, user):
+                with lock:
+                    acknowledged.append((name, role, user))
+
+    with ThreadPoolExecutor(len(SIGNERS)) as pool:
+        list(pool.map(lambda pair: signer(*pair), SIGNERS.items()))
+    assert len(acknowledged) >= 30, acknowledged  # the dead replica's share may be lost
+    url = replicas[0].env["DATABASE_URL"]
+    live = rows(
+        url,
+        "SELECT r.name, s.role_id, s.user_id FROM signatures s JOIN releases r "
+        "ON r.id = s.release_id WHERE s.withdrawn_at IS NULL",
+    )
+    held = [tuple(row) for row in live]
+    assert set(acknowledged) <= set(held)  # nothing acknowledged is lost
+    assert len(held) == len(set(held))  # nothing doubled
+    assert len({(n, r) for n, r, _ in held}) == len(held)  # one live signature per slot
+    added = rows(url, "SELECT count(*) FROM audit_events WHERE kind = 'signature.added'")
+    assert added[0][0] == len(held)
+    verified = subprocess.run(
+        [sys.executable, "-m", "bot", "audit", "verify"],
+        env=replicas[0].env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    # The cards of the survivors' channel show every signature (one sender per channel).
+    last = RELEASES[-1]
+    fake.wait_for(
+        lambda s: next(
+            (
+                m
+                for m in s.messages(CHANNEL)
+                if m.text.startswith(f"{last}:")
+                and sum(f"<@{u}>" in text_of(m.blocks) for n, _, u in held if n == last)
+                == sum(1 for n, _, _ in held if n == last)
+            ),
+            None,
+        ),
+        timeout=120,
+    )
+
+
+def test_a_request_replayed_to_another_replica_is_refused(
+    fake: FakeSlackThread, replicas: list[Bot]
+) -> None:
+    alive = [b for b in replicas if b.process is not None and b.process.poll() is None]
+    first, second = alive[0], alive[1]
+    body = payloads.slash_command(
+        "UREL",
+        "list",
+        channel_id=CHANNEL,
+        response_url=fake.new_response_url(CHANNEL, "UREL"),
+    )
+    headers = {"Content-Type": payloads.FORM, **payloads.sign(SECRET, body)}
+    assert httpx.post(first.events_url, content=body, headers=headers).status_code == 200
+    again = httpx.post(second.events_url, content=body, headers=headers)
+    assert again.status_code == 401 and "replayed" in again.text
