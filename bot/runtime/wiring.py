@@ -139,6 +139,7 @@ class Runtime:
             slack.card_update_interval.total_seconds(),
             slack.post_interval.total_seconds(),
             on_card=self.homes.changed,
+            idle=10.0 if self.db.dialect == "postgresql" else 30.0,
         )
         self.scheduler = Scheduler(self.services)
         self._runner: web.AppRunner | None = None

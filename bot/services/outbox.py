@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from bot.db.monitoring import PendingAlert
 from bot.db.outbox import PendingMessage
 from bot.db.releases import PendingCard
@@ -9,23 +11,39 @@ from bot.domain.errors import NotFound
 from bot.domain.monitoring import breach_alert
 from bot.domain.notices import BreachAlert
 from bot.domain.view import ReleaseView
-from bot.services.deps import Service
+from bot.services.deps import Deps, Service
 from bot.services.records import load_release, load_view
 
-CHANNEL_LEASE = 60.0  # seconds a replica sends a channel for, renewed on each pass
+CHANNEL_LEASE = 20.0  # seconds a replica sends a channel for; renewed as it sends
+RENEW_AFTER = 5.0  # a lease this old is renewed before the next send
 
 
 class OutboxService(Service):
+    def __init__(self, deps: Deps) -> None:
+        super().__init__(deps)
+        self._held: dict[str, float] = {}  # channel -> when this replica last renewed it
+
     async def hold(self, channels: set[str]) -> set[str]:
         """Of CHANNELS, those this process sends now. SQLite has one process; on PostgreSQL
-        a channel is held by one replica at a time, under a lease, so its posts keep their
-        order and none goes twice; a dead replica's channels pass to another."""
+        a channel is held by one replica at a time, under a lease renewed before each send
+        (so a long pass never outlives it), so its posts keep their order and none goes
+        twice; a dead replica's channels pass to another within the lease."""
         if self.deps.db.dialect != "postgresql" or not channels:
             return channels
+        now = time.monotonic()
+        fresh = {c for c in channels if now - self._held.get(c, -RENEW_AFTER) < RENEW_AFTER}
+        if fresh == channels:
+            return channels
         async with self.deps.db.write() as uow:
-            return await uow.coordination.hold_channels(
+            held = await uow.coordination.hold_channels(
                 self.deps.replica, sorted(channels), CHANNEL_LEASE
             )
+        for channel in channels:
+            if channel in held:
+                self._held[channel] = now
+            else:
+                self._held.pop(channel, None)
+        return held
 
     async def cards(self) -> list[PendingCard]:
         """Cards to bring up to date; those of a product no longer configured wait until it

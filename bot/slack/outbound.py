@@ -65,8 +65,10 @@ class Outbound:
         card_interval: float,
         post_interval: float,
         on_card: Callable[[], None] | None = None,
+        idle: float = 30.0,
     ) -> None:
         self.client, self.outbox, self.wake = client, outbox, wake
+        self.idle = idle  # look again this often unwoken (another replica's lease may end)
         self.card_interval, self.post_interval = card_interval, post_interval
         self.on_card = on_card  # told after each card is sent: what it shows changed
         self._paused: dict[str, float] = {}  # method -> monotonic time it may be used again
@@ -83,7 +85,7 @@ class Outbound:
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancellation
             # that stops the sender (CPython gh-86296), and shutdown then hangs.
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(30.0):
+                async with asyncio.timeout(self.idle):
                     await self.wake.wait()
             self.wake.clear()
             try:
@@ -96,6 +98,10 @@ class Outbound:
             if next_due is not None:
                 asyncio.get_running_loop().call_later(max(next_due, 0.05), self.wake.set)
 
+    async def _mine(self, channel: str) -> bool:
+        """Still this replica's to send, its lease renewed if it is getting old."""
+        return channel in await self.outbox.hold({channel})
+
     async def deliver(self) -> float | None:
         """One pass. Returns the seconds until something held back falls due, if anything."""
         waits: list[float] = []
@@ -103,16 +109,20 @@ class Outbound:
         # With replicas, each channel is sent by one of them at a time, in order.
         mine = await self.outbox.hold({p.channel for p in cards} | {a.channel for a in alerts})
         for pending in cards:
-            if pending.channel in mine and (wait := await self._card(pending)):
+            if pending.channel not in mine or not await self._mine(pending.channel):
+                continue
+            if wait := await self._card(pending):
                 waits.append(wait)
         for alert in alerts:
-            if alert.channel in mine and (wait := await self._alert(alert)):
+            if alert.channel not in mine or not await self._mine(alert.channel):
+                continue
+            if wait := await self._alert(alert):
                 waits.append(wait)
         messages = await self.outbox.messages()  # after the cards: their threads exist now
         mine |= await self.outbox.hold({m.channel for m in messages} - mine)
         held: set[str] = set()  # channels where an earlier message waits: keep their order
         for message in messages:
-            if message.channel not in mine:
+            if message.channel not in mine or not await self._mine(message.channel):
                 continue
             if message.channel in held:
                 continue
