@@ -98,6 +98,10 @@ class ReleaseRow(Base):
             unique=True,
             **partial("state != 'cancelled'"),
         ),
+        # Found by name whatever its case (`ReleaseRepository.named`), in any product or one.
+        Index("ix_releases_lower_name", text("lower(name)"), "product"),
+        # Cards to bring up to date (`pending_cards`): only those behind their version.
+        Index("ix_releases_card_pending", "id", **partial("card_version > card_sent_version")),
     )
 
 
@@ -200,6 +204,11 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
 
+    __table_args__ = (
+        # The sender's scan and /metrics' count read only what is still to be sent.
+        Index("ix_outbox_unsent", "id", **partial("sent_at IS NULL")),
+    )
+
 
 class AlertMessageRow(Base):
     """One breach of a release's post-deploy items: the one alert message in its thread,
@@ -229,6 +238,8 @@ class AlertMessageRow(Base):
             unique=True,
             **partial("closed_at IS NULL"),
         ),
+        # Messages whose newest version is not in Slack yet (`pending_messages`).
+        Index("ix_alert_messages_unsent", "id", **partial("version > sent_version")),
     )
 
 
@@ -333,3 +344,16 @@ class AuditRow(Base):
     data: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditCheckpointRow(Base):
+    """A verified head of the audit chain: its COUNT-th event, EVENT_ID, had HASH when a
+    verification walked up to it, at VERIFIED_AT. The next verification starts there.
+    Written only by verification and apart from the chain: the log stays append-only."""
+
+    __tablename__ = "audit_checkpoints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer)
+    verified_at: Mapped[datetime]

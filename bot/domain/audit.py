@@ -25,10 +25,23 @@ class AuditEvent:
 
 
 @dataclass(frozen=True)
+class Checkpoint:
+    """A head verification walked up to: event EVENT_ID, the COUNT-th, had HASH."""
+
+    event_id: int
+    hash: str
+    count: int
+    verified_at: datetime
+
+
+@dataclass(frozen=True)
 class ChainReport:
     events: int
     head: str  # the last good event's hash: what an export carries
     problem: str | None = None  # the first bad event, in words
+    full: bool = True  # walked from the first event; False: on from a checkpoint
+    checked: int = 0  # events walked this time (those before `since` were, earlier)
+    since: Checkpoint | None = None  # the checkpoint an incremental walk started from
 
     @property
     def ok(self) -> bool:
@@ -74,4 +87,24 @@ def chain_problem(event: AuditEvent, previous: str) -> str | None:
     )
     if event.hash != expected:
         return f"{where}: its content does not match its hash (edited)"
+    return None
+
+
+def checkpoint_problem(checkpoint: Checkpoint, stored: str | None, count: int | None) -> str | None:
+    """Why the log no longer matches CHECKPOINT, whose event now has hash STORED (None: it
+    is gone) and is the COUNT-th event (None: not counted), or None."""
+    verified = f"verified {checkpoint.verified_at.astimezone(UTC).isoformat()}"
+    where = f"audit event {checkpoint.event_id}"
+    if stored is None:
+        return f"{where}, {verified}, is no longer in the log (deleted, or the checkpoint edited)"
+    if stored != checkpoint.hash:
+        return (
+            f"{where}: its hash is not the one {verified} (the log was rewritten from there, "
+            "or the checkpoint edited)"
+        )
+    if count is not None and count != checkpoint.count:
+        return (
+            f"{where}: {count} events lead to it, {checkpoint.count} when {verified} "
+            "(an event before it was deleted or inserted, or the checkpoint edited)"
+        )
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,7 +35,11 @@ async def db(tmp_path: Path, databases: Databases):
 async def test_migrations_produce_exactly_the_models_schema(db: Database) -> None:
     def diff(connection):  # type: ignore[no-untyped-def]
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return compare_metadata(context, Base.metadata)
+        with warnings.catch_warnings():
+            # SQLite's reflection can't read an expression index (`lower(name)`), so the
+            # comparison leaves it out there; tests/db/test_history_indexes.py finds it used.
+            warnings.filterwarnings("ignore", message=".*expression-based index")
+            return compare_metadata(context, Base.metadata)
 
     async with db.engine.connect() as connection:
         assert await connection.run_sync(diff) == []
