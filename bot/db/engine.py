@@ -169,7 +169,9 @@ class Database:
             try:
                 async with AsyncSession(self._writer, expire_on_commit=False) as session:
                     async with session.begin():
-                        uow = UnitOfWork(session, self._woken, self.legacy_product, self.dialect)
+                        uow = UnitOfWork(
+                            session, self._woken, self.legacy_product, self.dialect, writing=True
+                        )
                         yield uow
             except IntegrityError as exc:
                 if unique_violation(exc):
@@ -183,4 +185,6 @@ class Database:
         return True
 
     async def close(self) -> None:
+        if self._notices:  # the last wake-ups reach the other replicas, then the pool closes
+            await asyncio.gather(*self._notices, return_exceptions=True)
         await self.engine.dispose()

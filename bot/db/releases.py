@@ -68,8 +68,25 @@ class ReleaseRepository(Repository):
         return self._release(row)
 
     async def get(self, release_id: int) -> Release | None:
-        row = await self.session.get(ReleaseRow, release_id)
+        """The release (in a write on PostgreSQL, its row locked until the commit)."""
+        if self.uow.locks:
+            query = (
+                select(ReleaseRow)
+                .where(ReleaseRow.id == release_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            row = (await self.session.scalars(query)).first()
+        else:
+            row = await self.session.get(ReleaseRow, release_id)
         return None if row is None else self._release(row)
+
+    async def lock(self, release_id: int) -> None:
+        """Hold the release's row until the commit (PostgreSQL writes; see UnitOfWork)."""
+        if self.uow.locks:
+            await self.session.execute(
+                select(ReleaseRow.id).where(ReleaseRow.id == release_id).with_for_update()
+            )
 
     async def by_name(self, name: str, product: str | None = None) -> Release | None:
         """The live release of that name (case-insensitive) in PRODUCT, else its newest

@@ -32,9 +32,13 @@ class UnitOfWork:
         wake: Callable[[], None],
         legacy: str | None = None,
         dialect: str = "sqlite",
+        writing: bool = False,
     ) -> None:
         self.session = session
         self.dialect = dialect
+        # A write on PostgreSQL locks a release's row before reading what its view is built
+        # from: a concurrent write to it (another replica's) commits first, and is seen.
+        self.locks = writing and dialect == "postgresql"
         self._wake = wake
         self.legacy = legacy  # whose are releases from before products ('' in the table)
         self._after: list[Callable[[], None]] = []
@@ -69,6 +73,8 @@ class UnitOfWork:
     async def facts(self, release: Release) -> Facts:
         """Everything the release's view is built from."""
         release_id = release.id
+        if self.locks:
+            await self.releases.lock(release_id)
         deployed = release.deployed_at is not None
         return Facts(
             release=release,
