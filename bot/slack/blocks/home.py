@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.services.home import Home, Signoff
@@ -16,7 +17,7 @@ from bot.slack.blocks.common import (
     header,
     section,
 )
-from bot.slack.blocks.messages import release_line
+from bot.slack.blocks.messages import product_headings, release_line
 from bot.slack.blocks.text import escape, when
 
 MAX_WAITING = 20  # one block each, with its Sign button
@@ -40,28 +41,17 @@ def _waiting(signoff: Signoff) -> Block:
     return section(text, accessory=sign)
 
 
-def _headed(views: list[Any], grouped: bool, line: Any) -> list[str]:
-    """LINE of each item, under its product's title when GROUPED (items come grouped)."""
-    lines: list[str] = []
-    heading = None
-    for item in views:
-        view = item.view if isinstance(item, Signoff) else item
-        if grouped and view.release.product != heading:
-            heading = view.release.product
-            lines.append(f"*{escape(view.product)}*")
-        lines.append(line(item))
-    return lines
+def _headed(signoffs: Sequence[Signoff], grouped: bool) -> list[str | None]:
+    return product_headings([s.view for s in signoffs], grouped)
 
 
 def _later(signoffs: tuple[Signoff, ...], grouped: bool) -> list[Block]:
-    lines = _headed(
-        list(signoffs[:MAX_LATER]),
-        grouped,
-        lambda s: (
-            f"• *{escape(s.view.release.name)}* as *{escape(s.role.title)}*: "
-            f"{escape(s.later or '')}"
-        ),
-    )
+    shown = signoffs[:MAX_LATER]
+    lines: list[str] = []
+    for s, heading in zip(shown, _headed(shown, grouped), strict=True):
+        line = f"• *{escape(s.view.release.name)}* as *{escape(s.role.title)}*: "
+        lines += [heading] if heading else []
+        lines.append(line + escape(s.later or ""))
     if len(signoffs) > MAX_LATER:
         lines.append(f"…and {len(signoffs) - MAX_LATER} more.")
     texts = chunk_lines(["*Yours to sign later*", *lines])
@@ -75,7 +65,9 @@ def _releases(home: Home) -> list[Block]:
         return [section("No release is open. Open one with `/readiness new NAME`.")]
     total = len(home.releases)
     lines = [f"*Open releases* · {total} in all"]
-    lines += _headed(list(home.releases[:MAX_RELEASES]), home.grouped, release_line)
+    shown = home.releases[:MAX_RELEASES]
+    for view, heading in zip(shown, product_headings(shown, home.grouped), strict=True):
+        lines += [heading, release_line(view)] if heading else [release_line(view)]
     if total > MAX_RELEASES:
         lines.append(f"…and {total - MAX_RELEASES} more: `/readiness list` shows them all")
     return [section(text) for text in chunk_lines(lines)]
@@ -91,12 +83,9 @@ def home_view(home: Home) -> dict[str, Any]:
         blocks.append(context(f":warning: {escape(home.note)}"))
     blocks.append(section("*Waiting for your sign-off*"))
     if home.waiting:
-        heading = None  # with several products, each one's sign-offs under its title
-        for signoff in home.waiting[:MAX_WAITING]:
-            if home.grouped and signoff.view.release.product != heading:
-                heading = signoff.view.release.product
-                blocks.append(context(f"*{escape(signoff.view.product)}*"))
-            blocks.append(_waiting(signoff))
+        waiting = home.waiting[:MAX_WAITING]  # with several products, under their titles
+        for signoff, heading in zip(waiting, _headed(waiting, home.grouped), strict=True):
+            blocks += [context(heading), _waiting(signoff)] if heading else [_waiting(signoff)]
         if len(home.waiting) > MAX_WAITING:
             more = len(home.waiting) - MAX_WAITING
             blocks.append(context(f"…and {more} more: each card has its Sign buttons."))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.domain.model import PRE_DEPLOY, ReleaseState
@@ -45,6 +46,18 @@ def help_blocks(note: str | None = None, catalog: Catalog | None = None) -> list
     return blocks
 
 
+def product_headings(views: Sequence[ReleaseView], grouped: bool) -> list[str | None]:
+    """For each of VIEWS (each product's together), the product title to show above it
+    when GROUPED and it is its product's first, else None."""
+    headings: list[str | None] = []
+    previous = None
+    for view in views:
+        first = grouped and view.release.product != previous
+        headings.append(f"*{escape(view.product)}*" if first else None)
+        previous = view.release.product
+    return headings
+
+
 def release_line(view: ReleaseView) -> str:
     """A release in a list: its name, state, readiness, signatures and channel."""
     release = view.release
@@ -78,12 +91,10 @@ def list_blocks(listing: Listing) -> list[Block]:
         last = first + len(listing.views) - 1
         title += f" · {first}–{last}, page {listing.page} of {listing.pages}"
     lines: list[str] = []
-    heading = None  # the product whose releases follow
-    for view in listing.views:
-        if listing.grouped and view.release.product != heading:
-            heading = view.release.product
-            lines.append(f"*{escape(view.product)}*")
-        lines.append(release_line(view))
+    for view, heading in zip(
+        listing.views, product_headings(listing.views, listing.grouped), strict=True
+    ):
+        lines += [heading, release_line(view)] if heading else [release_line(view)]
     blocks = [section(title), *[section(text) for text in chunk_lines(lines)]]
     state = None if listing.states == PRE_DEPLOY else next(iter(listing.states)).value
     scope = "*" if listing.products is None else ",".join(listing.products)
