@@ -17,15 +17,25 @@ class ShardedTransport(httpx.AsyncBaseTransport):
     def __init__(self, connections: int, per_pool: int = 10) -> None:
         count = max(1, -(-connections // per_pool))
         size = -(-connections // count)
-        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-        self._pools = [httpx.AsyncHTTPTransport(limits=limits) for _ in range(count)]
+        self._limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        self._pools: list[httpx.AsyncHTTPTransport] = []  # made for the first request
         self._busy = [0] * count
+
+    def _pool(self, index: int) -> httpx.AsyncHTTPTransport:
+        """The pools are made when a check first needs one, not at start, and share one TLS
+        context: each would load the CA bundle for itself (20-40 ms apiece)."""
+        if not self._pools:
+            tls = httpx.create_ssl_context()
+            self._pools = [
+                httpx.AsyncHTTPTransport(verify=tls, limits=self._limits) for _ in self._busy
+            ]
+        return self._pools[index]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         index = self._busy.index(min(self._busy))
         self._busy[index] += 1
         try:
-            response = await self._pools[index].handle_async_request(request)
+            response = await self._pool(index).handle_async_request(request)
         except BaseException:
             self._busy[index] -= 1
             raise

@@ -12,11 +12,12 @@ from checks.httpclient import ShardedTransport, check_http_client
 
 async def test_pools_fill_evenly_and_every_connection_is_given_back(target: str) -> None:
     transport = ShardedTransport(30, per_pool=10)
+    assert transport._pools == []  # made for the first request, not at start
     async with httpx.AsyncClient(transport=transport) as client:
         async with asyncio.TaskGroup() as group:
             answers = [group.create_task(client.get(f"{target}/api/health")) for _ in range(60)]
         assert {a.result().status_code for a in answers} == {200}
-        assert transport._busy == [0, 0, 0]
+        assert transport._busy == [0, 0, 0] and len(transport._pools) == 3
 
         async with client.stream("GET", f"{target}/huge") as response:  # left unread
             assert response.status_code == 200
