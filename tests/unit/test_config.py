@@ -7,8 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.config import ConfigError, load_app_config, load_environment, parse_app_config
+from bot.configfile import _UniqueKeyLoader, parse_yaml
 from checks import default_registry
 from checks.durations import format_duration, parse_duration
 
@@ -170,6 +172,18 @@ def test_no_final_role_and_unknown_field_and_duplicate_key() -> None:
     ]
     dup = problems(MINIMAL.replace("product: P", "product: P\nproduct: Q"))
     assert dup[0].startswith("app.yaml: line 3: not valid YAML: duplicate key 'product'")
+
+
+def test_yaml_read_by_libyaml_says_what_pyyaml_would() -> None:
+    """libyaml reads the file; one it refuses is read again for PyYAML's fuller message."""
+    shipped = (ROOT / "app.yaml").read_text()
+    assert parse_yaml(shipped, "app.yaml") == yaml.load(shipped, Loader=_UniqueKeyLoader)
+    assert problems(MINIMAL.replace("product: P", "product: P\n\tcolour: blue")) == [
+        "app.yaml: line 3: not valid YAML: found character '\\t' that cannot start any token"
+    ]
+    assert problems(MINIMAL.replace("product: P", "product: *p")) == [
+        "app.yaml: line 2: not valid YAML: found undefined alias 'p'"
+    ]
 
 
 def test_missing_file_is_named() -> None:
