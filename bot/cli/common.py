@@ -47,7 +47,8 @@ def _not_ours(url: str, exc: Exception) -> str:
 def unusable(url: str, exc: Exception) -> str:
     """What a database error at open or migration time means, in one line."""
     cause = getattr(exc, "orig", None) or exc
-    if "no such table" in str(cause):
+    # SQLite's "no such table", PostgreSQL's undefined_table: no schema of ours there.
+    if "no such table" in str(cause) or getattr(cause, "sqlstate", None) == "42P01":
         return _not_ours(url, exc)
     return f"environment: DATABASE_URL: cannot use {url}: {cause}"
 
