@@ -97,3 +97,7 @@ class CoordinationRepository(Repository):
             where=or_(ChannelLeaseRow.holder == holder, ChannelLeaseRow.until < self._now()),
         ).returning(ChannelLeaseRow.channel)
         return set((await self.session.scalars(held)).all())
+
+    async def let_go_channels(self, holder: str) -> None:
+        """HOLDER stops sending: its channels are another replica's to take at once."""
+        await self.session.execute(delete(ChannelLeaseRow).where(ChannelLeaseRow.holder == holder))

@@ -271,6 +271,10 @@ class Runtime:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        try:
+            await self.services.outbox.let_go()
+        except Exception:  # the database is gone: the leases run out instead
+            log.warning("could not hand this replica's channels on", exc_info=True)
         await self.http.aclose()
         if self.client.session is not None:
             await self.client.session.close()

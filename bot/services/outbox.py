@@ -45,6 +45,14 @@ class OutboxService(Service):
                 self._held.pop(channel, None)
         return held
 
+    async def let_go(self) -> None:
+        """This process is stopping: the channels it sends pass on now, to another replica
+        or to the process that replaces it, not once their leases run out."""
+        self._held.clear()
+        if self.deps.db.dialect == "postgresql":
+            async with self.deps.db.write() as uow:
+                await uow.coordination.let_go_channels(self.deps.replica)
+
     async def cards(self) -> list[PendingCard]:
         """Cards to bring up to date; those of a product no longer configured wait until it
         is back (the rest are not held up by them)."""

@@ -76,6 +76,19 @@ async def test_one_replica_sends_a_channel_until_its_lease_runs_out(
         assert await uow.coordination.hold_channels("b", ["C1", "C2"], 60.0) == {"C1", "C2"}
 
 
+async def test_a_replica_that_stops_lets_its_channels_go_at_once(
+    pair: tuple[Database, Database],
+) -> None:
+    one, two = pair
+    async with one.write() as uow:
+        assert await uow.coordination.hold_channels("a", ["C1", "C2"], 60.0) == {"C1", "C2"}
+        assert await uow.coordination.hold_channels("b", ["C3"], 60.0) == {"C3"}
+    async with one.write() as uow:
+        await uow.coordination.let_go_channels("a")
+    async with two.write() as uow:  # long before a's lease would have run out
+        assert await uow.coordination.hold_channels("c", ["C1", "C2", "C3"], 60.0) == {"C1", "C2"}
+
+
 async def test_a_signed_request_is_accepted_once_by_any_replica(
     pair: tuple[Database, Database],
 ) -> None:
