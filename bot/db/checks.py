@@ -5,13 +5,40 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from bot.db import rows
-from bot.db.repository import Repository
+from bot.db.repository import Repository, columns
 from bot.db.tables import CheckResultRow, CheckRunRow, TickRow
 from bot.domain.model import CheckRunProgress, ItemStatus, LatestResult, Tick
 from bot.domain.monitoring import Observation
+
+# Read on every view: built once (building and keying a statement costs more than SQLite
+# takes to run it).
+_LATEST_RUN = (
+    select(CheckRunRow.total, CheckRunRow.done, CheckRunRow.finished_at)
+    .where(CheckRunRow.release_id == bindparam("release"), CheckRunRow.phase.is_(None))
+    .order_by(CheckRunRow.id.desc())
+    .limit(1)
+)
+_LATEST_RESULTS = select(
+    CheckResultRow.item_id,
+    CheckResultRow.status,
+    CheckResultRow.reason,
+    CheckResultRow.finished_at,
+    CheckResultRow.duration_ms,
+    CheckResultRow.changed_at,
+    CheckResultRow.values,
+).where(
+    CheckResultRow.id.in_(
+        select(func.max(CheckResultRow.id))
+        .where(CheckResultRow.release_id == bindparam("release"))
+        .group_by(CheckResultRow.item_id)
+    )
+)
+_TICKS = select(TickRow.item_id, TickRow.user_id, TickRow.ticked_at).where(
+    TickRow.release_id == bindparam("release")
+)
 
 
 class CheckRepository(Repository):
@@ -66,14 +93,7 @@ class CheckRepository(Repository):
 
     async def latest_run(self, release_id: int) -> CheckRunProgress | None:
         """The checklist's latest run (post-deploy runs are monitoring, shown apart)."""
-        row = (
-            await self.session.scalars(
-                select(CheckRunRow)
-                .where(CheckRunRow.release_id == release_id, CheckRunRow.phase.is_(None))
-                .order_by(CheckRunRow.id.desc())
-                .limit(1)
-            )
-        ).first()
+        row = (await self.session.execute(_LATEST_RUN, {"release": release_id})).first()
         if row is None:
             return None
         return CheckRunProgress(row.total, row.done, row.finished_at is not None)
@@ -102,7 +122,7 @@ class CheckRepository(Repository):
             )
         ).first()
         changed_at = previous.changed_at if previous and previous.status == status else now
-        self.session.add(
+        await self._insert(
             CheckResultRow(
                 release_id=release_id,
                 run_id=run_id,
@@ -126,22 +146,7 @@ class CheckRepository(Repository):
         )
 
     async def latest_results(self, release_id: int) -> dict[str, LatestResult]:
-        newest = (
-            select(func.max(CheckResultRow.id))
-            .where(CheckResultRow.release_id == release_id)
-            .group_by(CheckResultRow.item_id)
-        )
-        found = await self.session.execute(  # columns, not entities: read on every view
-            select(
-                CheckResultRow.item_id,
-                CheckResultRow.status,
-                CheckResultRow.reason,
-                CheckResultRow.finished_at,
-                CheckResultRow.duration_ms,
-                CheckResultRow.changed_at,
-                CheckResultRow.values,
-            ).where(CheckResultRow.id.in_(newest))
-        )
+        found = await self.session.execute(_LATEST_RESULTS, {"release": release_id})
         return {
             r.item_id: LatestResult(
                 r.item_id,
@@ -159,8 +164,8 @@ class CheckRepository(Repository):
         self, release_id: int, item_ids: list[str], since: datetime
     ) -> list[Observation]:
         """Post-deploy results of these items since a moment, oldest first."""
-        found = await self.session.scalars(
-            select(CheckResultRow)
+        found = await self.session.execute(
+            select(*columns(CheckResultRow))
             .where(
                 CheckResultRow.release_id == release_id,
                 CheckResultRow.item_id.in_(item_ids),
@@ -176,11 +181,7 @@ class CheckRepository(Repository):
     # --- manual items -----------------------------------------------------------------------
 
     async def ticks(self, release_id: int) -> dict[str, Tick]:
-        found = await self.session.execute(  # columns, not entities: read on every view
-            select(TickRow.item_id, TickRow.user_id, TickRow.ticked_at).where(
-                TickRow.release_id == release_id
-            )
-        )
+        found = await self.session.execute(_TICKS, {"release": release_id})
         return {r.item_id: Tick(r.item_id, r.user_id, r.ticked_at) for r in found.all()}
 
     async def tick(self, release_id: int, item_id: str, user_id: str, now: datetime) -> Tick:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot.db import rows
-from bot.db.repository import Repository
+from bot.db.repository import Repository, columns
 from bot.db.tables import AlertMessageRow, AlertRow, ReleaseRow
 from bot.domain.monitoring import AlertMessage, Breach, Decision
 
@@ -33,13 +33,14 @@ def _decision(user: str | None, at: datetime | None) -> Decision | None:
 
 class MonitoringRepository(Repository):
     async def open_alert(self, release_id: int, item_id: str) -> Breach | None:
-        row = await self.session.scalar(
-            select(AlertRow).where(
+        found = await self.session.execute(
+            select(*columns(AlertRow)).where(
                 AlertRow.release_id == release_id,
                 AlertRow.item_id == item_id,
                 AlertRow.recovered_at.is_(None),
             )
         )
+        row = found.first()
         return None if row is None else rows.breach(row)
 
     async def add_alert(
@@ -64,7 +65,10 @@ class MonitoringRepository(Repository):
         return (await self._insert(alert)).id
 
     async def alert(self, alert_id: int) -> Breach | None:
-        row = await self.session.get(AlertRow, alert_id)
+        found = await self.session.execute(
+            select(*columns(AlertRow)).where(AlertRow.id == alert_id)
+        )
+        row = found.first()
         return None if row is None else rows.breach(row)
 
     async def recover(self, alert_id: int, now: datetime) -> None:
@@ -74,8 +78,10 @@ class MonitoringRepository(Repository):
         await self._update(AlertRow, alert_id, **_answered(user, now, rollback))
 
     async def breaches(self, release_id: int) -> list[Breach]:
-        found = await self.session.scalars(
-            select(AlertRow).where(AlertRow.release_id == release_id).order_by(AlertRow.id)
+        found = await self.session.execute(
+            select(*columns(AlertRow))
+            .where(AlertRow.release_id == release_id)
+            .order_by(AlertRow.id)
         )
         return [rows.breach(row) for row in found.all()]
 
@@ -108,11 +114,17 @@ class MonitoringRepository(Repository):
         return (await self._insert(row)).id
 
     async def message(self, message_id: int) -> AlertMessage | None:
-        row = await self.session.get(AlertMessageRow, message_id)
+        row = (
+            await self.session.execute(
+                select(*columns(AlertMessageRow)).where(AlertMessageRow.id == message_id)
+            )
+        ).first()
         if row is None:
             return None
-        found = await self.session.scalars(
-            select(AlertRow).where(AlertRow.message_id == message_id).order_by(AlertRow.id)
+        found = await self.session.execute(
+            select(*columns(AlertRow))
+            .where(AlertRow.message_id == message_id)
+            .order_by(AlertRow.id)
         )
         return AlertMessage(
             id=row.id,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.db.repository import Repository
+from bot.db.repository import Repository, columns
 from bot.db.tables import OutboxRow, ReleaseRow
 from bot.domain import notices
 from bot.domain.notices import Notice
@@ -32,7 +32,7 @@ class OutboxRepository(Repository):
     async def enqueue(self, release_id: int, notice: Notice, now: datetime) -> None:
         """A notice for the release's card thread (a digest: the channel); sent once the
         card is posted, in order. The sender is woken when the transaction commits."""
-        self.session.add(
+        await self._insert(
             OutboxRow(
                 release_id=release_id,
                 text=str(notice.phrase()),
@@ -48,7 +48,7 @@ class OutboxRepository(Repository):
     async def pending(self, limit: int = 100) -> list[PendingMessage]:
         found = (
             await self.session.execute(
-                select(OutboxRow, ReleaseRow.channel, ReleaseRow.card_ts)
+                select(*columns(OutboxRow), ReleaseRow.channel, ReleaseRow.card_ts)
                 .join(ReleaseRow, ReleaseRow.id == OutboxRow.release_id)
                 .where(OutboxRow.sent_at.is_(None), ReleaseRow.card_ts.is_not(None))
                 .order_by(OutboxRow.id)
@@ -59,8 +59,8 @@ class OutboxRepository(Repository):
             PendingMessage(
                 o.id,
                 o.release_id,
-                channel,
-                str(ts),
+                o.channel,
+                str(o.card_ts),
                 o.text,
                 notices.decode(o.kind, o.data),
                 o.blocks,
@@ -68,7 +68,7 @@ class OutboxRepository(Repository):
                 o.attempts,
                 o.created_at,
             )
-            for o, channel, ts in found
+            for o in found
         ]
 
     async def pending_count(self) -> int:

@@ -7,15 +7,26 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, true, update
+from sqlalchemy import bindparam, func, select, true, update
 
 from bot.db import rows
-from bot.db.repository import Repository
+from bot.db.repository import Repository, columns, table
 from bot.db.tables import ReleaseRow
 from bot.domain.authorization import DeploymentPlan
 from bot.domain.model import PRE_DEPLOY, Release, ReleaseState
 
 MONITORED = (ReleaseState.DEPLOYED.value, ReleaseState.MONITORING.value)
+
+# Read or written on every view: built once (building and keying a statement costs more
+# than SQLite takes to run it).
+_GET = select(*columns(ReleaseRow)).where(ReleaseRow.id == bindparam("release"))
+_GET_LOCKED = _GET.with_for_update()
+_TOUCH_CARD = (
+    update(table(ReleaseRow))
+    .where(table(ReleaseRow).c.id == bindparam("release"))
+    .values(card_version=table(ReleaseRow).c.card_version + 1)
+    .returning(table(ReleaseRow).c.card_version)
+)
 
 
 @dataclass(frozen=True)
@@ -32,7 +43,7 @@ class ReleaseRepository(Repository):
     """Releases. A release from before products (product '') reads as the one product's,
     and is found with it, until the bot gives it that product (`adopt`)."""
 
-    def _release(self, row: ReleaseRow) -> Release:
+    def _release(self, row: Any) -> Release:
         found = rows.release(row)
         legacy = self.uow.legacy
         return replace(found, product=legacy) if legacy and not found.product else found
@@ -69,16 +80,8 @@ class ReleaseRepository(Repository):
 
     async def get(self, release_id: int) -> Release | None:
         """The release (in a write on PostgreSQL, its row locked until the commit)."""
-        if self.uow.locks:
-            query = (
-                select(ReleaseRow)
-                .where(ReleaseRow.id == release_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-            row = (await self.session.scalars(query)).first()
-        else:
-            row = await self.session.get(ReleaseRow, release_id)
+        query = _GET_LOCKED if self.uow.locks else _GET
+        row = (await self.session.execute(query, {"release": release_id})).first()
         return None if row is None else self._release(row)
 
     async def lock(self, release_id: int) -> None:
@@ -98,7 +101,7 @@ class ReleaseRepository(Repository):
         """Each product's release of that name (case-insensitive): the live one, else the
         newest cancelled one; the product's newest first."""
         query = (
-            select(ReleaseRow)
+            select(*columns(ReleaseRow))
             .where(func.lower(ReleaseRow.name) == name.lower())
             .order_by(
                 (ReleaseRow.state == ReleaseState.CANCELLED.value).asc(), ReleaseRow.id.desc()
@@ -107,7 +110,7 @@ class ReleaseRepository(Repository):
         if product is not None:
             query = query.where(ReleaseRow.product.in_(self._scope([product])))
         chosen: dict[str, Release] = {}
-        for row in (await self.session.scalars(query)).all():
+        for row in (await self.session.execute(query)).all():
             release = self._release(row)
             chosen.setdefault(release.product, release)
         return list(chosen.values())
@@ -116,9 +119,10 @@ class ReleaseRepository(Repository):
         self, product: str, orphans: Sequence[str], channels: Sequence[str] | None = None
     ) -> int:
         """Give PRODUCT the releases of ORPHANS ('': from before products), of CHANNELS."""
-        query = update(ReleaseRow).where(ReleaseRow.product.in_(list(orphans)))
+        releases = table(ReleaseRow)
+        query = update(releases).where(releases.c.product.in_(list(orphans)))
         if channels is not None:
-            query = query.where(ReleaseRow.channel.in_(list(channels)))
+            query = query.where(releases.c.channel.in_(list(channels)))
         done = await self.session.execute(query.values(product=product))
         return int(done.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -143,14 +147,14 @@ class ReleaseRepository(Repository):
         order = (
             (ReleaseRow.product, ReleaseRow.id.desc()) if by_product else (ReleaseRow.id.desc(),)
         )
-        query = select(ReleaseRow).order_by(*order).limit(limit).offset(offset)
+        query = select(*columns(ReleaseRow)).order_by(*order).limit(limit).offset(offset)
         if states is not None:
             query = query.where(ReleaseRow.state.in_([s.value for s in states]))
         if channel is not None:
             query = query.where(ReleaseRow.channel == channel)
         if products is not None:
             query = query.where(ReleaseRow.product.in_(self._scope(products)))
-        return [self._release(row) for row in (await self.session.scalars(query)).all()]
+        return [self._release(row) for row in (await self.session.execute(query)).all()]
 
     async def page(
         self, states: Sequence[ReleaseState], after: int = 0, limit: int = 50
@@ -158,12 +162,12 @@ class ReleaseRepository(Repository):
         """Releases in these states, oldest first, from just after release id AFTER: walk
         them all a page at a time (each page its own short read)."""
         query = (
-            select(ReleaseRow)
+            select(*columns(ReleaseRow))
             .where(ReleaseRow.state.in_([s.value for s in states]), ReleaseRow.id > after)
             .order_by(ReleaseRow.id)
             .limit(limit)
         )
-        return [self._release(row) for row in (await self.session.scalars(query)).all()]
+        return [self._release(row) for row in (await self.session.execute(query)).all()]
 
     async def newest_active(self, channel: str | None) -> Release | None:
         return await self.newest(PRE_DEPLOY, channel)
@@ -285,12 +289,7 @@ class ReleaseRepository(Repository):
     async def touch_card(self, release_id: int) -> int:
         """The card must be re-rendered: bump its version (updates coalesce on it); returns
         the new version. The sender is woken when the transaction commits."""
-        version = await self.session.scalar(
-            update(ReleaseRow)
-            .where(ReleaseRow.id == release_id)
-            .values(card_version=ReleaseRow.card_version + 1)
-            .returning(ReleaseRow.card_version)
-        )
+        version = await self.session.scalar(_TOUCH_CARD, {"release": release_id})
         self.uow.outbox_changed()
         return int(version or 0)
 

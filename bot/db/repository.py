@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+import functools
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, func, update
+from sqlalchemy import Column, ColumnElement, Insert, Table, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.db.tables import Base
@@ -15,20 +16,46 @@ if TYPE_CHECKING:
 R = TypeVar("R", bound=Base)
 
 
+def table(model: type[Base] | Base) -> Table:
+    return cast(Table, model.__table__)
+
+
+def columns(model: type[Base]) -> list[Column[Any]]:
+    """MODEL's columns, to select rows as plain rows (attributes named as the model's)."""
+    return list(table(model).columns)
+
+
+@functools.cache
+def _inserting(core: Table) -> Insert:
+    """INSERT INTO CORE … RETURNING every column, built once per table (its values given
+    when it runs)."""
+    return insert(core).returning(*core.columns)
+
+
 class Repository:
+    """Statements go to the database as Core: one INSERT, UPDATE or SELECT per call, rows
+    read as plain rows. The ORM's unit-of-work flush and identity map cost more than the
+    statement itself on the sign-off path, and nothing here needs them."""
+
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow, self.session = uow, uow.session
 
     async def _insert(self, row: R) -> R:
-        """Add ROW and flush it, so it has its id (a unique index refusing it raises)."""
-        self.session.add(row)
-        await self.session.flush()
+        """Insert ROW (INSERT … RETURNING) and fill it in as stored: its id, its defaults.
+        A unique index refusing it raises."""
+        if self.session.new:  # rows added through the session go first, in order
+            await self.session.flush()
+        core = table(row)
+        values = {c.key: row.__dict__[c.key] for c in core.columns if c.key in row.__dict__}
+        stored = (await self.session.execute(_inserting(core), values)).one()
+        for key, value in stored._mapping.items():
+            setattr(row, str(key), value)
         return row
 
-    async def _update(self, table: type[Base], row_id: int, **values: Any) -> None:
-        """Set VALUES on the row of TABLE whose id is ROW_ID."""
-        key = table.__table__.c.id
-        await self.session.execute(update(table).where(key == row_id).values(**values))
+    async def _update(self, model: type[Base], row_id: int, **values: Any) -> None:
+        """Set VALUES on the row of MODEL's table whose id is ROW_ID."""
+        core = table(model)
+        await self.session.execute(update(core).where(core.c.id == row_id).values(**values))
 
     async def _insert_new(self, table: type[Base], unique: list[str], **values: Any) -> bool:
         """Insert a row unless one with the same UNIQUE columns exists (INSERT … ON CONFLICT

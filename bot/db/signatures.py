@@ -8,21 +8,30 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot.db import rows
-from bot.db.repository import Repository
+from bot.db.repository import Repository, columns
 from bot.db.tables import RejectionRow, SignatureRow
 from bot.domain.model import Rejection, Signature
+
+# Read on every view: built once (building and keying a statement costs more than SQLite
+# takes to run it).
+_LIVE = (
+    select(*columns(SignatureRow))
+    .where(SignatureRow.release_id == bindparam("release"), SignatureRow.withdrawn_at.is_(None))
+    .order_by(SignatureRow.id)
+)
+_REJECTIONS = (
+    select(RejectionRow.id, RejectionRow.user_id, RejectionRow.reason, RejectionRow.created_at)
+    .where(RejectionRow.release_id == bindparam("release"), RejectionRow.withdrawn_at.is_(None))
+    .order_by(RejectionRow.id)
+)
 
 
 class SignatureRepository(Repository):
     async def live(self, release_id: int) -> list[Signature]:
-        found = await self.session.scalars(
-            select(SignatureRow)
-            .where(SignatureRow.release_id == release_id, SignatureRow.withdrawn_at.is_(None))
-            .order_by(SignatureRow.id)
-        )
+        found = await self.session.execute(_LIVE, {"release": release_id})
         return [rows.signature(row) for row in found.all()]
 
     async def add(
@@ -55,11 +64,7 @@ class SignatureRepository(Repository):
         await self._update(SignatureRow, signature_id, withdrawn_at=now)
 
     async def rejections(self, release_id: int) -> list[Rejection]:
-        found = await self.session.scalars(
-            select(RejectionRow)
-            .where(RejectionRow.release_id == release_id, RejectionRow.withdrawn_at.is_(None))
-            .order_by(RejectionRow.id)
-        )
+        found = await self.session.execute(_REJECTIONS, {"release": release_id})
         return [Rejection(r.id, r.user_id, r.reason, r.created_at) for r in found.all()]
 
     async def reject(self, release_id: int, user_id: str, reason: str, now: datetime) -> Rejection:

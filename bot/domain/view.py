@@ -65,14 +65,17 @@ class ReleaseView:
         return self.run is not None and not self.run.finished
 
     def changed(self, app: AppConfig, **facts: Any) -> ReleaseView:
-        """The view once these facts changed (`release=…`, `signatures=…`, …)."""
+        """The view once these facts changed (`release=…`, `signatures=…`, …); readiness
+        is assessed again only if results or ticks changed."""
         assert self.facts is not None, "a view built without its facts"
-        return view_of(app, replace(self.facts, **facts))
+        same = "results" not in facts and "ticks" not in facts
+        return view_of(app, replace(self.facts, **facts), self.readiness if same else None)
 
 
-def view_of(app: AppConfig, facts: Facts) -> ReleaseView:
+def view_of(app: AppConfig, facts: Facts, readiness: Readiness | None = None) -> ReleaseView:
+    """The view of FACTS (READINESS: already assessed from these facts' results and ticks)."""
     release = facts.release
-    readiness = assess(app, facts.results, facts.ticks)
+    readiness = readiness or assess(app, facts.results, facts.ticks)
     fresh, stale = split_stale(app, release, facts.signatures)
     monitoring = None
     if release.deployed_at is not None:
