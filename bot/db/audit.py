@@ -6,16 +6,20 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Executable, Row, Text, func, inspect, select, type_coerce
 from sqlalchemy.orm import Session
 
-from bot.db.repository import Repository
+from bot.db.repository import Repository, columns
 from bot.db.tables import AuditCheckpointRow, AuditRow
 from bot.domain.audit import GENESIS, AuditEvent, Checkpoint, audit_hash
 
+if TYPE_CHECKING:
+    from bot.db.uow import UnitOfWork
+
 AUDIT_CHAIN = 0x72656164_61756469  # the advisory lock key of the chain's head ("readaudi")
+_HEAD = select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)  # read on every append
 
 
 def _data(raw: str | dict[str, Any] | None) -> dict[str, Any] | None:
@@ -29,11 +33,15 @@ def _data(raw: str | dict[str, Any] | None) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _checkpoint(row: AuditCheckpointRow) -> Checkpoint:
+def _checkpoint(row: Any) -> Checkpoint:
     return Checkpoint(row.event_id, row.hash, row.count, row.verified_at)
 
 
 class AuditRepository(Repository):
+    def __init__(self, uow: UnitOfWork) -> None:
+        super().__init__(uow)
+        self._queued: list[tuple[str, datetime, int | None, str | None, dict[str, Any]]] = []
+
     async def append(
         self,
         kind: str,
@@ -41,16 +49,23 @@ class AuditRepository(Repository):
         release_id: int | None = None,
         actor: str | None = None,
         **data: Any,
-    ) -> str:
-        """Append an event to the hash chain; returns its hash. Call inside a write: the
-        chain's head is held until it commits, so writers of every process append in turn."""
+    ) -> None:
+        """Add an event to the hash chain, in this write: it is linked onto the chain's
+        head as the transaction commits (`link`), so the head is held only from there to
+        the commit, and writers of every process append in turn, waiting as little as
+        they can."""
+        self._queued.append((kind, now, release_id, actor, data))
+
+    async def link(self) -> None:
+        """Chain the events appended in this transaction onto the head, in order (the
+        write calls it last; a read of the log in the same write calls it first)."""
+        if not self._queued:
+            return
         await self.uow.serialise(AUDIT_CHAIN)
-        prev = (
-            await self.session.scalars(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1))
-        ).first() or GENESIS
-        digest = audit_hash(prev, now, release_id, actor, kind, data)
-        await self._insert(
-            AuditRow(
+        prev = (await self.session.scalars(_HEAD)).first() or GENESIS
+        for kind, now, release_id, actor, data in self._queued:
+            digest = audit_hash(prev, now, release_id, actor, kind, data)
+            row = AuditRow(
                 at=now,
                 release_id=release_id,
                 actor=actor,
@@ -59,24 +74,25 @@ class AuditRepository(Repository):
                 prev_hash=prev,
                 hash=digest,
             )
-        )
-        return digest
+            await self._insert(row)
+            prev = digest
+        self._queued.clear()
 
     async def head(self) -> tuple[str, int]:
         """The newest event's hash and the number of events up to it: those after the
         newest checkpoint counted on from its count (what verification found before it)."""
+        await self.link()
         checkpoint = await self.checkpoint()
         after, before = (checkpoint.event_id, checkpoint.count) if checkpoint else (0, 0)
         count = await self.session.scalar(
             select(func.count()).select_from(AuditRow).where(AuditRow.id > after)
         )
-        last = (
-            await self.session.scalars(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1))
-        ).first()
+        last = (await self.session.scalars(_HEAD)).first()
         return last or GENESIS, before + int(count or 0)
 
     async def event_hash(self, event_id: int) -> str | None:
         """The hash stored with one event (None: there is no such event)."""
+        await self.link()
         found = await self.session.scalars(select(AuditRow.hash).where(AuditRow.id == event_id))
         return found.first()
 
@@ -93,16 +109,16 @@ class AuditRepository(Repository):
     async def checkpoint(self) -> Checkpoint | None:
         """The newest checkpoint, if verification has written one."""
         row = (
-            await self.session.scalars(
-                select(AuditCheckpointRow).order_by(AuditCheckpointRow.id.desc()).limit(1)
+            await self.session.execute(
+                select(*columns(AuditCheckpointRow)).order_by(AuditCheckpointRow.id.desc()).limit(1)
             )
         ).first()
         return None if row is None else _checkpoint(row)
 
     async def checkpoints(self) -> list[Checkpoint]:
         """Every checkpoint, oldest first: what a full walk checks the log against."""
-        found = await self.session.scalars(
-            select(AuditCheckpointRow).order_by(AuditCheckpointRow.id)
+        found = await self.session.execute(
+            select(*columns(AuditCheckpointRow)).order_by(AuditCheckpointRow.id)
         )
         return [_checkpoint(row) for row in found.all()]
 
@@ -121,6 +137,7 @@ class AuditRepository(Repository):
     ) -> list[AuditEvent]:
         """Events in chain order, their data as stored (an edit that broke its JSON is
         `data=None`): what verification walks."""
+        await self.link()
         found = (await self.session.execute(_events(release_id, after, limit))).all()
         return [_event(r) for r in found]
 
@@ -130,6 +147,7 @@ class AuditRepository(Repository):
         """`events` after AFTER (at most LIMIT), SIZE at a time as the driver hands them
         over: one query, its rows turned into events a few at a time, with a wait for the
         driver between (the event loop runs others' work meanwhile)."""
+        await self.link()
         result = await self.session.stream(_events(None, after, limit))
         async for rows in result.partitions(size):
             yield [_event(r) for r in rows]

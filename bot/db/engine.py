@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from bot.db import sqlite
 from bot.db.uow import UnitOfWork
 from bot.domain.errors import Conflict
 
@@ -69,7 +70,12 @@ def make_engine(url: str) -> AsyncEngine:
             pool_pre_ping=True,
             connect_args={"server_settings": {"timezone": "UTC"}},
         )
-    engine = create_async_engine(url)
+    path = sqlite_file(url)
+    engine = (
+        create_async_engine(url, async_creator=sqlite.connector(path))
+        if path is not None and not make_url(url).query
+        else create_async_engine(url)
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -173,6 +179,7 @@ class Database:
                             session, self._woken, self.legacy_product, self.dialect, writing=True
                         )
                         yield uow
+                        await uow.audit.link()  # last: the chain's head is held to the commit
             except IntegrityError as exc:
                 if unique_violation(exc):
                     raise Conflict() from exc
