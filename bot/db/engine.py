@@ -116,24 +116,12 @@ class Database:
         self.outbox_ready = asyncio.Event()
         # The one product, when there is one: releases from before products are its own.
         self.legacy_product: str | None = None
-        self._notices: set[asyncio.Task[None]] = set()
 
     def _woken(self) -> None:
-        """A commit queued something for Slack: wake this process's sender, and on
-        PostgreSQL every replica's (the one that holds the channel may be another)."""
+        """A commit queued something for Slack: wake this process's sender (on PostgreSQL
+        the transaction also NOTIFYs every replica's: the one that holds the channel may
+        be another)."""
         self.outbox_ready.set()
-        if self.dialect == "postgresql":
-            task = asyncio.get_running_loop().create_task(self._notify())
-            self._notices.add(task)
-            task.add_done_callback(self._notices.discard)
-
-    async def _notify(self) -> None:
-        try:
-            async with self.engine.connect() as connection:
-                await connection.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
-                await connection.commit()
-        except Exception as exc:  # the others' senders look again within 30 s anyway
-            log.warning("could not wake the other replicas' senders: %s", exc)
 
     async def listen(self) -> None:
         """On PostgreSQL, until cancelled: another replica's commits wake this sender."""
@@ -180,6 +168,8 @@ class Database:
                         )
                         yield uow
                         await uow.audit.link()  # last: the chain's head is held to the commit
+                        if uow.wakes and self.dialect == "postgresql":  # sent as it commits
+                            await session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
             except IntegrityError as exc:
                 if unique_violation(exc):
                     raise Conflict() from exc
@@ -192,6 +182,4 @@ class Database:
         return True
 
     async def close(self) -> None:
-        if self._notices:  # the last wake-ups reach the other replicas, then the pool closes
-            await asyncio.gather(*self._notices, return_exceptions=True)
         await self.engine.dispose()

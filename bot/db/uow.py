@@ -65,6 +65,11 @@ class UnitOfWork:
         if self._wake not in self._after:
             self._after.append(self._wake)
 
+    @property
+    def wakes(self) -> bool:
+        """This transaction queued something for Slack."""
+        return self._wake in self._after
+
     def committed(self) -> None:
         for work in self._after:
             work()
