@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -22,6 +23,10 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is refused (413)
 WINDOW = 5 * 60  # Slack's signatures are valid this long (SignatureVerifier checks both ways)
+# /healthz waits this long for the database: a server that never answers (frozen, or
+# behind a network dropping packets) is unavailable too, said inside a probe's timeout
+# (2 s in deploy/kubernetes), not after the driver's minute.
+PING_WITHIN = 1.0
 
 
 SEEN_FOR = timedelta(seconds=WINDOW + 60)  # past a signature's validity, a key is forgotten
@@ -48,6 +53,25 @@ class ReplayGuard:
             return False
         self._seen[key] = int(timestamp)
         return True
+
+
+_abandoned: set[asyncio.Future[bool]] = set()  # pings given up on, until they end
+
+
+async def unreachable(db: Database) -> str | None:
+    """Why the database can't be reached (None: it answered within PING_WITHIN). A ping
+    still waiting then is cancelled and left to end on its own: closing a connection to a
+    server that doesn't answer takes the driver two more seconds."""
+    ping = asyncio.ensure_future(db.ping())
+    done, _ = await asyncio.wait({ping}, timeout=PING_WITHIN)
+    if not done:
+        ping.cancel()
+        _abandoned.add(ping)
+        ping.add_done_callback(lambda ended: ended.cancelled() or ended.exception())
+        ping.add_done_callback(_abandoned.discard)
+        return f"no answer within {PING_WITHIN:g} s"
+    failed = ping.exception()
+    return None if failed is None else str(failed) or type(failed).__name__
 
 
 def build_web(
@@ -121,10 +145,9 @@ def build_web(
 
     async def healthz(_: web.Request) -> web.Response:
         said = health() if health is not None else {}
-        try:
-            await db.ping()
-        except Exception as exc:
-            log.error("health check: database unavailable: %s", exc)
+        why = await unreachable(db)
+        if why is not None:
+            log.error("health check: database unavailable: %s", why)
             return web.json_response({"ok": False, "database": "unavailable", **said}, status=503)
         return web.json_response({"ok": True, **said})
 

@@ -2,12 +2,13 @@
 cannot (a load balancer or Kubernetes takes the replica out of rotation), and 200 again
 once it can, without a restart. `readiness serve` runs in a subprocess, as in production.
 
-On PostgreSQL the database is taken away two ways: the server stopped (connections
-refused) and the bot's database refusing connections (`ALLOW_CONNECTIONS false`, its
-sessions terminated). The first uses a server of the test's own (`.ci/postgres start
-DIR`); the suite's shared server only has one of its databases closed for a moment.
-SQLite has no such failure to test: the database is a file the process holds open, and
-SQLite answers `SELECT 1` without reading it.
+On PostgreSQL the database is taken away three ways: the server stopped (connections
+refused), the bot's database refusing connections (`ALLOW_CONNECTIONS false`, its
+sessions terminated) and the server frozen (SIGSTOP: connections that never answer). The
+first and the last use a server of the test's own (`.ci/postgres start DIR`); the suite's
+shared server only has one of its databases closed for a moment. SQLite has no such
+failure to test: the database is a file the process holds open, and SQLite answers
+`SELECT 1` without reading it.
 """
 
 from __future__ import annotations
@@ -230,4 +231,23 @@ def test_503_while_the_bots_database_refuses_connections(
         assert bot.health() == (503, UNAVAILABLE)
     finally:
         run_sql(admin, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    assert bot.until(200)[1] == {"ok": True}
+
+
+def test_503_within_a_second_when_the_server_never_answers(
+    server: Server, serving: Callable[[str], Serving]
+) -> None:
+    """A database that accepts nothing and refuses nothing (a frozen server, a network
+    that drops packets) is unavailable too: /healthz waits a second, not the driver's
+    minute, so it answers inside a probe's timeout (2 s in deploy/kubernetes)."""
+    bot = serving(database_on(server))
+    server.freeze()
+    try:
+        started = time.monotonic()
+        assert bot.health() == (503, UNAVAILABLE)
+        assert time.monotonic() - started < 2
+        assert bot.health() == (503, UNAVAILABLE)  # and again: nothing piles up
+        assert "health check: database unavailable: no answer within 1 s" in bot.log.read_text()
+    finally:
+        server.thaw()
     assert bot.until(200)[1] == {"ok": True}
