@@ -3,8 +3,8 @@ result, mark a release deployed. Every call carries `Authorization: Bearer <toke
 
 Answers are JSON, errors too (`{"error": "..."}`): 401 without the right token (and for
 every call while READINESS_API_TOKEN is unset), 404 for an unknown release, 400 for a body
-that is not JSON, 422 for one that is not what the endpoint takes, 409 when the release's
-state refuses it.
+that is not JSON or a query parameter the endpoint doesn't know the value of, 422 for a
+body that is not what the endpoint takes, 409 when the release's state refuses it.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from bot.domain.errors import (
     ProductGone,
 )
 from bot.domain.model import ItemStatus
-from bot.domain.text import clean
+from bot.domain.text import clean, truncate
 from bot.domain.view import ReleaseView
 from bot.services.container import Services
 from bot.web.schemas import DeployedIn, ResultIn, gate_json, release_json, validation_problems
@@ -171,9 +171,19 @@ def add_api(app: web.Application, services: Services, token: str | None) -> None
         return web.json_response(release_json(await release_of(request)))
 
     async def get_gate(request: web.Request) -> web.Response:
+        """409 when not approved; `?status=always` answers 200 with the same body, for
+        callers that take any non-2xx for an error (Argo Rollouts' web metrics)."""
+        forms = request.query.getall("status", [])
+        unknown = [repr(truncate(clean(form), 40)) for form in forms if form != "always"]
+        if unknown:
+            raise ApiError(
+                400,
+                f"unknown status {', '.join(unknown)}: the gate knows status=always "
+                "(200 with the same answer, approved or not)",
+            )
         named = len(services.deps.catalog) > 1
         status, answer = gate_json(await release_of(request), named)
-        return web.json_response(answer, status=status)
+        return web.json_response(answer, status=200 if forms else status)
 
     async def post_deployed(request: web.Request) -> web.Response:
         release = (await release_of(request)).release
