@@ -1,5 +1,6 @@
 """The pipeline examples in docs/ci: valid YAML, gate before deploy before `deployed`, and
-shell that parses."""
+shell that parses (gitlab-ci-approval.yml's too; tests/scenario/test_gitlab_approval.py
+runs it)."""
 
 from __future__ import annotations
 
@@ -61,7 +62,8 @@ def shell_snippets() -> list[str]:
     ]
     gitlab = [
         line
-        for job in load("gitlab-ci.yml").values()
+        for name in ("gitlab-ci.yml", "gitlab-ci-approval.yml")
+        for job in load(name).values()
         if isinstance(job, dict)
         for key in ("before_script", "script", "after_script")
         for line in job.get(key, [])
