@@ -1,4 +1,8 @@
-"""The suites' shared options: which database they run on (see tests/databases.py)."""
+"""The suites' shared options: which database they run on (see tests/databases.py).
+
+A test marked `postgresql` needs a PostgreSQL server (several replicas on one database): it
+skips where none is given. One marked `sqlite(reason=...)` is about SQLite itself (its
+file, its URLs): under `--database postgresql` it skips, saying why."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.databases import Databases, server_url
+from tests.databases import READER, Databases, server_url
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -22,15 +26,26 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "postgresql: needs a PostgreSQL server (several replicas on one database)"
     )
+    config.addinivalue_line(
+        "markers", "sqlite(reason): about SQLite itself; skipped under --database postgresql"
+    )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    READER.close()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if server_url() is not None:
-        return
-    skip = pytest.mark.skip(reason="no PostgreSQL server: set READINESS_TEST_POSTGRES_URL")
+    # Markers, not keywords: a parametrized id such as `sqlite` is a keyword too.
+    on_postgresql = config.getoption("--database") == "postgresql"
+    no_server = pytest.mark.skip(reason="no PostgreSQL server: set READINESS_TEST_POSTGRES_URL")
     for item in items:
-        if "postgresql" in item.keywords:
-            item.add_marker(skip)
+        if server_url() is None and item.get_closest_marker("postgresql"):
+            item.add_marker(no_server)
+        only = item.get_closest_marker("sqlite")
+        if on_postgresql and only is not None:
+            why = only.kwargs.get("reason") or (only.args[0] if only.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {why}"))
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 READERS = (["audit", "verify"], ["export", "R 1"], ["check", "R 1"])
+pytestmark = pytest.mark.sqlite(reason="about SQLite's files and the URLs the commands refuse")
 
 
 def readiness(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -3,8 +3,6 @@ Slack delivers it."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from bot.fake_slack import FakeSlackThread
 from tests.scenario.conftest import Slack
 from tests.scenario.harness import CHANNEL
@@ -51,8 +49,7 @@ def test_a_mention_is_answered_once_across_retries(
 
 
 def outbox_empty(slack: Slack) -> bool:
-    with sqlite3.connect(slack.bot.db_path) as db:
-        return not db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
+    return not slack.bot.sql("SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0][0]
 
 
 def replies_of(fake: object, ts: str) -> list[str]:

@@ -23,7 +23,10 @@ from tests.scenario.harness import Bot
 
 def audit_count(bot: Bot, release: int, kind: str) -> int:
     found = query(
-        bot, "SELECT count(*) FROM audit_events WHERE release_id = ? AND kind = ?", release, kind
+        bot,
+        "SELECT count(*) FROM audit_events WHERE release_id = :release AND kind = :kind",
+        release=release,
+        kind=kind,
     )
     return int(found[0][0])
 
@@ -59,7 +62,9 @@ def test_double_click_on_sign_then_double_submit_records_one_signature(
 
     settle(slack)
     assert live_signatures(bot, name) == [("engineering_lead", "UENG")]
-    assert query(bot, "SELECT count(*) FROM signatures WHERE release_id = ?", release) == [(1,)]
+    assert query(bot, "SELECT count(*) FROM signatures WHERE release_id = :id", id=release) == [
+        (1,)
+    ]
     assert audit_count(bot, release, "signature.added") == 1
     signed = [t for t in slack.thread(name) if t.startswith("<@UENG> signed as")]
     assert signed == ["<@UENG> signed as *Engineering Lead*."]
@@ -97,7 +102,7 @@ def test_double_click_on_mark_deployed_deploys_once(slack: Slack, bot: Bot, name
     slack.wait_thread(name, "deployed")
     settle(slack)
     assert audit_count(bot, release, "release.deployed") == 1
-    assert query(bot, "SELECT deployed_by FROM releases WHERE id = ?", release) == [("UOPS",)]
+    assert query(bot, "SELECT deployed_by FROM releases WHERE id = :id", id=release) == [("UOPS",)]
     deployed = [t for t in slack.thread(name) if "marked" in t and "deployed" in t]
     assert deployed and len(deployed) == 1, slack.thread(name)
     assert deployed[0].startswith(f":rocket: <@UOPS> marked *{name}* deployed.")

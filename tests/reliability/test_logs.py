@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.fake_slack import FakeSlackThread
+from tests.databases import Databases
 from tests.reliability.helpers import open_release, post, settle, signed, start_bot
 from tests.scenario.conftest import Slack
 from tests.scenario.harness import CHANNEL, ROOT, SECRET, USERS, Bot, ThreadedTarget
@@ -38,12 +39,17 @@ def fake() -> Iterator[FakeSlackThread]:
 
 @pytest.fixture(scope="module")
 def bot(
-    fake: FakeSlackThread, target: ThreadedTarget, tmp_path_factory: pytest.TempPathFactory
+    fake: FakeSlackThread,
+    target: ThreadedTarget,
+    module_databases: Databases,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Bot]:
+    tmp = tmp_path_factory.mktemp("bot")
     running = start_bot(
         fake,
         target,
-        tmp_path_factory.mktemp("bot"),
+        tmp,
+        module_databases.url(tmp),
         LOG_LEVEL="DEBUG",
         READINESS_API_TOKEN=API_TOKEN,
     )
@@ -96,11 +102,11 @@ def test_no_token_or_secret_in_the_logs_or_in_slack(
 
 
 def test_the_scheduler_says_only_what_goes_wrong(
-    fake: FakeSlackThread, target: ThreadedTarget, tmp_path: Path
+    fake: FakeSlackThread, target: ThreadedTarget, databases: Databases, tmp_path: Path
 ) -> None:
     """Serving adds its jobs (the shipped re-check and reminder, and the tick) without a
     line each; the bot's own INFO lines still show."""
-    served = Bot(fake, target, tmp_path, LOG_LEVEL="INFO").start()
+    served = Bot(fake, target, tmp_path, databases.url(tmp_path), LOG_LEVEL="INFO").start()
     served.stop()
     log = served.log()
     assert " INFO " in log

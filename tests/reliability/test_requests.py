@@ -132,7 +132,7 @@ def test_a_replayed_request_is_refused_and_counted_once(slack: Slack, bot: Bot, 
 
 
 def query_names(bot: Bot, name: str) -> int:
-    return int(query(bot, "SELECT count(*) FROM releases WHERE name = ?", name)[0][0])
+    return int(query(bot, "SELECT count(*) FROM releases WHERE name = :name", name=name)[0][0])
 
 
 # --- bodies the bot can't read --------------------------------------------------------

@@ -82,8 +82,8 @@ def test_a_burst_through_429s_and_500s_ends_with_the_right_card_and_each_post_on
     percent = re.search(r"(\d+)% ready", slack.command("UREL", f"status {name}"))
     assert percent is not None and f"Readiness {percent[1]}%" in shown
     assert query(
-        bot, "SELECT card_version = card_sent_version FROM releases WHERE id = ?", release
-    ) == [(1,)]
+        bot, "SELECT card_version = card_sent_version FROM releases WHERE id = :id", id=release
+    ) == [(True,)]
     assert card.text == [c for c in calls if c.method == "chat.update" and c.ok][-1].args["text"]
 
     # Every queued message reached the thread exactly once, in the order it was queued.
@@ -91,8 +91,8 @@ def test_a_burst_through_429s_and_500s_ends_with_the_right_card_and_each_post_on
         as_sent(kind, data, text)
         for kind, data, text in query(
             bot,
-            "SELECT kind, data, text FROM outbox WHERE release_id = ? AND in_thread ORDER BY id",
-            release,
+            "SELECT kind, data, text FROM outbox WHERE release_id = :id AND in_thread ORDER BY id",
+            id=release,
         )
     ]
     assert slack.thread(name) == queued

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 
 from bot.fake_slack import FakeSlackThread, SlackDriver
 from bot.slack import ids
+from tests.databases import Databases
 from tests.scenario.harness import CHANNEL, SECRET, USERS, Bot, ThreadedTarget, text_of
 
 _names = itertools.count(1)
@@ -34,12 +34,11 @@ class Slack:
         """Wait until the release's check runs have all finished (read from the database)."""
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            with sqlite3.connect(self.bot.db_path) as db:
-                running = db.execute(
-                    "SELECT count(*) FROM check_runs JOIN releases ON releases.id = release_id "
-                    "WHERE releases.name = ? AND finished_at IS NULL",
-                    (name,),
-                ).fetchone()[0]
+            (running,) = self.bot.sql(
+                "SELECT count(*) FROM check_runs JOIN releases ON releases.id = release_id "
+                "WHERE releases.name = :name AND finished_at IS NULL",
+                name=name,
+            )[0]
             if not running:
                 return
             time.sleep(0.05)
@@ -214,9 +213,13 @@ def target() -> Iterator[ThreadedTarget]:
 
 @pytest.fixture(scope="module")
 def bot(
-    fake: FakeSlackThread, target: ThreadedTarget, tmp_path_factory: pytest.TempPathFactory
+    fake: FakeSlackThread,
+    target: ThreadedTarget,
+    module_databases: Databases,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Bot]:
-    running = Bot(fake, target, tmp_path_factory.mktemp("bot")).start()
+    tmp = tmp_path_factory.mktemp("bot")
+    running = Bot(fake, target, tmp, module_databases.url(tmp)).start()
     yield running
     running.stop()
 

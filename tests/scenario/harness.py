@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ from aiohttp import web
 
 from bot.demo.target import TargetState, build_target
 from bot.fake_slack import FakeSlackThread
+from tests.databases import sql
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-signing-secret"
@@ -106,21 +108,22 @@ def scenario_config(tmp: Path) -> Path:
 
 
 class Bot:
-    """`readiness serve` in a subprocess, as it runs in production."""
+    """`readiness serve` in a subprocess, as it runs in production, on DATABASE (a URL:
+    the `databases` fixtures give one of the kind the run asked for)."""
 
     def __init__(
-        self, fake: FakeSlackThread, target: ThreadedTarget, tmp: Path, **env: str
+        self, fake: FakeSlackThread, target: ThreadedTarget, tmp: Path, database: str, **env: str
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.db_path = tmp / "readiness.db"
+        self.database = database
         self.log_path = tmp / "bot.log"
         self.env = {
             **os.environ,
             "SLACK_BOT_TOKEN": fake.bot_token,
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": fake.api_url,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
+            "DATABASE_URL": database,
             "READINESS_CONFIG": str(scenario_config(tmp)),
             "PORT": str(self.port),
             **target_env(target, tmp),
@@ -154,6 +157,16 @@ class Bot:
                 pass
             time.sleep(0.1)
         raise RuntimeError("bot did not become healthy")
+
+    def sql(self, statement: str, **params: Any) -> list[Any]:
+        """STATEMENT's rows, read from the bot's database (`:name` parameters)."""
+        return sql(self.database, statement, **params)
+
+    def restarted(self) -> Bot:
+        """A new process on the same database, port and environment (not yet started)."""
+        again = copy.copy(self)
+        again.process = None
+        return again
 
     def kill(self) -> None:
         assert self.process is not None

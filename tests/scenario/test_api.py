@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import pytest
 import yaml
 
 from bot.fake_slack import FakeSlackThread
+from tests.databases import Databases
 from tests.scenario.conftest import Slack, approve_all_but_final
 from tests.scenario.harness import ROOT, Bot, ThreadedTarget
 
@@ -28,10 +28,14 @@ TOKEN = "s3cret-api-token"
 
 @pytest.fixture(scope="module")
 def bot(
-    fake: FakeSlackThread, target: ThreadedTarget, tmp_path_factory: pytest.TempPathFactory
+    fake: FakeSlackThread,
+    target: ThreadedTarget,
+    module_databases: Databases,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Bot]:
     """The scenario bot with the API enabled."""
-    running = Bot(fake, target, tmp_path_factory.mktemp("api"), READINESS_API_TOKEN=TOKEN).start()
+    tmp = tmp_path_factory.mktemp("api")
+    running = Bot(fake, target, tmp, module_databases.url(tmp), READINESS_API_TOKEN=TOKEN).start()
     yield running
     running.stop()
 
@@ -244,15 +248,14 @@ def test_a_pushed_ci_result_shows_on_the_card_and_counts(
     assert item["status"] == "fail" and item["reason"] == "3 tests failed in pipeline 4711"
     assert api.get(path(name, "/gate")).status_code == 409
 
-    with sqlite3.connect(bot.db_path) as db:
-        run_id, values = db.execute(
-            "SELECT run_id, \"values\" FROM check_results WHERE item_id = 'unit_ci_passing' "
-            "ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        audited = db.execute(
-            "SELECT actor, data FROM audit_events WHERE kind = 'checks.external' "
-            "ORDER BY id DESC LIMIT 1"
-        ).fetchone()
+    ((run_id, values),) = bot.sql(
+        "SELECT run_id, \"values\" FROM check_results WHERE item_id = 'unit_ci_passing' "
+        "ORDER BY id DESC LIMIT 1"
+    )
+    (audited,) = bot.sql(
+        "SELECT actor, data FROM audit_events WHERE kind = 'checks.external' "
+        "ORDER BY id DESC LIMIT 1"
+    )
     assert run_id is None
     assert json.loads(values) == {
         "failed": 3,
@@ -316,9 +319,9 @@ def test_deployed_via_the_api(api: httpx.Client, slack: Slack, name: str) -> Non
 
 
 def test_without_a_token_the_api_refuses_everything(
-    fake: FakeSlackThread, target: ThreadedTarget, tmp_path: Path
+    fake: FakeSlackThread, target: ThreadedTarget, databases: Databases, tmp_path: Path
 ) -> None:
-    closed = Bot(fake, target, tmp_path, READINESS_API_TOKEN="").start()
+    closed = Bot(fake, target, tmp_path, databases.url(tmp_path), READINESS_API_TOKEN="").start()
     try:
         for method, tail in (
             ("GET", path("LUMINES 1.0.0")),

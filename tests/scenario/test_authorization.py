@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from tests.scenario.conftest import Slack, approve_all_but_final
 from tests.scenario.harness import text_of
@@ -12,23 +13,21 @@ from tests.scenario.harness import text_of
 HOUR = 3600
 
 
-def row(slack: Slack, name: str) -> sqlite3.Row:
-    with sqlite3.connect(slack.bot.db_path) as db:
-        db.row_factory = sqlite3.Row
-        return db.execute(
-            "SELECT * FROM releases WHERE name = ? AND state != 'cancelled'", (name,)
-        ).fetchone()
+def row(slack: Slack, name: str) -> Mapping[str, Any] | None:
+    found = slack.bot.sql(
+        "SELECT * FROM releases WHERE name = :name AND state != 'cancelled'", name=name
+    )
+    return found[0]._mapping if found else None
 
 
 def final_signatures(slack: Slack, name: str) -> int:
-    with sqlite3.connect(slack.bot.db_path) as db:
-        return int(
-            db.execute(
-                "SELECT count(*) FROM signatures JOIN releases ON releases.id = release_id "
-                "WHERE releases.name = ? AND role_id = 'cto' AND withdrawn_at IS NULL",
-                (name,),
-            ).fetchone()[0]
-        )
+    return int(
+        slack.bot.sql(
+            "SELECT count(*) FROM signatures JOIN releases ON releases.id = release_id "
+            "WHERE releases.name = :name AND role_id = 'cto' AND withdrawn_at IS NULL",
+            name=name,
+        )[0][0]
+    )
 
 
 def iso(stamp: int) -> str:

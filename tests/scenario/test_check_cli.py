@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from tests.scenario.conftest import Slack
 from tests.scenario.harness import ROOT, Bot, ThreadedTarget, target_env
 
 APP = load_app_config(ROOT / "app.yaml", env={})
+CHECKLIST_ONLY = pytest.mark.sqlite(reason="the checklist alone, on a SQLite file of its own")
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,7 @@ def as_json(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
+@CHECKLIST_ONLY
 def test_every_seed_item_is_reported_and_every_automated_one_passes(
     target: ThreadedTarget, tmp_path: Path
 ) -> None:
@@ -69,6 +70,7 @@ def test_every_seed_item_is_reported_and_every_automated_one_passes(
     assert report["readiness"] == expected and report["release"] is None and report["ok"]
 
 
+@CHECKLIST_ONLY
 def test_the_table_names_each_section_and_says_why_it_exits(
     broken_target: ThreadedTarget, tmp_path: Path
 ) -> None:
@@ -82,6 +84,7 @@ def test_the_table_names_each_section_and_says_why_it_exits(
     assert "[1/" in done.stderr  # progress, one line per result when not in a terminal
 
 
+@CHECKLIST_ONLY
 def test_one_section_as_json(broken_target: ThreadedTarget, tmp_path: Path) -> None:
     done = readiness(shipped(broken_target, tmp_path), "--section", "testing", "--json")
     assert done.returncode == 1, done.stderr
@@ -92,6 +95,7 @@ def test_one_section_as_json(broken_target: ThreadedTarget, tmp_path: Path) -> N
     assert "failure" in failing["unit_ci_passing"]
 
 
+@CHECKLIST_ONLY
 def test_one_section_gives_the_sections_own_readiness(
     broken_target: ThreadedTarget, tmp_path: Path
 ) -> None:
@@ -110,6 +114,7 @@ def test_one_section_gives_the_sections_own_readiness(
     ) in done.stdout, done.stdout[-2000:]
 
 
+@CHECKLIST_ONLY  # and a missing SQLite file
 def test_bad_usage_and_bad_config_exit_2(target: ThreadedTarget, tmp_path: Path) -> None:
     env = shipped(target, tmp_path)
     done = readiness(env, "--section", "nope")
@@ -144,10 +149,9 @@ def test_a_release_run_is_recorded_and_matches_the_card(slack: Slack, bot: Bot, 
     report = as_json(done)
     assert report["release"] == name and report["readiness"] > 0
     slack.wait_card(name, f"Readiness {report['readiness']}%")
-    with sqlite3.connect(bot.db_path) as db:
-        triggers = db.execute(
-            "SELECT trigger, done, total FROM check_runs JOIN releases ON releases.id = "
-            "release_id WHERE releases.name = ? ORDER BY check_runs.id",
-            (name,),
-        ).fetchall()
+    triggers = bot.sql(
+        "SELECT trigger, done, total FROM check_runs JOIN releases ON releases.id = "
+        "release_id WHERE releases.name = :name ORDER BY check_runs.id",
+        name=name,
+    )
     assert triggers[-1][0] == "cli" and triggers[-1][1] == triggers[-1][2]

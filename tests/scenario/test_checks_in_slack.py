@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from bot.fake_slack import FakeSlackThread, SlackDriver
+from tests.databases import Databases
 from tests.scenario.harness import CHANNEL, SECRET, Bot, ThreadedTarget, text_of
 
 ITEMS = 10
@@ -62,6 +63,7 @@ def slow_bot(
     fake: FakeSlackThread,
     target: ThreadedTarget,
     slow_url: str,
+    module_databases: Databases,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Bot]:
     tmp: Path = tmp_path_factory.mktemp("slow")
@@ -72,7 +74,8 @@ def slow_bot(
     )
     config = tmp / "slow.yaml"
     config.write_text(CONFIG.replace("ITEMS", items))
-    running = Bot(fake, target, tmp, READINESS_CONFIG=str(config)).start()
+    url = module_databases.url(tmp)
+    running = Bot(fake, target, tmp, url, READINESS_CONFIG=str(config)).start()
     yield running
     running.stop()
 

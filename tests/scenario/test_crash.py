@@ -8,20 +8,21 @@ from pathlib import Path
 import pytest
 
 from bot.fake_slack import FakeSlackThread
+from tests.databases import Databases
 from tests.scenario.conftest import Slack
 from tests.scenario.harness import Bot, ThreadedTarget
 
 
 @pytest.fixture
-def own_bot(fake: FakeSlackThread, target: ThreadedTarget, tmp_path: Path) -> Iterator[Bot]:
-    running = Bot(fake, target, tmp_path).start()
+def own_bot(
+    fake: FakeSlackThread, target: ThreadedTarget, databases: Databases, tmp_path: Path
+) -> Iterator[Bot]:
+    running = Bot(fake, target, tmp_path, databases.url(tmp_path)).start()
     yield running
     running.stop()
 
 
-def test_signatures_survive_kill_9(
-    fake: FakeSlackThread, target: ThreadedTarget, own_bot: Bot
-) -> None:
+def test_signatures_survive_kill_9(fake: FakeSlackThread, own_bot: Bot) -> None:
     slack = Slack(fake, own_bot)
     name = "LUMINES 9.9.9"
     assert "Opened" in slack.command("UREL", f"new {name}")
@@ -35,10 +36,7 @@ def test_signatures_survive_kill_9(
         assert response.status_code == 200 and not response.text  # acknowledged: modal closes
     own_bot.kill()  # no chance to flush or clean up
 
-    restarted = Bot(fake, target, own_bot.db_path.parent)
-    restarted.port, restarted.url = own_bot.port, own_bot.url
-    restarted.env = own_bot.env
-    restarted.start()
+    restarted = own_bot.restarted().start()  # the same database, port and environment
     try:
         slack.rebind(restarted)
         status = slack.command("UREL", f"status {name}")

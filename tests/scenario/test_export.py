@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import subprocess
 import sys
 from typing import Any
@@ -38,9 +37,8 @@ def approved(slack: Slack, name: str) -> None:
     slack.wait_card(name, "Approved for production deployment")
 
 
-def rows(bot: Bot, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(bot.db_path) as db:
-        return db.execute(sql, args).fetchall()
+def rows(bot: Bot, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in bot.sql(sql, **params)]
 
 
 def assert_headings(markdown: str) -> None:
@@ -61,8 +59,8 @@ def test_the_cli_export_matches_the_database(slack: Slack, bot: Bot, name: str) 
     signed = rows(
         bot,
         "SELECT role_id, user_id, attestations, comment FROM signatures "
-        "WHERE release_id = ? AND withdrawn_at IS NULL ORDER BY id",
-        release_id,
+        "WHERE release_id = :id AND withdrawn_at IS NULL ORDER BY id",
+        id=release_id,
     )
     exported = [
         (s["role"], s["user"], s["attestations"], s["comment"])
@@ -76,12 +74,12 @@ def test_the_cli_export_matches_the_database(slack: Slack, bot: Bot, name: str) 
         rows(
             bot,
             "SELECT item_id, status FROM check_results WHERE id IN (SELECT max(id) "
-            "FROM check_results WHERE release_id = ? GROUP BY item_id)",
-            release_id,
+            "FROM check_results WHERE release_id = :id GROUP BY item_id)",
+            id=release_id,
         )
     )
-    ticked = dict(rows(bot, "SELECT item_id, user_id FROM item_ticks WHERE release_id = ?",
-                       release_id))  # fmt: skip
+    ticked = dict(rows(bot, "SELECT item_id, user_id FROM item_ticks WHERE release_id = :id",
+                       id=release_id))  # fmt: skip
     items = [i for s in data["sections"] for i in s["items"]]
     assert items and all(i["status"] == "pass" for i in items)
     for item in items:

@@ -12,6 +12,7 @@ import pytest
 
 from bot.fake_slack import FakeSlackThread
 from bot.slack import ids
+from tests.databases import Databases
 from tests.scenario.conftest import Slack, approve_all_but_final
 from tests.scenario.harness import CHANNEL, Bot, ThreadedTarget, scenario_config
 
@@ -24,7 +25,10 @@ TITLES = ["Immediate (First Hour)", "Extended (First 24 Hours)", "Ongoing (First
 
 @pytest.fixture(scope="module")
 def bot(
-    fake: FakeSlackThread, target: ThreadedTarget, tmp_path_factory: pytest.TempPathFactory
+    fake: FakeSlackThread,
+    target: ThreadedTarget,
+    module_databases: Databases,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Bot]:
     """The shipped app.yaml with phases of seconds and a fast tick."""
     tmp: Path = tmp_path_factory.mktemp("monitoring")
@@ -34,7 +38,8 @@ def bot(
     text = text.replace("  tick: 15s", "  tick: 200ms")
     config = tmp / "monitoring.yaml"
     config.write_text(text)
-    running = Bot(fake, target, tmp, READINESS_CONFIG=str(config)).start()
+    url = module_databases.url(tmp)
+    running = Bot(fake, target, tmp, url, READINESS_CONFIG=str(config)).start()
     yield running
     running.stop()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,16 +11,20 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.fake_slack import FakeSlackThread
+from tests.databases import Databases
 from tests.scenario.conftest import Slack
 from tests.scenario.harness import Bot, ThreadedTarget
 
 
 @pytest.fixture(scope="module")
 def bot(
-    fake: FakeSlackThread, target: ThreadedTarget, tmp_path_factory: pytest.TempPathFactory
+    fake: FakeSlackThread,
+    target: ThreadedTarget,
+    module_databases: Databases,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Bot]:
     tmp: Path = tmp_path_factory.mktemp("observability")
-    running = Bot(fake, target, tmp, LOG_FORMAT="json").start()
+    running = Bot(fake, target, tmp, module_databases.url(tmp), LOG_FORMAT="json").start()
     yield running
     running.stop()
 
@@ -61,8 +64,7 @@ def test_metrics_count_what_the_scenario_did(slack: Slack, bot: Bot, name: str) 
     assert grew("readiness_check_seconds_count", type="latency") == 2
     assert grew("readiness_slack_api_calls_total", method="chat.postMessage", status="ok") >= 1
     assert grew("readiness_slack_api_calls_total", method="views.open", status="ok") == 1
-    with sqlite3.connect(bot.db_path) as db:
-        states = dict(db.execute("SELECT state, count(*) FROM releases GROUP BY state"))
+    states = dict(bot.sql("SELECT state, count(*) FROM releases GROUP BY state"))
     assert value(after, "readiness_releases", state="open") == states.get("open", 0)
     assert ("readiness_outbound_pending", (("kind", "message"),)) in after
 

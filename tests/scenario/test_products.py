@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from bot.fake_slack import FakeSlackThread, SlackDriver
+from tests.databases import Databases
 from tests.scenario.harness import ROOT, SECRET, USERS, Bot, ThreadedTarget, text_of
 
 LUMINES, PAYMENTS, ELSEWHERE = "CLUMINES", "CPAYMENTS", "CGENERAL"
@@ -105,12 +106,15 @@ def bot(
     fake: FakeSlackThread,
     target: ThreadedTarget,
     products: Path,
+    module_databases: Databases,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Bot]:
+    tmp = tmp_path_factory.mktemp("bot")
     running = Bot(
         fake,
         target,
-        tmp_path_factory.mktemp("bot"),
+        tmp,
+        module_databases.url(tmp),
         READINESS_CONFIG=str(products),
         READINESS_API_TOKEN=TOKEN,
     ).start()

@@ -4,7 +4,6 @@ the one product and still answer status, export and the gate."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from sqlalchemy.engine import Connection
 from bot.db import Database
 from bot.db.migrate import alembic_config
 from bot.fake_slack import FakeSlackThread
+from tests.databases import Databases, columns
 from tests.scenario.conftest import Slack
 from tests.scenario.harness import ROOT, Bot, ThreadedTarget
 
@@ -37,16 +37,12 @@ async def downgrade(url: str, revision: str) -> None:
         await db.close()
 
 
-def columns(db_path: Path) -> set[str]:
-    with sqlite3.connect(db_path) as db:
-        return {row[1] for row in db.execute("PRAGMA table_info(releases)")}
-
-
 def test_a_database_from_before_products_upgrades_and_answers(
-    fake: FakeSlackThread, target: ThreadedTarget, tmp_path: Path
+    fake: FakeSlackThread, target: ThreadedTarget, databases: Databases, tmp_path: Path
 ) -> None:
     name = "LUMINES 0.9.0"
-    first = Bot(fake, target, tmp_path, READINESS_API_TOKEN=TOKEN).start()
+    first = Bot(fake, target, tmp_path, databases.url(tmp_path), READINESS_API_TOKEN=TOKEN)
+    first.start()
     try:
         slack = Slack(fake, first)
         slack.command("UREL", f"new {name}")
@@ -56,17 +52,14 @@ def test_a_database_from_before_products_upgrades_and_answers(
         slack.driver.close()
     finally:
         first.stop()
-    url = first.env["DATABASE_URL"]
+    url = first.database
     asyncio.run(downgrade(url, "0004"))  # the schema as the bot before products left it
-    assert "product" not in columns(first.db_path)
+    assert "product" not in columns(url, "releases")
 
-    again = Bot(fake, target, tmp_path, READINESS_API_TOKEN=TOKEN).start()
+    again = first.restarted().start()
     try:
-        assert "product" in columns(again.db_path)
-        with sqlite3.connect(again.db_path) as db:
-            assert db.execute("SELECT DISTINCT product FROM releases").fetchall() == [
-                ("lumines_wis2l",)
-            ]
+        assert "product" in columns(url, "releases")
+        assert again.sql("SELECT DISTINCT product FROM releases") == [("lumines_wis2l",)]
         slack = Slack(fake, again)
         assert f"{name}: " in slack.command("UREL", f"status {name}")
         answer = httpx.get(

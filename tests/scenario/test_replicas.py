@@ -64,8 +64,8 @@ def replicas(
 ) -> Iterator[list[Bot]]:
     url = module_databases.new_postgresql()
     tmp = tmp_path_factory.mktemp("replicas")
-    env = {"DATABASE_URL": url, "READINESS_CONFIG": str(config(tmp))}
-    bots = [Bot(fake, target, tmp_path_factory.mktemp(f"r{n}"), **env) for n in range(3)]
+    env = {"READINESS_CONFIG": str(config(tmp))}
+    bots = [Bot(fake, target, tmp_path_factory.mktemp(f"r{n}"), url, **env) for n in range(3)]
     with ThreadPoolExecutor(3) as pool:  # started together: they migrate one at a time
         list(pool.map(Bot.start, bots))
     yield bots

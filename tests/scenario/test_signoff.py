@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from bot.slack import ids
 from tests.scenario.conftest import Slack, approve_all_but_final
@@ -11,8 +10,7 @@ from tests.scenario.harness import CHANNEL
 
 
 def count(slack: Slack, table: str) -> int:
-    with sqlite3.connect(slack.bot.db_path) as db:
-        return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    return int(slack.bot.sql(f"SELECT count(*) FROM {table}")[0][0])
 
 
 def open_release(slack: Slack, name: str) -> str:
@@ -187,12 +185,10 @@ def op(slack: Slack, name: str, what: str) -> str:
 
 
 def release_id(slack: Slack, name: str) -> int:
-    with sqlite3.connect(slack.bot.db_path) as db:
-        return int(
-            db.execute(
-                "SELECT id FROM releases WHERE name = ? AND state != 'cancelled'", (name,)
-            ).fetchone()[0]
-        )
+    found = slack.bot.sql(
+        "SELECT id FROM releases WHERE name = :name AND state != 'cancelled'", name=name
+    )
+    return int(found[0][0])
 
 
 def test_forged_and_stale_requests_get_401(slack: Slack) -> None:

@@ -9,12 +9,12 @@ import itertools
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.fake_slack import FakeSlackThread, SocketModeServer, payloads
+from tests.databases import Databases
 from tests.scenario.harness import CHANNEL, SECRET, Bot, ThreadedTarget, text_of
 
 APP_TOKEN = "xapp-1-A0001-1-socketmodetest"
@@ -35,12 +35,15 @@ def bot(
     fake: FakeSlackThread,
     target: ThreadedTarget,
     server: SocketModeServer,
+    module_databases: Databases,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Bot]:
+    tmp = tmp_path_factory.mktemp("socket")
     running = Bot(
         fake,
         target,
-        tmp_path_factory.mktemp("socket"),
+        tmp,
+        module_databases.url(tmp),
         SLACK_APP_TOKEN=APP_TOKEN,
         LOG_FORMAT="json",
     )
@@ -133,16 +136,18 @@ def test_http_serves_health_but_no_slack_requests(bot: Bot) -> None:
         assert answer.status_code == 401
     log = bot.log()
     assert "Traceback" not in log, log[-3000:]
-    assert Path(bot.db_path).exists()
+    assert bot.sql("SELECT count(*) FROM releases")  # serving made the schema
 
 
 def test_a_refused_app_token_is_said_once_and_health_still_serves(
     fake: FakeSlackThread,
     target: ThreadedTarget,
     server: SocketModeServer,
+    module_databases: Databases,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    refused = Bot(fake, target, tmp_path_factory.mktemp("refused"), SLACK_APP_TOKEN="xapp-nope")
+    tmp = tmp_path_factory.mktemp("refused")
+    refused = Bot(fake, target, tmp, module_databases.url(tmp), SLACK_APP_TOKEN="xapp-nope")
     del refused.env["SLACK_SIGNING_SECRET"]
     asked, connections = len(fake.calls("apps.connections.open")), server.connections
     refused.start()

@@ -3,7 +3,6 @@ signatures given on the old evidence stale; they must be given again."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from bot.fake_slack import FakeSlackThread
@@ -12,12 +11,12 @@ from tests.scenario.harness import Bot
 
 
 def live_signatures(bot: Bot, name: str) -> list[tuple[str, str]]:
-    with sqlite3.connect(bot.db_path) as db:
-        return db.execute(
-            "SELECT role_id, user_id FROM signatures JOIN releases ON releases.id = release_id "
-            "WHERE releases.name = ? AND withdrawn_at IS NULL ORDER BY signatures.id",
-            (name,),
-        ).fetchall()
+    found = bot.sql(
+        "SELECT role_id, user_id FROM signatures JOIN releases ON releases.id = release_id "
+        "WHERE releases.name = :name AND withdrawn_at IS NULL ORDER BY signatures.id",
+        name=name,
+    )
+    return [(str(role), str(user)) for role, user in found]
 
 
 def test_a_new_ref_makes_the_signatures_stale_and_they_are_given_again(
