@@ -73,8 +73,8 @@ class Cron:
         parts = expression.split()
         if len(parts) != 5:
             raise ValueError(f"a cron expression has 5 fields, this one has {len(parts)}")
-        fields = [_field(part, i) for i, part in enumerate(parts)]
-        return cls(*fields, any_day=parts[2] == "*", any_weekday=parts[4] == "*")
+        minutes, hours, days, months, weekdays = (_field(p, i) for i, p in enumerate(parts))
+        return cls(minutes, hours, days, months, weekdays, parts[2] == "*", parts[4] == "*")
 
     def _day_matches(self, day: date) -> bool:
         if day.month not in self.months:

@@ -49,11 +49,11 @@ class Freeze(BaseModel):
         fixed = self.start is not None or self.end is not None
         recurring = self.cron is not None or self.duration is not None
         if fixed == recurring:
-            raise ValueError("a freeze has either `from` and `to`, or `cron` and `duration`")
+            raise ValueError("a freeze has either from and to, or cron and duration")
         if fixed and (self.start is None or self.end is None or self.end <= self.start):
-            raise ValueError("a freeze needs both `from` and `to`, `to` after `from`")
+            raise ValueError("a freeze needs both from and to, to after from")
         if recurring and (self.cron is None or not self.duration):
-            raise ValueError("a recurring freeze needs both `cron` and a `duration` above 0")
+            raise ValueError("a recurring freeze needs both cron and a duration above 0")
         return self
 
     def covering(self, now: datetime) -> FreezeWindow | None:
