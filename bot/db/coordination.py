@@ -1,5 +1,6 @@
 """What replicas sharing one database agree on through it: requests already accepted, the
-scheduled jobs each claims under a lease, and which replica sends each channel's messages.
+scheduled jobs each claims under a lease, which replica sends each channel's messages, and
+which runs each check run (a dead one's runs taken over once its lease runs out).
 
 Leases are reckoned on the database's clock (`now()`), never a replica's, and claimed with
 `FOR UPDATE SKIP LOCKED` (a no-op on SQLite, which has one writer at a time anyway).
@@ -8,6 +9,7 @@ Leases are reckoned on the database's clock (`now()`), never a replica's, and cl
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +17,19 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.db.repository import Repository
-from bot.db.tables import ChannelLeaseRow, JobRow, SeenRequestRow
+from bot.db.tables import ChannelLeaseRow, CheckResultRow, CheckRunRow, JobRow, SeenRequestRow
+
+
+@dataclass(frozen=True)
+class TakenRun:
+    """A check run taken over from a replica that stopped renewing it: what it was of."""
+
+    id: int
+    release_id: int
+    trigger: str
+    actor: str | None
+    phase: str | None  # a post-deploy phase's run (None: the checklist's)
+    section: str | None  # the checklist's section it checks (None: all of it)
 
 
 class CoordinationRepository(Repository):
@@ -101,3 +115,87 @@ class CoordinationRepository(Repository):
     async def let_go_channels(self, holder: str) -> None:
         """HOLDER stops sending: its channels are another replica's to take at once."""
         await self.session.execute(delete(ChannelLeaseRow).where(ChannelLeaseRow.holder == holder))
+
+    # --- check runs -------------------------------------------------------------------------
+
+    async def own_run(self, run_id: int, holder: str, lease: float, section: str | None) -> None:
+        """A run just started (in this transaction) is HOLDER's for LEASE seconds; SECTION
+        is what it checks (None: the whole checklist, or its phase's items)."""
+        await self.session.execute(
+            update(CheckRunRow)
+            .where(CheckRunRow.id == run_id)
+            .values(holder=holder, lease_until=self._later(lease), section=section)
+        )
+
+    async def renew_run(self, run_id: int, holder: str, lease: float) -> bool:
+        """HOLDER still runs it: its lease now ends LEASE seconds from now, and (on
+        PostgreSQL) its row stays locked to the commit, so no replica takes over a run while
+        a result of it is being recorded. False: HOLDER's lease ran out and another replica
+        took the run over; HOLDER must record nothing more of it."""
+        renewed = await self.session.execute(
+            update(CheckRunRow)
+            .where(CheckRunRow.id == run_id, CheckRunRow.holder == holder)
+            .values(lease_until=self._later(lease))
+        )
+        return bool(renewed.rowcount)  # type: ignore[attr-defined]
+
+    async def take_over_runs(
+        self, holder: str, lease: float, monitoring: bool, limit: int = 4
+    ) -> list[TakenRun]:
+        """Unfinished runs whose holder's lease ran out (it died mid-run), oldest first, now
+        HOLDER's for LEASE seconds: the checklist's, or (MONITORING) the post-deploy phases'.
+        Other replicas skip the rows this one locked; on SQLite (one writer) the update's
+        condition is the guard."""
+        expired = (CheckRunRow.finished_at.is_(None), CheckRunRow.lease_until < self._now())
+        phase = CheckRunRow.phase.is_not(None) if monitoring else CheckRunRow.phase.is_(None)
+        query = (
+            select(
+                CheckRunRow.id,
+                CheckRunRow.release_id,
+                CheckRunRow.trigger,
+                CheckRunRow.actor,
+                CheckRunRow.phase,
+                CheckRunRow.section,
+            )
+            .where(*expired, phase)
+            .order_by(CheckRunRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        taken = []
+        for row in (await self.session.execute(query)).all():
+            claimed = await self.session.execute(
+                update(CheckRunRow)
+                .where(CheckRunRow.id == row.id, *expired)
+                .values(holder=holder, lease_until=self._later(lease))
+            )
+            if claimed.rowcount:  # type: ignore[attr-defined]
+                taken.append(TakenRun(*row))
+        return taken
+
+    async def run_results(self, release_id: int, run_id: int) -> dict[str, str]:
+        """The items a run has recorded a result for, and each one's status."""
+        found = await self.session.execute(
+            select(CheckResultRow.item_id, CheckResultRow.status).where(
+                CheckResultRow.release_id == release_id, CheckResultRow.run_id == run_id
+            )
+        )
+        return {r.item_id: r.status for r in found.all()}
+
+    async def close_left_runs(self, holder: str, now: datetime) -> int:
+        """At start: the runs an earlier life of this process left unfinished (it stopped
+        mid-run) are closed, their cards re-rendered without the progress line. On SQLite
+        (one replica) every unfinished run is one; on PostgreSQL, those HOLDER held and
+        those from before runs had holders, never another replica's: a live one's runs are
+        its own, a dead one's are taken over once their lease runs out."""
+        query = update(CheckRunRow).where(CheckRunRow.finished_at.is_(None))
+        if self.uow.dialect == "postgresql":
+            query = query.where(or_(CheckRunRow.holder == holder, CheckRunRow.holder.is_(None)))
+        release_ids = (
+            await self.session.scalars(
+                query.values(finished_at=now).returning(CheckRunRow.release_id)
+            )
+        ).all()
+        for release_id in set(release_ids):
+            await self.uow.releases.touch_card(release_id)
+        return len(release_ids)

@@ -124,6 +124,14 @@ class CheckRunRow(Base):
     total: Mapped[int] = mapped_column(Integer)
     done: Mapped[int] = mapped_column(Integer, default=0)
     phase: Mapped[str | None] = mapped_column(String(60))  # a post-deploy phase's run
+    # The replica running it (`Deps.replica`) until its lease runs out (the database's
+    # clock; renewed as it runs), and what it checks (a section; None: the whole checklist,
+    # or its phase's items): a replica taking over a dead holder's run runs the rest.
+    holder: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None]
+    section: Mapped[str | None] = mapped_column(String(60))
+
+    __table_args__ = (Index("ix_check_runs_open", "lease_until", **partial("finished_at IS NULL")),)
 
 
 class CheckResultRow(Base):

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.db import Database
+from bot.db.coordination import TakenRun
 from bot.db.migrate import upgrade
 from tests.databases import Databases
 
@@ -101,3 +102,50 @@ async def test_a_signed_request_is_accepted_once_by_any_replica(
         assert await uow.coordination.first_request("k2", now, keep)
     async with pair[1].write() as uow:  # forgotten once past the signature's validity
         assert await uow.coordination.first_request("k1", now + keep * 2, keep)
+
+
+async def test_a_check_run_whose_holder_died_is_taken_over_once(
+    pair: tuple[Database, Database],
+) -> None:
+    one, two = pair
+    async with one.write() as uow:
+        release = await uow.releases.add("LUMINES 1.0.0", "CREL", "abc123", "UREL", DUE, "v1")
+        run_id = await uow.checks.start_run(release.id, "command", "UENG", 3, DUE)
+        await uow.coordination.own_run(run_id, "dies", 0.3, "infrastructure")
+    async with two.write() as uow:
+        assert await uow.coordination.take_over_runs("lives", 60.0, monitoring=False) == []
+    async with one.write() as uow:  # renewed by its holder as its results land
+        assert await uow.coordination.renew_run(run_id, "dies", 0.3)
+    await asyncio.sleep(0.5)  # then it dies: its lease runs out on the database's clock
+
+    async def take(db: Database, holder: str) -> list[TakenRun]:
+        async with db.write() as uow:
+            return await uow.coordination.take_over_runs(holder, 60.0, monitoring=False)
+
+    got = await asyncio.gather(*(take(db, f"r{n}") for n, db in enumerate(pair * 5)))
+    assert sorted(len(g) for g in got) == [0] * 9 + [1]
+    (taken,) = [run for g in got for run in g]
+    assert taken == TakenRun(run_id, release.id, "command", "UENG", None, "infrastructure")
+    async with one.write() as uow:
+        assert not await uow.coordination.renew_run(run_id, "dies", 60.0)  # it lost the run
+        assert await uow.coordination.take_over_runs("r9", 60.0, monitoring=False) == []
+        assert await uow.coordination.take_over_runs("r9", 60.0, monitoring=True) == []
+        query = text("SELECT holder FROM check_runs WHERE id = :id")
+        holder = await uow.session.scalar(query, {"id": run_id})
+    (winner,) = [n for n, g in enumerate(got) if g]
+    assert holder == f"r{winner}"
+
+
+async def test_a_post_deploy_run_is_taken_over_apart_from_the_checklist_s(
+    pair: tuple[Database, Database],
+) -> None:
+    one, two = pair
+    async with one.write() as uow:
+        release = await uow.releases.add("LUMINES 1.0.0", "CREL", "abc123", "UREL", DUE, "v1")
+        run_id = await uow.checks.start_run(release.id, "monitor", None, 2, DUE, "first_hour")
+        await uow.coordination.own_run(run_id, "dies", 0.1, None)
+    await asyncio.sleep(0.3)
+    async with two.write() as uow:
+        assert await uow.coordination.take_over_runs("lives", 60.0, monitoring=False) == []
+        (taken,) = await uow.coordination.take_over_runs("lives", 60.0, monitoring=True)
+    assert (taken.id, taken.phase, taken.section) == (run_id, "first_hour", None)
