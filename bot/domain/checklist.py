@@ -120,6 +120,9 @@ class Schedules(Strict):
 
 class ChecksSettings(Strict):
     concurrency: int = Field(default=20, ge=1, le=500)
+    # A run is its replica's under a lease renewed as it goes: one that stops renewing
+    # (it died) for this long has its run finished by another replica.
+    lease: Duration = timedelta(seconds=30)
 
 
 class SlackSettings(Strict):

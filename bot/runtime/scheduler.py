@@ -76,5 +76,6 @@ class Scheduler:
 
     async def tick(self) -> None:
         await self.services.jobs.resume()
+        await self.services.checks.resume()  # post-deploy runs: the monitor's tick
         await self.services.monitor.tick()
         await self.services.reminders.window_soon()

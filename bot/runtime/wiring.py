@@ -168,8 +168,7 @@ class Runtime:
             ", ".join(f"{pid} ({app.product})" for pid, app in catalog.products.items()),
         )
         await adopt(self.services)
-        async with self.db.write() as uow:
-            abandoned = await uow.checks.finish_abandoned_runs(self.deps.clock.now())
+        abandoned = await self.services.checks.close_leftovers()
         if abandoned:
             log.warning("closed %d check run(s) left unfinished by a previous process", abandoned)
         try:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any
 
+from bot.db.coordination import TakenRun
 from bot.domain.checklist import AppConfig
 from bot.domain.errors import DomainError, InvalidInput, InvalidState
 from bot.domain.model import PRE_DEPLOY, ItemStatus, LatestResult, Release
 from bot.domain.readiness import Readiness, assess
 from bot.domain.view import ReleaseView
+from bot.services import leases
 from bot.services.deps import Deps, Service
 from bot.services.records import load_release, load_view, pages, settle
 from checks import CheckContext, CheckJob, CheckResult, run_checks
@@ -35,7 +38,9 @@ def check_jobs(app: AppConfig, section: str | None = None) -> list[CheckJob]:
     ]
 
 
-async def results(deps: Deps, product: str, jobs: Sequence[CheckJob]) -> AsyncIterator[CheckResult]:
+async def results(
+    deps: Deps, product: str, jobs: Sequence[CheckJob]
+) -> AsyncGenerator[CheckResult, None]:
     """Run PRODUCT's JOBS as the settings say (the shared client, the concurrency),
     counting each result in /metrics; yields each result as it lands, its reason in its
     item's words (numbers in the item's unit)."""
@@ -197,6 +202,9 @@ class CheckService(Service):
                     self._running.discard(release_id)
                     return 0, []
                 run_id = await uow.checks.start_run(release.id, trigger, actor, len(jobs), now)
+                await uow.coordination.own_run(
+                    run_id, self.deps.replica, leases.lease_of(self.deps), section
+                )
                 await uow.releases.touch_card(release.id)
         except BaseException:
             self._running.discard(release_id)
@@ -210,35 +218,85 @@ class CheckService(Service):
         jobs: list[CheckJob],
         actor: str | None,
         on_result: OnResult | None = None,
+        recorded: Counter[str] | None = None,
     ) -> None:
-        counts: Counter[str] = Counter()
+        """Run JOBS as run RUN_ID of the release, held under its lease, and finish it.
+        RECORDED: the statuses of its results so far (a run taken over)."""
+        counts: Counter[str] = Counter(recorded or {})
         try:
             product = self.deps.products[release_id]  # read by _begin
-            async for result in results(self.deps, product, jobs):
-                counts[result.status.value] += 1
-                async with self.deps.db.write() as uow:
-                    await uow.checks.add_result(
-                        release_id,
-                        run_id,
-                        result.key,
-                        result.status.value,
-                        result.reason,
-                        result.values,
-                        result.duration_ms,
-                        self.deps.clock.now(),
-                    )
-                    await uow.releases.touch_card(release_id)
-                if on_result is not None:
-                    on_result(result)
+            async with (
+                leases.renewing(self.deps, run_id),
+                contextlib.aclosing(results(self.deps, product, jobs)) as landing,
+            ):
+                async for result in landing:
+                    async with self.deps.db.write() as uow:
+                        if not await leases.renew(uow, self.deps, run_id):
+                            break  # taken over: the replica that has it records the rest
+                        await uow.checks.add_result(
+                            release_id,
+                            run_id,
+                            result.key,
+                            result.status.value,
+                            result.reason,
+                            result.values,
+                            result.duration_ms,
+                            self.deps.clock.now(),
+                        )
+                        await uow.releases.touch_card(release_id)
+                    counts[result.status.value] += 1
+                    if on_result is not None:
+                        on_result(result)
         finally:
             self._running.discard(release_id)
             now = self.deps.clock.now()
             async with self.deps.db.write() as uow:
-                await uow.checks.finish_run(run_id, now)
-                await uow.audit.append(
-                    "checks.run", now, release_id, actor, run_id=run_id, **dict(counts)
+                finished = await leases.finish(uow, self.deps, run_id)
+                if finished:
+                    taken = {"taken_over": True} if recorded is not None else {}
+                    await uow.audit.append(
+                        "checks.run", now, release_id, actor, run_id=run_id, **counts, **taken
+                    )
+                    release = await load_release(uow, release_id)
+                    view = await load_view(uow, self.deps.config(release), release)
+                    await settle(uow, self.deps, view, now, actor)
+            if finished:
+                log.info(
+                    "check run %s of release %s finished: %s", run_id, release_id, dict(counts)
                 )
-                release = await load_release(uow, release_id)
-                view = await load_view(uow, self.deps.config(release), release)
-                await settle(uow, self.deps, view, now, actor)
-            log.info("check run %s of release %s finished: %s", run_id, release_id, dict(counts))
+
+    # --- runs whose replica died ------------------------------------------------------------
+
+    async def resume(self) -> int:
+        """Runs of a checklist whose replica stopped renewing them (it died mid-run): taken
+        over here, each finished in the background with the items it has no result for
+        yet; returns how many. Exactly one replica takes each over."""
+        async with self.deps.db.write() as uow:
+            taken = await uow.coordination.take_over_runs(
+                self.deps.replica, leases.lease_of(self.deps), monitoring=False
+            )
+        for run in taken:
+            self.deps.tasks.spawn(self._resume(run), bounded=False)
+        return len(taken)
+
+    async def close_leftovers(self) -> int:
+        """At start: the runs this process's earlier life left unfinished are closed (on
+        SQLite every unfinished run; never another live replica's); returns how many."""
+        async with self.deps.db.write() as uow:
+            return await uow.coordination.close_left_runs(self.deps.replica, self.deps.clock.now())
+
+    async def _resume(self, run: TakenRun) -> None:
+        release_id = run.release_id
+        async with self.deps.db.read() as uow:
+            release = await load_release(uow, release_id)
+            recorded = await uow.coordination.run_results(release_id, run.id)
+        app = self.catalog.get(release.product)
+        if app is None or release.state not in PRE_DEPLOY or release_id in self._running:
+            log.info("check run %s of %s, taken over, closed as it is", run.id, release.name)
+            await leases.close(self.deps, run.id)
+            return
+        self._running.add(release_id)  # before any await, as _begin does
+        self.deps.products[release_id] = release.product
+        jobs = [j for j in check_jobs(app, run.section) if j.key not in recorded]
+        log.warning("run %s of %s taken over: %d check(s) left", run.id, release.name, len(jobs))
+        await self._run(release_id, run.id, jobs, run.actor, recorded=Counter(recorded.values()))

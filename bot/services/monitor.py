@@ -8,15 +8,17 @@ restart loses nothing and doubles nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.db import UnitOfWork
+from bot.db.coordination import TakenRun
 from bot.db.marks import DIGEST
 from bot.domain.checklist import Item
 from bot.domain.deployment import check_can_answer_alert, responders_to_call
-from bot.domain.errors import InvalidState, NotFound
+from bot.domain.errors import DomainError, InvalidState, NotFound
 from bot.domain.model import ItemStatus, Release, ReleaseState
 from bot.domain.monitoring import (
     Breach,
@@ -33,6 +35,7 @@ from bot.domain.monitoring import (
 )
 from bot.domain.notices import AlertAnswered, MonitoringComplete, Recovered
 from bot.domain.text import Person, listed, truncate
+from bot.services import leases
 from bot.services.checking import results
 from bot.services.deps import Deps, Service
 from bot.services.membership import memberships
@@ -58,11 +61,16 @@ class MonitorService(Service):
         super().__init__(deps)
         self._lock = asyncio.Lock()  # ticks never overlap
         self._runs: dict[int, asyncio.Task[None]] = {}  # release id -> its phase run in flight
+        self._taken: dict[asyncio.Task[None], int] = {}  # runs taken over, in flight: release
 
     async def tick(self, wait: bool = False) -> None:
         """Post the digests that are due and start the runs that are due; `wait`: also wait
         for those runs (tests)."""
         async with self._lock:
+            try:
+                await self._take_over()
+            except Exception:
+                log.exception("taking over post-deploy runs whose replica died failed")
             async with self.deps.db.read() as uow:
                 release_ids = await uow.releases.monitored()
             for release_id in release_ids:
@@ -72,8 +80,8 @@ class MonitorService(Service):
                     log.debug("post-deploy monitoring of release %s waits: %s", release_id, exc)
                 except Exception:
                     log.exception("post-deploy monitoring of release %s failed", release_id)
-        if wait and self._runs:
-            await asyncio.gather(*self._runs.values(), return_exceptions=True)
+        if wait and (self._runs or self._taken):
+            await asyncio.gather(*self._runs.values(), *self._taken, return_exceptions=True)
 
     async def _advance(self, release_id: int) -> None:
         app = await self.deps.config_of(release_id)
@@ -83,7 +91,8 @@ class MonitorService(Service):
             posted = await uow.marks.keys(release_id, DIGEST)
         assert release.deployed_at is not None
         windows = timeline(app.post_deploy.phases, release.deployed_at)
-        if release_id not in self._runs:  # a phase's last run must land before its digest
+        busy = release_id in self._runs or release_id in self._taken.values()
+        if not busy:  # a phase's last run (one taken over too) must land before its digest
             for ended in digests_due(windows, posted, now):
                 await self._post_digest(release, ended, windows, now)
         window = current(windows, now)
@@ -103,7 +112,6 @@ class MonitorService(Service):
         app = self.deps.config(release)
         items = app.post_deploy.items
         jobs = [CheckJob(item.id, item.check) for item in items if item.check is not None]
-        by_id = {item.id: item for item in items}
         now = self.deps.clock.now()
         async with self.deps.db.write() as uow:
             if not await uow.marks.mark(release.id, key, now, now):
@@ -111,16 +119,74 @@ class MonitorService(Service):
             run_id = await uow.checks.start_run(
                 release.id, "monitor", None, len(jobs), now, phase=window.phase.id
             )
+            lease = leases.lease_of(self.deps)
+            await uow.coordination.own_run(run_id, self.deps.replica, lease, None)
             if release.state is ReleaseState.DEPLOYED:
                 await uow.releases.set_state(release.id, ReleaseState.MONITORING, now)
                 await uow.audit.append("release.state", now, release.id, None, new="monitoring")
+        await self._carry_out(release, window, run_id, jobs)
+
+    async def _carry_out(
+        self, release: Release, window: PhaseWindow, run_id: int, jobs: list[CheckJob]
+    ) -> None:
+        """Run JOBS as run RUN_ID of WINDOW's phase, held under its lease, and finish it."""
+        by_id = {item.id: item for item in self.deps.config(release).post_deploy.items}
         try:
-            async for result in results(self.deps, release.product, jobs):
-                async with self.deps.db.write() as uow:
-                    await self._record(uow, release, window, run_id, by_id[result.key], result)
+            async with (
+                leases.renewing(self.deps, run_id),
+                contextlib.aclosing(results(self.deps, release.product, jobs)) as landing,
+            ):
+                async for result in landing:
+                    async with self.deps.db.write() as uow:
+                        if not await leases.renew(uow, self.deps, run_id):
+                            break  # taken over: the replica that has it records the rest
+                        item = by_id[result.key]
+                        await self._record(uow, release, window, run_id, item, result)
         finally:
             async with self.deps.db.write() as uow:
-                await uow.checks.finish_run(run_id, self.deps.clock.now())
+                await leases.finish(uow, self.deps, run_id)
+
+    async def _take_over(self) -> None:
+        """Post-deploy runs whose replica stopped renewing them (it died mid-run): taken
+        over here, each run to its end with the items it has no result for yet, beside any
+        newer slot's run of the release (its phase's digest waits for it; the next slot
+        does not)."""
+        async with self.deps.db.write() as uow:
+            taken = await uow.coordination.take_over_runs(
+                self.deps.replica, leases.lease_of(self.deps), monitoring=True
+            )
+        for run in taken:
+            task = asyncio.create_task(self._resume(run))
+            self._taken[task] = run.release_id
+            task.add_done_callback(lambda done: self._taken.pop(done, None))
+
+    async def _resume(self, run: TakenRun) -> None:
+        """A taken-over run of a release still monitored is carried on in its own phase's
+        window; any other (monitoring over, the product or phase no longer configured) is
+        closed as it is."""
+        try:
+            app = await self.deps.config_of(run.release_id)
+            async with self.deps.db.read() as uow:
+                release = await load_release(uow, run.release_id)
+                recorded = await uow.coordination.run_results(release.id, run.id)
+        except DomainError as exc:
+            log.info("post-deploy run %s, taken over, closed as it is: %s", run.id, exc)
+            await leases.close(self.deps, run.id)
+            return
+        monitored = release.state in (ReleaseState.DEPLOYED, ReleaseState.MONITORING)
+        deployed = release.deployed_at
+        windows = timeline(app.post_deploy.phases, deployed) if monitored and deployed else []
+        window = next((w for w in windows if w.phase.id == run.phase), None)
+        if window is None:
+            log.info("post-deploy run %s of %s, taken over, closed as it is", run.id, release.name)
+            await leases.close(self.deps, run.id)
+            return
+        items = app.post_deploy.items
+        jobs = [
+            CheckJob(i.id, i.check) for i in items if i.check is not None and i.id not in recorded
+        ]
+        log.warning("run %s of %s taken over: %d check(s) left", run.id, release.name, len(jobs))
+        await self._carry_out(release, window, run.id, jobs)
 
     async def _record(
         self,

@@ -1,0 +1,74 @@
+"""A check run is held by the replica running it (`Deps.replica`), under a lease of the
+database's clock (`checks.lease`, 30 s) renewed with each result it records and every
+third of the lease between them (one check may take longer than a lease). A replica that
+dies mid-run stops renewing: once the lease runs out, another replica's tick takes the run
+over, runs the items it has no result for yet, and finishes it.
+
+Each result is recorded in the transaction that renews the lease, and a run is finished
+only by its holder: a replica that lost its run (it stalled past the lease, and another
+took the run over) records nothing more of it, so every item of a run is recorded once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from bot.db import UnitOfWork
+from bot.services.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+def lease_of(deps: Deps) -> float:
+    """How long a run stays its holder's without a renewal, in seconds."""
+    return deps.catalog.bot.checks.lease.total_seconds()
+
+
+async def renew(uow: UnitOfWork, deps: Deps, run_id: int) -> bool:
+    """This replica still holds the run (False: another took it over)."""
+    return await uow.coordination.renew_run(run_id, deps.replica, lease_of(deps))
+
+
+async def finish(uow: UnitOfWork, deps: Deps, run_id: int) -> bool:
+    """The run is over, if this replica still holds it (False: another took it over and
+    finishes it)."""
+    if not await renew(uow, deps, run_id):
+        log.warning("check run %s was taken over by another replica; it finishes it", run_id)
+        return False
+    await uow.checks.finish_run(run_id, deps.clock.now())
+    return True
+
+
+async def close(deps: Deps, run_id: int) -> None:
+    """A run taken over with nothing left to run (its release moved on, its product is no
+    longer configured, a newer run of it is in flight here): finished as it is."""
+    async with deps.db.write() as uow:
+        await finish(uow, deps, run_id)
+
+
+@contextlib.asynccontextmanager
+async def renewing(deps: Deps, run_id: int) -> AsyncIterator[None]:
+    """While the block runs, the run's lease is renewed every third of it."""
+    task = asyncio.create_task(_keep(deps, run_id), name=f"lease of check run {run_id}")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _keep(deps: Deps, run_id: int) -> None:
+    while True:
+        await asyncio.sleep(lease_of(deps) / 3)
+        try:
+            async with deps.db.write() as uow:
+                held = await renew(uow, deps, run_id)
+        except Exception as exc:  # the next renewal, or the next result, tries again
+            log.warning("could not renew the lease of check run %s: %s", run_id, exc)
+            continue
+        if not held:
+            return
