@@ -3,7 +3,9 @@ phases of seconds, and the replica that sends the channel's posts killed (-9) th
 Slack has taken the first phase's digest, before it can record it as sent. Each phase's
 digest is posted once (the one in flight found in Slack, not sent again; the two phases that
 end while that replica is dead posted by the others once its channel lease runs out), each
-run slot is claimed and run by one replica, none missed, and the audit chain verifies."""
+run slot is claimed and run by one replica, none missed, every run finished with each of its
+items once (one the killed replica was in the middle of is finished by another once its
+lease runs out), and the audit chain verifies."""
 
 from __future__ import annotations
 
@@ -99,6 +101,7 @@ def config(tmp: Path) -> Path:
     app = yaml.safe_load((ROOT / "app.yaml").read_text())
     app["post_deploy"]["phases"] = PHASES
     app["schedules"]["tick"] = "200ms"
+    app["checks"]["lease"] = "2s"  # a run of the killed replica's is taken over within phase 2
     app["slack"] = {"card_update_interval": "200ms", "post_interval": "20ms"}
     path = tmp / "app.yaml"
     path.write_text(yaml.safe_dump(app, sort_keys=False))
@@ -223,8 +226,18 @@ def test_each_phase_digests_once_with_the_sending_replica_killed_mid_post(
         assert by_kind.get("release.deployed") == 1
 
         # Each run slot ran once: claimed by one replica (its mark, in the transaction
-        # that starts its run), none missed, none run twice. A run the killed replica was
-        # in the middle of stays cut short: a slot is not run again (the next one is).
+        # that starts its run), none missed, none run twice; each run finished with every
+        # item once: one the killed replica was in the middle of is taken over by another
+        # once its lease runs out, and the items it had no result for run there.
+        def runs_over() -> bool:
+            return not rows(
+                url,
+                "SELECT c.id FROM check_runs c JOIN releases r ON r.id = c.release_id "
+                "WHERE r.name = :name AND c.finished_at IS NULL",
+                name=NAME,
+            )
+
+        wait_until("every run finished", runs_over, 20, survivors)
         slots = rows(
             url,
             "SELECT m.key FROM schedule_marks m JOIN releases r ON r.id = m.release_id "
@@ -240,9 +253,15 @@ def test_each_phase_digests_once_with_the_sending_replica_killed_mid_post(
         )
         assert sorted(key for (key,) in slots) == sorted(SLOTS)
         assert Counter(r.phase for r in runs) == {p["id"]: 3 for p in PHASES}, runs
-        assert all(r.results <= r.total for r in runs), runs
-        cut = [r for r in runs if r.finished_at is None or r.results < r.total]
-        assert len(cut) <= 1 and all(r.started_at.timestamp() < killer.at for r in cut), runs
+        assert all(r.finished_at is not None and r.results == r.total for r in runs), runs
+        doubled = rows(
+            url,
+            "SELECT x.run_id, x.item_id FROM check_results x JOIN releases r ON r.id = "
+            "x.release_id WHERE r.name = :name AND x.run_id IS NOT NULL "
+            "GROUP BY x.run_id, x.item_id HAVING count(*) > 1",
+            name=NAME,
+        )
+        assert doubled == [], doubled
 
         verified = subprocess.run(
             [sys.executable, "-m", "bot", "audit", "verify"],

@@ -1,0 +1,114 @@
+"""Two `readiness serve` replicas on one PostgreSQL database, and the one running a release's
+checks killed (-9) mid-run: its quick checks recorded, a slow one still running. Once its
+lease runs out the other replica takes the run over, runs the one check it had no result
+for (once), finishes the run, and the card stops saying "Running checks"."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.fake_slack import FakeSlackThread
+from tests.databases import Databases
+from tests.scenario.conftest import Slack
+from tests.scenario.harness import ROOT, Bot, ThreadedTarget
+
+pytestmark = pytest.mark.postgresql
+
+NAME = "LUMINES 8.0.0"
+SLOW = {
+    "id": "slow_probe",
+    "title": "Slow probe",
+    "check": {"type": "command", "run": "sleep 3", "timeout": "20s"},
+}
+
+
+def config(tmp: Path) -> Path:
+    app = yaml.safe_load((ROOT / "app.yaml").read_text())
+    app["sections"][0]["items"].append(SLOW)
+    app["checks"]["lease"] = "2s"
+    app["schedules"]["tick"] = "200ms"
+    app["slack"] = {"card_update_interval": "200ms", "post_interval": "20ms"}
+    path = tmp / "app.yaml"
+    path.write_text(yaml.safe_dump(app, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def replicas(
+    fake: FakeSlackThread,
+    target: ThreadedTarget,
+    module_databases: Databases,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[list[Bot]]:
+    url = module_databases.new_postgresql()
+    app = str(config(tmp_path_factory.mktemp("replicas-checks")))
+    bots = [
+        Bot(fake, target, tmp_path_factory.mktemp(f"c{n}"), url, READINESS_CONFIG=app)
+        for n in range(2)
+    ]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(Bot.start, bots))
+    yield bots
+    for bot in bots:
+        bot.stop()
+
+
+def the_run(bot: Bot) -> Any:
+    (run,) = bot.sql(
+        "SELECT c.id, c.holder, c.done, c.total, c.finished_at FROM check_runs c JOIN releases "
+        "r ON r.id = c.release_id WHERE r.name = :name",
+        name=NAME,
+    )
+    return run
+
+
+def wait_for(what: str, probe: Any, timeout: float, bots: list[Bot]) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := probe():
+            return found
+        time.sleep(0.05)
+    logs = "\n".join(f"--- {b.log_path} ---\n{b.log()[-3000:]}" for b in bots)
+    raise AssertionError(f"never: {what}\n{logs}")
+
+
+def test_a_run_cut_short_by_a_kill_is_finished_by_the_other_replica(
+    fake: FakeSlackThread, replicas: list[Bot]
+) -> None:
+    first, second = replicas
+    people = [Slack(fake, bot) for bot in replicas]
+    try:
+        people[0].command("UREL", f"new {NAME} ref=abc123")  # `first` runs its checks
+        cut = wait_for(
+            "every check but the slow one recorded",
+            lambda: (run := the_run(first)).done == run.total - 1 and run,
+            20,
+            replicas,
+        )
+        assert cut.finished_at is None and first.process is not None
+        assert cut.holder.endswith(f":{first.process.pid}")
+        first.kill()
+
+        finished = wait_for(
+            "the run finished", lambda: (run := the_run(second)).finished_at and run, 20, replicas
+        )
+        assert second.process is not None
+        assert finished.holder.endswith(f":{second.process.pid}")  # taken over
+        assert finished.done == finished.total
+        counts = second.sql(
+            "SELECT item_id, count(*) FROM check_results WHERE run_id = :run GROUP BY item_id",
+            run=cut.id,
+        )
+        assert len(counts) == cut.total and {n for _, n in counts} == {1}  # each item once
+        assert "taken over" in second.log()
+        people[1].wait_card(NAME, "Readiness", timeout=40)  # without "Running checks"
+    finally:
+        for person in people:
+            person.driver.close()
