@@ -237,7 +237,8 @@ class _Directory:
         merged.keys["roles"] = source
 
     def _claims(self, found: Mapping[str, AppConfig], sources: Mapping[str, str]) -> None:
-        """A channel routes to one product: two claiming it is said in the second's file."""
+        """A channel routes to one product, and a repository's environment is gated by one:
+        two claiming it is said in the second's file."""
         owner: dict[str, str] = {}
         for pid, app in found.items():
             for channel in app.homes:
@@ -249,6 +250,19 @@ class _Directory:
                     )
                 else:
                     owner[channel] = pid
+        gated: dict[tuple[str, str], str] = {}
+        for pid, app in found.items():
+            github = app.github
+            pairs = (
+                [(r, e) for r in github.repositories for e in github.environments] if github else []
+            )
+            for repository, environment in pairs:
+                other = gated.setdefault((repository, environment), pid)
+                if other != pid:
+                    self.problems.append(
+                        f"{sources[pid]}: github: {repository} → {environment} is also gated by "
+                        f"{sources[other]}; a waiting job belongs to one product"
+                    )
 
 
 def _orphaned(problems: list[str], merged: _Merged, raw: Mapping[str, Any]) -> list[str]:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -49,6 +49,40 @@ class Environment(BaseModel):
     port: int = Field(default=3000, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # The GitHub App (a deployment protection rule): all of them, or none.
+    github_app_id: str | None = None
+    github_app_private_key: str | None = None  # the PEM text, or:
+    github_app_private_key_file: str | None = None
+    github_webhook_secret: str | None = None
+    github_api_url: str = "https://api.github.com"
+
+    @model_validator(mode="after")
+    def _github_app_whole(self) -> Environment:
+        """The app's id, key and webhook secret come together; a key file must read."""
+        if self.github_app_private_key_file and not self.github_app_private_key:
+            try:
+                key = Path(self.github_app_private_key_file).read_text()
+            except OSError as exc:
+                raise ValueError(
+                    f"GITHUB_APP_PRIVATE_KEY_FILE: cannot read {self.github_app_private_key_file}"
+                    f" ({exc.strerror or exc})"
+                ) from None
+            self.github_app_private_key = key
+        given = {
+            "GITHUB_APP_ID": self.github_app_id,
+            "GITHUB_APP_PRIVATE_KEY": self.github_app_private_key,
+            "GITHUB_WEBHOOK_SECRET": self.github_webhook_secret,
+        }
+        missing = [name for name, value in given.items() if not value]
+        if len(missing) < len(given) and missing:
+            raise ValueError(f"the GitHub App also needs {', '.join(missing)}")
+        if self.github_app_private_key and "PRIVATE KEY" not in self.github_app_private_key:
+            raise ValueError("GITHUB_APP_PRIVATE_KEY is not a PEM private key")
+        return self
+
+    @property
+    def github_app(self) -> bool:
+        return bool(self.github_app_id and self.github_webhook_secret)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -125,10 +159,11 @@ def load_environment(env: Mapping[str, str] | None = None) -> Environment:
             {k.lower(): v for k, v in env.items() if k.lower() in Environment.model_fields}
         )
     except ValidationError as exc:
-        problems = [
-            f"environment: {p.upper().split(':')[0]}:{p.split(':', 1)[1]}"
-            for p in pydantic_problems(exc)
-        ]
+        problems = []
+        for problem in pydantic_problems(exc):
+            where, said = problem.split(":", 1)
+            named = "" if where.startswith("(") else f" {where.upper()}:"  # (top level)
+            problems.append(f"environment:{named}{said}")
         raise ConfigError(problems) from None
 
 

@@ -114,6 +114,8 @@ class Database:
         )
         # Set when a committed transaction queued something for Slack; the sender waits on it.
         self.outbox_ready = asyncio.Event()
+        # Set with it: what a card shows changed (the GitHub answerer waits on this one).
+        self.changed = asyncio.Event()
         # The one product, when there is one: releases from before products are its own.
         self.legacy_product: str | None = None
 
@@ -122,6 +124,7 @@ class Database:
         the transaction also NOTIFYs every replica's: the one that holds the channel may
         be another)."""
         self.outbox_ready.set()
+        self.changed.set()
 
     async def listen(self) -> None:
         """On PostgreSQL, until cancelled: another replica's commits wake this sender."""
@@ -133,9 +136,7 @@ class Database:
             try:
                 connection = await asyncpg.connect(dsn)
                 try:
-                    await connection.add_listener(
-                        OUTBOX_CHANNEL, lambda *_: self.outbox_ready.set()
-                    )
+                    await connection.add_listener(OUTBOX_CHANNEL, lambda *_: self._woken())
                     closed = asyncio.Event()
                     connection.add_termination_listener(lambda _, done=closed: done.set())
                     delay = 1.0

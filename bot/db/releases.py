@@ -115,6 +115,24 @@ class ReleaseRepository(Repository):
             chosen.setdefault(release.product, release)
         return list(chosen.values())
 
+    async def by_ref(self, product: str, sha: str) -> Release | None:
+        """PRODUCT's newest release whose ref is SHA or a prefix of it (7+ characters) and
+        is still being signed, else its newest such release of any state but cancelled."""
+        prefixes = [sha[:n] for n in range(7, len(sha) + 1)]
+        query = (
+            select(*columns(ReleaseRow))
+            .where(
+                ReleaseRow.product.in_(self._scope([product])),
+                func.lower(ReleaseRow.ref).in_(prefixes),
+                ReleaseRow.state != ReleaseState.CANCELLED.value,
+            )
+            .order_by(ReleaseRow.id.desc())
+        )
+        found = [self._release(row) for row in (await self.session.execute(query)).all()]
+        active = [r for r in found if r.state.active]
+        chosen = active or found
+        return chosen[0] if chosen else None
+
     async def adopt(
         self, product: str, orphans: Sequence[str], channels: Sequence[str] | None = None
     ) -> int:

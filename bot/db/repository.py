@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import Column, ColumnElement, Insert, Table, func, insert, update
@@ -64,6 +65,17 @@ class Repository:
         statement = make(table).values(**values).on_conflict_do_nothing(index_elements=unique)
         result = await self.session.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def _now(self) -> ColumnElement[Any]:
+        """The database's clock: leases are reckoned on it, never a replica's."""
+        if self.uow.dialect == "postgresql":
+            return func.now()
+        return func.strftime("%Y-%m-%d %H:%M:%f", "now")  # as UTCDateTime stores it
+
+    def _later(self, seconds: float) -> ColumnElement[Any]:
+        if self.uow.dialect == "postgresql":
+            return func.now() + timedelta(seconds=seconds)
+        return func.strftime("%Y-%m-%d %H:%M:%f", "now", f"+{seconds:.3f} seconds")
 
     def _greatest(self, column: Any, value: Any) -> ColumnElement[Any]:
         """The larger of COLUMN and VALUE (SQLite's two-argument max, PostgreSQL's greatest)."""

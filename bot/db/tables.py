@@ -365,3 +365,8 @@ class AuditCheckpointRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
     count: Mapped[int] = mapped_column(Integer)
     verified_at: Mapped[datetime]
+
+
+# The GitHub App's tables live in their own module; imported here so the schema is whole
+# wherever the tables are.
+from bot.db.tables_github import GitHubDeliveryRow, GitHubGateRow  # noqa: E402, F401

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.audit import AuditRepository
 from bot.db.checks import CheckRepository
 from bot.db.coordination import CoordinationRepository
+from bot.db.github import GitHubRepository
 from bot.db.marks import MarkRepository
 from bot.db.monitoring import MonitoringRepository
 from bot.db.outbox import OutboxRepository
@@ -50,6 +51,7 @@ class UnitOfWork:
         self.monitoring = MonitoringRepository(self)
         self.marks = MarkRepository(self)
         self.coordination = CoordinationRepository(self)
+        self.github = GitHubRepository(self)
 
     async def serialise(self, key: int) -> None:
         """From here to the commit, no other transaction (of any process) holding KEY runs:
@@ -91,4 +93,5 @@ class UnitOfWork:
             digests=await self.marks.digests(release_id) if deployed else frozenset(),
             breaching=await self.monitoring.breaching(release_id) if deployed else (),
             rollback=await self.monitoring.rollback(release_id) if deployed else None,
+            gates=await self.github.gates_of(release_id),
         )

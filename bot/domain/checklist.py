@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from bot.domain.github import GitHubSettings
 from bot.domain.units import Unit, measured
 from checks.base import CheckParams, UnvalidatedCheck
 from checks.durations import Duration, format_duration
@@ -140,11 +141,18 @@ class AppConfig(Strict):
     schedules: Schedules = Field(default_factory=Schedules)
     checks: ChecksSettings = Field(default_factory=ChecksSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
+    github: GitHubSettings | None = None  # the GitHub Actions jobs this product gates
 
     @field_validator("channel", mode="before")
     @classmethod
     def _blank_channel(cls, value: Any) -> Any:
         return value or None
+
+    @model_validator(mode="after")
+    def _github_has_a_channel(self) -> AppConfig:
+        if self.github is not None and not self.homes:
+            raise ValueError("github: needs the product's channel (where its releases open)")
+        return self
 
     @property
     def homes(self) -> list[str]:

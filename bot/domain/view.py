@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.domain.checklist import AppConfig
+from bot.domain.github import Gate
 from bot.domain.model import CheckRunProgress, LatestResult, Rejection, Release, Signature, Tick
 from bot.domain.monitoring import Decision, MonitoringStatus, timeline
 from bot.domain.readiness import Readiness, assess
@@ -37,6 +38,7 @@ class Facts:
     digests: frozenset[str] = frozenset()  # phases whose digest is posted (once deployed)
     breaching: tuple[str, ...] = ()  # post-deploy items with an open alert
     rollback: Decision | None = None  # the decision to roll back, once taken
+    gates: tuple[Gate, ...] = ()  # GitHub Actions jobs waiting on it, and their answers
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class ReleaseView:
     run: CheckRunProgress | None
     monitoring: MonitoringStatus | None = None  # once deployed
     stale: tuple[StaleSignature, ...] = ()  # given on evidence that changed: they count no more
+    gates: tuple[Gate, ...] = ()  # GitHub Actions jobs waiting on it
     facts: Facts | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -95,6 +98,7 @@ def view_of(app: AppConfig, facts: Facts, readiness: Readiness | None = None) ->
         run=facts.run,
         monitoring=monitoring,
         stale=tuple(stale),
+        gates=facts.gates,
         facts=facts,
     )
 

@@ -35,6 +35,7 @@ from bot.slack.home_refresh import HomeRefresher
 from bot.slack.outbound import Outbound
 from bot.slack.socket_mode import SocketMode, http_signing_secret
 from bot.web.api import add_api
+from bot.web.github import add_github
 from bot.web.metrics import observe
 from bot.web.server import build_web
 from checks.httpclient import check_http_client
@@ -146,6 +147,7 @@ class Runtime:
         self._sender: asyncio.Task[None] | None = None
         self._homes: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
+        self._github: asyncio.Task[None] | None = None
         self._socket: SocketMode | None = None
         self.config_problems: list[str] = []  # a reload that failed: the config in use is older
 
@@ -193,6 +195,9 @@ class Runtime:
         http = build_web(self.bolt, self.db, secret, self.deps.tasks, self.health)
         observe(http, self.deps.metrics, self.services)
         add_api(http, self.services, self.settings.env.readiness_api_token)
+        if self.settings.env.github_app:  # GitHub Actions waiting on releases
+            add_github(http, self.services, self.settings.env.github_webhook_secret or "")
+            self._github = asyncio.create_task(self._answer_github(), name="github")
         if routes is not None:
             routes(http)
         self._runner = web.AppRunner(http, access_log=None)
@@ -212,6 +217,19 @@ class Runtime:
             )
             await self._socket.start()
         return int(bound)
+
+    async def _answer_github(self) -> None:
+        """Until cancelled: deliveries left from before, then GitHub Actions jobs answered
+        as their releases change (at least every tick: timeouts, retries)."""
+        github, every = self.services.github, self.settings.catalog.bot.tick
+        while True:
+            try:
+                await github.handle()
+            except Exception:  # the next change or tick tries again
+                log.exception("answering GitHub failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.db.changed.wait(), every.total_seconds())
+            self.db.changed.clear()
 
     @property
     def products(self) -> str:
@@ -265,7 +283,7 @@ class Runtime:
         if self._runner is not None:
             await self._runner.cleanup()
         await self.deps.tasks.drain()
-        for task in (self._sender, self._homes, self._listener):
+        for task in (self._sender, self._homes, self._listener, self._github):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

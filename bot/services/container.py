@@ -10,6 +10,7 @@ from bot.services.deploy import DeployService
 from bot.services.deps import Deps
 from bot.services.events import EventLog
 from bot.services.export import ExportService
+from bot.services.github import GitHubService
 from bot.services.home import HomeService
 from bot.services.jobs import JobService, Work
 from bot.services.monitor import MonitorService
@@ -33,12 +34,22 @@ class Services:
     home: HomeService
     outbox: OutboxService
     jobs: JobService
+    github: GitHubService
 
     @classmethod
     def build(cls, deps: Deps) -> Services:
         checks = CheckService(deps)
         monitor = MonitorService(deps)
         reminders = ReminderService(deps)
+        releases = ReleaseService(deps, checks)
+        deploy = DeployService(deps, monitor)
+        env = deps.settings.env
+        app = None
+        if env.github_app:
+            from bot.github.api import GitHubApp
+
+            key = env.github_app_private_key or ""
+            app = GitHubApp(deps.http, env.github_api_url, env.github_app_id or "", key)
 
         def works(name: str) -> Work | None:
             """What a job of this name does: `recheck:PRODUCT`, `reminder:PRODUCT`."""
@@ -53,15 +64,16 @@ class Services:
 
         return cls(
             deps=deps,
-            releases=ReleaseService(deps, checks),
+            releases=releases,
             signoff=SignoffService(deps),
             checks=checks,
             monitor=monitor,
-            deploy=DeployService(deps, monitor),
+            deploy=deploy,
             events=EventLog(deps),
             reminders=reminders,
             export=ExportService(deps),
             home=HomeService(deps),
             outbox=OutboxService(deps),
             jobs=JobService(deps, works),
+            github=GitHubService(deps, releases, deploy, app),
         )

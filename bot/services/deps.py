@@ -26,12 +26,26 @@ class Directory(Protocol):
 
     async def usergroup_members(self, usergroup_id: str) -> frozenset[str]: ...
 
+    async def names(self, users: list[str]) -> dict[str, str]:
+        """People's display names, as far as Slack tells them (others: left out)."""
+        ...
+
+    async def link(self, channel: str, ts: str) -> str | None:
+        """A message's permalink (None: Slack didn't give one)."""
+        ...
+
 
 class NoDirectory:
     """Where nobody signs (a terminal): user groups are never asked, nobody is in one."""
 
     async def usergroup_members(self, usergroup_id: str) -> frozenset[str]:
         return frozenset()
+
+    async def names(self, users: list[str]) -> dict[str, str]:
+        return {}
+
+    async def link(self, channel: str, ts: str) -> str | None:
+        return None
 
 
 class CardViews:

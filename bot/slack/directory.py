@@ -1,4 +1,5 @@
-"""User-group membership from Slack (usergroups.users.list), asked when someone signs."""
+"""Who people are, from Slack: user-group membership (usergroups.users.list), asked when
+someone signs; display names and a card's link, for what is said outside Slack."""
 
 from __future__ import annotations
 
@@ -34,3 +35,15 @@ class SlackDirectory:
         users = frozenset(str(u) for u in response.get("users") or [])
         self._cache[usergroup_id] = (time.monotonic(), users)
         return users
+
+    async def names(self, users: list[str]) -> dict[str, str]:
+        from bot.slack.exporting import display_names
+
+        return await display_names(self.client, users)
+
+    async def link(self, channel: str, ts: str) -> str | None:
+        try:
+            answer = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError:
+            return None
+        return str(answer.get("permalink") or "") or None

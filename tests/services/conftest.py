@@ -63,6 +63,12 @@ class Groups:
     async def usergroup_members(self, usergroup_id: str) -> frozenset[str]:
         return frozenset(self.groups.get(usergroup_id, set()))
 
+    async def names(self, users: list[str]) -> dict[str, str]:
+        return {}
+
+    async def link(self, channel: str, ts: str) -> str | None:
+        return None
+
 
 @pytest.fixture
 def clock() -> FixedClock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.domain.github import Gate, Verdict
 from bot.domain.model import SHIPPED, Release, ReleaseState
 from bot.domain.reasons import BlockingItems, Reason, RejectedBy
 from bot.domain.text import listed, truncate
@@ -301,16 +302,40 @@ def _actions(view: ReleaseView) -> list[Block]:
     return [{"type": "actions", "block_id": f"card:{release.id}", "elements": elements[:25]}]
 
 
+SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+MAX_GATES = 5  # waiting jobs shown on a card; the rest are "…and N more"
+
+
+def _gate(gate: Gate) -> str:
+    """One GitHub Actions job waiting on the release, and what it was answered."""
+    where = f"{escape(gate.repository)} → {escape(gate.environment)} (<{gate.run_url}|run>)"
+    if gate.refused:
+        return f":warning: GitHub refused the answer for {where}: {escape(gate.refused)}"
+    if gate.verdict is None:
+        return f":hourglass_flowing_sand: GitHub Actions is waiting: {where}"
+    approved = gate.verdict is Verdict.APPROVED
+    mark, said = (":white_check_mark:", "approved") if approved else (":x:", "rejected")
+    pending = "" if gate.sent_at else " (sending to GitHub)"
+    return f"{mark} Readiness {said}{pending}: {where}"
+
+
 def card(view: ReleaseView, with_actions: bool = True) -> list[Block]:
     release = view.release
     meta = [escape(view.product)]
     if release.ref:
         meta.append(f"ref `{escape(release.ref)}`")
-    meta.append(f"opened by <@{release.created_by}> {when(release.created_at)}")
+    opener = release.created_by
+    opener = f"<@{opener}>" if SLACK_USER.match(opener) else escape(opener)
+    meta.append(f"opened by {opener} {when(release.created_at)}")
     blocks: list[Block] = [
         header(f"{release.name} · production readiness"),
         context(" · ".join(meta)),
     ]
+    if view.gates:
+        lines = [_gate(g) for g in view.gates[:MAX_GATES]]
+        if len(view.gates) > MAX_GATES:
+            lines.append(f"…and {len(view.gates) - MAX_GATES} more GitHub Actions jobs")
+        blocks.append(context("\n".join(lines)))
     blocks += _summary(view)
     blocks.append(divider())
     blocks += _roles(view)
