@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Literal
 
+from bot.domain.freezes import ChangeFreeze
 from bot.domain.text import Code, Person, Phrase, listed, phrase
 
 SHOWN_ITEMS = 10  # items a reason names before "and N more"
@@ -133,6 +134,7 @@ Reason = (
     | NoFinalApproval
     | RejectedBy
     | StaleSignatureReason
+    | ChangeFreeze
 )
 
 

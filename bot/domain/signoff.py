@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.domain.checklist import AppConfig, Item, Role
 from bot.domain.errors import InvalidInput, InvalidState, NotAuthorized, NotFound
+from bot.domain.freezes import ChangeFreeze
 from bot.domain.model import PRE_DEPLOY, SHIPPED, Rejection, Release, ReleaseState, Signature
 from bot.domain.readiness import Readiness
 from bot.domain.reasons import (
@@ -288,8 +289,10 @@ def authorize(
     rejections: Sequence[Rejection],
     readiness: Readiness,
     stale: Sequence[StaleSignature] = (),
+    frozen: Sequence[ChangeFreeze] = (),
 ) -> Authorization:
-    """Section 10 of the sign-off: approved only when every condition is met."""
+    """Section 10 of the sign-off: approved only when every condition is met, and no
+    change freeze (FROZEN: those covering now without an exception) holds it."""
     progress = role_progress(app, signatures)
     missing = [
         RoleRef(p.role_id, p.role.title) for p in progress if not p.role.final and not p.complete
@@ -323,6 +326,8 @@ def authorize(
         )
         for s in stale
     ]
+    if release.state in PRE_DEPLOY:  # once deployed, a freeze changes nothing
+        reasons += frozen
     approved = not reasons and release.state in (
         ReleaseState.APPROVED,
         ReleaseState.DEPLOYED,

@@ -10,6 +10,7 @@ import pytest
 from bot.config import parse_app_config
 from bot.domain.checklist import AppConfig
 from bot.domain.errors import InvalidInput, InvalidState, NotAuthorized, NotFound
+from bot.domain.freezes import ChangeFreeze
 from bot.domain.model import (
     ItemStatus,
     LatestResult,
@@ -267,6 +268,17 @@ def test_authorization_lists_what_is_missing(app: AppConfig) -> None:
     done = authorize(app, release(ReleaseState.APPROVED), final, [], assess(app, ALL_PASS, TICKED))
     assert done.approved and not done.reasons
     assert all(c.met for c in done.conditions)
+
+
+def test_a_change_freeze_holds_an_approved_release_but_not_a_deployed_one(app: AppConfig) -> None:
+    final = [*OTHERS_SIGNED, sig("cto", "UCTO", 9)]
+    ready = assess(app, ALL_PASS, TICKED)
+    hold = ChangeFreeze("weekend", "Weekend", datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
+    held = authorize(app, release(ReleaseState.APPROVED), final, [], ready, frozen=[hold])
+    assert not held.approved and held.reasons == (hold,)
+    assert all(c.met for c in held.conditions)  # approval itself is complete
+    shipped = authorize(app, release(ReleaseState.DEPLOYED), final, [], ready, frozen=[hold])
+    assert shipped.approved and not shipped.reasons
 
 
 def test_a_signature_goes_stale_when_the_ref_or_the_checklist_changes(app: AppConfig) -> None:
