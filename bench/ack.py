@@ -21,7 +21,6 @@ import contextlib
 import multiprocessing as mp
 import os
 import platform
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -90,14 +89,13 @@ def open_release(fake: FakeSlackThread, bot: Bot) -> tuple[int, dict[str, Any]]:
     assert card is not None
     running = (
         "SELECT count(*) FROM check_runs JOIN releases ON releases.id = release_id "
-        "WHERE releases.name = ? AND finished_at IS NULL"
+        "WHERE releases.name = :name AND finished_at IS NULL"
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        with sqlite3.connect(bot.db_path) as db:
-            if not db.execute(running, (RELEASE,)).fetchone()[0]:
-                found = db.execute("SELECT id FROM releases WHERE name = ?", (RELEASE,)).fetchone()
-                return int(found[0]), card.as_slack()
+        if not bot.sql(running, name=RELEASE)[0][0]:
+            found = bot.sql("SELECT id FROM releases WHERE name = :name", name=RELEASE)
+            return int(found[0][0]), card.as_slack()
         time.sleep(0.05)
     raise RuntimeError(f"checks of {RELEASE} still running")
 
@@ -292,7 +290,8 @@ def main() -> int:
         for i in range(1, CONCURRENCY + 1):
             fake.add_user(f"UNOBODY{i}", f"visitor{i}")
         target = ThreadedTarget().start()
-        bot = Bot(fake, target, Path(tmp)).start()
+        bot = Bot(fake, target, Path(tmp), f"sqlite+aiosqlite:///{Path(tmp) / 'readiness.db'}")
+        bot.start()
         try:
             release_id, card = open_release(fake, bot)
             status, click = builders(fake, release_id, card, (ROUNDS + 1) * CONCURRENCY * 6)
