@@ -39,9 +39,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # Markers, not keywords: a parametrized id such as `sqlite` is a keyword too.
     on_postgresql = config.getoption("--database") == "postgresql"
     no_server = pytest.mark.skip(reason="no PostgreSQL server: set READINESS_TEST_POSTGRES_URL")
+    elsewhere = pytest.mark.skip(reason="several replicas on PostgreSQL: --database postgresql")
     for item in items:
-        if server_url() is None and item.get_closest_marker("postgresql"):
-            item.add_marker(no_server)
+        if item.get_closest_marker("postgresql"):
+            if server_url() is None:
+                item.add_marker(no_server)
+            elif not on_postgresql:  # they run once, in the PostgreSQL pass
+                item.add_marker(elsewhere)
         only = item.get_closest_marker("sqlite")
         if on_postgresql and only is not None:
             why = only.kwargs.get("reason") or (only.args[0] if only.args else "")
