@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.db.repository import Repository
@@ -33,16 +32,6 @@ class TakenRun:
 
 
 class CoordinationRepository(Repository):
-    def _now(self) -> ColumnElement[Any]:
-        if self.uow.dialect == "postgresql":
-            return func.now()
-        return func.strftime("%Y-%m-%d %H:%M:%f", "now")  # as UTCDateTime stores it
-
-    def _later(self, seconds: float) -> ColumnElement[Any]:
-        if self.uow.dialect == "postgresql":
-            return func.now() + timedelta(seconds=seconds)
-        return func.strftime("%Y-%m-%d %H:%M:%f", "now", f"+{seconds:.3f} seconds")
-
     # --- signed requests --------------------------------------------------------------------
 
     async def first_request(self, key: str, now: datetime, keep: timedelta) -> bool:
