@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,8 @@ class Database:
         self.changed = asyncio.Event()
         # The one product, when there is one: releases from before products are its own.
         self.legacy_product: str | None = None
+        # The services' clock (`Deps` sets it): what a view's change freezes are as of.
+        self.now: Callable[[], datetime] | None = None
 
     def _woken(self) -> None:
         """A commit queued something for Slack: wake this process's sender (on PostgreSQL
@@ -153,7 +156,7 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
         async with AsyncSession(self.engine, expire_on_commit=False) as session:
-            yield UnitOfWork(session, self._woken, self.legacy_product, self.dialect)
+            yield UnitOfWork(session, self._woken, self.legacy_product, self.dialect, now=self.now)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[UnitOfWork]:
@@ -165,7 +168,12 @@ class Database:
                 async with AsyncSession(self._writer, expire_on_commit=False) as session:
                     async with session.begin():
                         uow = UnitOfWork(
-                            session, self._woken, self.legacy_product, self.dialect, writing=True
+                            session,
+                            self._woken,
+                            self.legacy_product,
+                            self.dialect,
+                            writing=True,
+                            now=self.now,
                         )
                         yield uow
                         await uow.audit.link()  # last: the chain's head is held to the commit

@@ -369,4 +369,5 @@ class AuditCheckpointRow(Base):
 
 # The GitHub App's tables live in their own module; imported here so the schema is whole
 # wherever the tables are.
+from bot.db.tables_freezes import FreezeExceptionRow  # noqa: E402, F401
 from bot.db.tables_github import GitHubDeliveryRow, GitHubGateRow  # noqa: E402, F401

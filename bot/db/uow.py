@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.audit import AuditRepository
 from bot.db.checks import CheckRepository
 from bot.db.coordination import CoordinationRepository
+from bot.db.freezes import FreezeRepository
 from bot.db.github import GitHubRepository
 from bot.db.marks import MarkRepository
 from bot.db.monitoring import MonitoringRepository
@@ -34,8 +36,10 @@ class UnitOfWork:
         legacy: str | None = None,
         dialect: str = "sqlite",
         writing: bool = False,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.session = session
+        self.now = now  # the services' clock: a view's freezes are as of then
         self.dialect = dialect
         # A write on PostgreSQL locks a release's row before reading what its view is built
         # from: a concurrent write to it (another replica's) commits first, and is seen.
@@ -52,6 +56,7 @@ class UnitOfWork:
         self.marks = MarkRepository(self)
         self.coordination = CoordinationRepository(self)
         self.github = GitHubRepository(self)
+        self.freezes = FreezeRepository(self)
 
     async def serialise(self, key: int) -> None:
         """From here to the commit, no other transaction (of any process) holding KEY runs:
@@ -94,4 +99,6 @@ class UnitOfWork:
             breaching=await self.monitoring.breaching(release_id) if deployed else (),
             rollback=await self.monitoring.rollback(release_id) if deployed else None,
             gates=await self.github.gates_of(release_id),
+            exceptions=await self.freezes.exceptions(release_id),
+            now=self.now() if self.now is not None else None,
         )

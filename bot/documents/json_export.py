@@ -145,6 +145,17 @@ def render_json(doc: SignoffDocument) -> dict[str, Any]:
             "window": {"start": iso(release.window_start), "end": iso(release.window_end)},
             "team": [_person(u, names) for u in release.deploy_team],
             "rollback_plan": release.rollback_plan,
+            "freeze_exceptions": [
+                {
+                    "freeze": e.freeze_id,
+                    "title": e.title,
+                    "until": iso(e.ends_at),
+                    "granted_by": _person(e.granted_by, names),
+                    "granted_at": iso(e.granted_at),
+                    "reason": e.reason,
+                }
+                for e in view.exceptions
+            ],
         },
         "post_deploy": {
             "deployed_at": iso(release.deployed_at),

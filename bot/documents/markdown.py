@@ -221,6 +221,14 @@ def _authorization(number: int, doc: SignoffDocument) -> list[str]:
     if auth.reasons:
         out += ["", "**Not approved because:**"]
         out += [f"- {phrase_md(reason.phrase(), names)}" for reason in auth.reasons]
+    if view.exceptions:
+        out += ["", "**Change-freeze exceptions:**"]
+        for e in view.exceptions:
+            out += [
+                f"- {md(e.title or e.freeze_id)} until {stamp(e.ends_at)}, granted by "
+                f"{who(e.granted_by, names)} at {stamp(e.granted_at)}:"
+            ]
+            out += quoted(e.reason, "  ")
     window = (
         f"{stamp(release.window_start)} – {stamp(release.window_end)}"
         if release.window_start and release.window_end

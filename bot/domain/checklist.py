@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from bot.domain.freezes import Freeze
 from bot.domain.github import GitHubSettings
 from bot.domain.units import Unit, measured
 from checks.base import CheckParams, UnvalidatedCheck
@@ -142,6 +143,7 @@ class AppConfig(Strict):
     checks: ChecksSettings = Field(default_factory=ChecksSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     github: GitHubSettings | None = None  # the GitHub Actions jobs this product gates
+    freezes: list[Freeze] = Field(default_factory=list)  # change freezes: no deploys
 
     @field_validator("channel", mode="before")
     @classmethod
@@ -153,6 +155,14 @@ class AppConfig(Strict):
         if self.github is not None and not self.homes:
             raise ValueError("github: needs the product's channel (where its releases open)")
         return self
+
+    @field_validator("freezes")
+    @classmethod
+    def _freeze_ids_unique(cls, freezes: list[Freeze]) -> list[Freeze]:
+        ids = [f.id for f in freezes]
+        if twice := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"freeze ids must be unique: {', '.join(twice)}")
+        return freezes
 
     @property
     def homes(self) -> list[str]:

@@ -103,6 +103,7 @@ class FreezeException:
     granted_by: str
     reason: str
     granted_at: datetime
+    title: str = ""  # the freeze's title when it was granted
 
     def covers(self, window: FreezeWindow) -> bool:
         return self.freeze_id == window.freeze_id and self.ends_at >= window.end

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.checklist import AppConfig, Role
+from bot.domain.freezes import overlapping
 from bot.domain.model import Release, Signature
 from bot.domain.notices import (
     BlockedRelease,
@@ -16,6 +17,7 @@ from bot.domain.notices import (
     Waiting,
     WaitingFor,
 )
+from bot.domain.notices.reminders import FreezeAhead
 from bot.domain.signoff import role_progress
 from bot.domain.view import ReleaseView
 
@@ -69,12 +71,21 @@ def pending_roles(
 
 
 def reminder(
-    app: AppConfig, view: ReleaseView, window_start: datetime | None = None
+    app: AppConfig,
+    view: ReleaseView,
+    window_start: datetime | None = None,
+    now: datetime | None = None,
 ) -> Reminder | None:
-    """The reminder of who still has to sign VIEW's release; None when nobody has to."""
+    """The reminder of who still has to sign VIEW's release (None when nobody has to), with
+    the change freezes (as of NOW) that overlap its planned window."""
     pending = pending_roles(app, view.release, view.signatures)
     if not pending:
         return None
+    release = view.release
+    ahead: list[FreezeAhead] = []
+    if now is not None and release.window_start and release.window_end:
+        found = overlapping(app.freezes, release.window_start, release.window_end, now)
+        ahead = [FreezeAhead(w.title, w.start, w.end) for w in found]
     return Reminder(
         name=view.release.name,
         pending=tuple(
@@ -85,6 +96,7 @@ def reminder(
         failing=len(view.readiness.blocking_not_passing),
         rejected_by=tuple(r.user_id for r in view.rejections),
         window_start=window_start,
+        freezes=tuple(ahead),
     )
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from bot.domain.checklist import AppConfig
+from bot.domain.freezes import FreezeException, holds
 from bot.domain.github import Gate
 from bot.domain.model import CheckRunProgress, LatestResult, Rejection, Release, Signature, Tick
 from bot.domain.monitoring import Decision, MonitoringStatus, timeline
@@ -39,6 +41,8 @@ class Facts:
     breaching: tuple[str, ...] = ()  # post-deploy items with an open alert
     rollback: Decision | None = None  # the decision to roll back, once taken
     gates: tuple[Gate, ...] = ()  # GitHub Actions jobs waiting on it, and their answers
+    exceptions: tuple[FreezeException, ...] = ()  # freezes it may deploy during
+    now: datetime | None = None  # when they were read (None: no freeze is looked at)
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,11 @@ class ReleaseView:
     @property
     def signatures(self) -> list[Signature]:
         return [s for progress in self.roles for s in progress.signatures]
+
+    @property
+    def exceptions(self) -> tuple[FreezeException, ...]:
+        """The change freezes the final role let it deploy during."""
+        return self.facts.exceptions if self.facts is not None else ()
 
     @property
     def open_roles(self) -> list[RoleProgress]:
@@ -80,6 +89,8 @@ def view_of(app: AppConfig, facts: Facts, readiness: Readiness | None = None) ->
     release = facts.release
     readiness = readiness or assess(app, facts.results, facts.ticks)
     fresh, stale = split_stale(app, release, facts.signatures)
+    now = facts.now
+    frozen = holds(app.freezes, facts.exceptions, now) if now is not None else []
     monitoring = None
     if release.deployed_at is not None:
         windows = timeline(app.post_deploy.phases, release.deployed_at)
@@ -93,7 +104,7 @@ def view_of(app: AppConfig, facts: Facts, readiness: Readiness | None = None) ->
         product=app.product,
         readiness=readiness,
         roles=tuple(role_progress(app, fresh)),
-        authorization=authorize(app, release, fresh, facts.rejections, readiness, stale),
+        authorization=authorize(app, release, fresh, facts.rejections, readiness, stale, frozen),
         rejections=tuple(facts.rejections),
         run=facts.run,
         monitoring=monitoring,

@@ -10,6 +10,7 @@ from bot.services.deploy import DeployService
 from bot.services.deps import Deps
 from bot.services.events import EventLog
 from bot.services.export import ExportService
+from bot.services.freezes import FreezeService
 from bot.services.github import GitHubService
 from bot.services.home import HomeService
 from bot.services.jobs import JobService, Work
@@ -35,6 +36,7 @@ class Services:
     outbox: OutboxService
     jobs: JobService
     github: GitHubService
+    freezes: FreezeService
 
     @classmethod
     def build(cls, deps: Deps) -> Services:
@@ -76,4 +78,5 @@ class Services:
             outbox=OutboxService(deps),
             jobs=JobService(deps, works),
             github=GitHubService(deps, releases, deploy, app),
+            freezes=FreezeService(deps),
         )

@@ -86,6 +86,7 @@ class Deps:
 
     def __post_init__(self) -> None:
         self.use(self.settings)
+        self.db.now = self.clock.now
 
     def use(self, settings: Settings) -> None:
         """Serve SETTINGS from now on (at start, and when the config is reloaded)."""

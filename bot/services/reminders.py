@@ -118,7 +118,7 @@ class ReminderService(Service):
         if release is None or release.state not in AWAITING:
             return False  # signed or cancelled since the list was read
         app = self.deps.config(release)
-        notice = reminder(app, await load_view(uow, app, release), window_start)
+        notice = reminder(app, await load_view(uow, app, release), window_start, now)
         if notice is None or not await uow.marks.mark(release.id, key, due_at, now):
             return False
         await uow.outbox.enqueue(release.id, notice, now)

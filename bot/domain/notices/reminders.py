@@ -47,6 +47,15 @@ def _pending(pending: tuple[PendingSigner, ...]) -> Phrase:
 
 
 @dataclass(frozen=True)
+class FreezeAhead:
+    """A change freeze that overlaps a release's planned deployment window."""
+
+    title: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
 class Reminder:
     """Who still has to sign a release: daily, and once as its planned window nears."""
 
@@ -56,6 +65,7 @@ class Reminder:
     failing: int  # blocking items not passing
     rejected_by: tuple[str, ...] = ()
     window_start: datetime | None = None  # set: the planned window starts soon
+    freezes: tuple[FreezeAhead, ...] = ()  # overlapping the planned window
     kind: Literal["reminder"] = "reminder"
 
     def phrase(self) -> Phrase:
@@ -75,9 +85,18 @@ class Reminder:
         if self.rejected_by:
             who = joined(Person(u) for u in self.rejected_by)
             status.append(phrase("blocked until ", who, " withdraw(s) the rejection"))
-        return phrase(
+        said = phrase(
             opening, " still pending: ", _pending(self.pending), ".\n", joined(status, " · "), "."
         )
+        for freeze in self.freezes:
+            said += phrase(
+                f"\nThe change freeze {freeze.title} (",
+                Moment(freeze.start),
+                " – ",
+                Moment(freeze.end),
+                ") overlaps the planned window: no deploy then without an exception.",
+            )
+        return said
 
 
 @dataclass(frozen=True)
