@@ -17,6 +17,7 @@ RUN_CHECKS = "run_checks"
 CHECKLIST = "checklist"
 MORE = "more"  # the overflow menu: withdraw, reject, withdraw rejection
 DEPLOYED = "mark_deployed"
+FREEZE_EXCEPTION = "freeze_exception"  # Deploy during freeze… (the final role)
 LIST_NEWER, LIST_OLDER = "list_newer", "list_older"  # a /readiness list reply's pages
 LIST_PAGE = re.compile(r"^list_(newer|older)$")
 ALERT_ACK = "alert_ack"  # on a post-deploy alert in the thread
@@ -32,6 +33,7 @@ SIGN_VIEW = "sign_view"
 CHECKLIST_VIEW = "checklist_view"
 CHECKLIST_SECTION = "checklist_section"  # the Checklist's section picker
 REJECT_VIEW = "reject_view"
+FREEZE_VIEW = "freeze_view"  # the exception's reason
 
 # The Sign form's input blocks are named by its fields, as the rules name them.
 ATTESTATIONS = SignField.ATTESTATIONS.value

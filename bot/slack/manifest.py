@@ -37,7 +37,7 @@ BOT_EVENTS: dict[str, str] = {
 
 USAGE = (
     "help | new NAME [ref=SHA] [window=START/END] | status [NAME] | list [STATE] | "
-    "check [NAME] [SECTION] | deployed [NAME] | export [NAME] | cancel NAME"
+    "check [NAME] [SECTION] | deployed [NAME] | export [NAME] | cancel NAME | freezes"
 )
 
 

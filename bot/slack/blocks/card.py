@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.domain.freezes import ChangeFreeze
 from bot.domain.github import Gate, Verdict
 from bot.domain.model import SHIPPED, Release, ReleaseState
 from bot.domain.reasons import BlockingItems, Reason, RejectedBy
@@ -35,6 +36,7 @@ ITEMS_IN_REASON = 3  # blocking items the line names (the card lists them above)
 MAX_BREACHING_SHOWN = 10
 MAX_REJECTIONS_SHOWN = 5  # the newest; the rest are counted
 MAX_REJECTION_SHOWN = 400  # characters of each one's reason, escaped
+MAX_EXCEPTIONS_SHOWN = 3  # freeze exceptions on the card, the newest
 
 
 def card_text(view: ReleaseView) -> str:
@@ -200,7 +202,18 @@ def _authorization(view: ReleaseView) -> list[Block]:
         for c in auth.conditions
     )
     text = f"*Deployment authorization:* {answer}\n*Conditions:*\n{conditions}"
-    return [section(text), *_record(view)]
+    return [section(text), *_exceptions(view), *_record(view)]
+
+
+def _exceptions(view: ReleaseView) -> list[Block]:
+    """Change freezes the final role let this release deploy during (the newest few)."""
+    granted = view.exceptions
+    lines = [
+        f":snowflake: *Deploy during freeze:* {escape(e.title or e.freeze_id)} until "
+        f"{when(e.ends_at)}, by <@{e.granted_by}>: {clip(escape(e.reason), MAX_REJECTION_SHOWN)}"
+        for e in granted[-MAX_EXCEPTIONS_SHOWN:]
+    ]
+    return [context("\n".join(lines))] if lines else []
 
 
 def post_deploy_lines(view: ReleaseView) -> list[str]:
@@ -273,6 +286,8 @@ def _actions(view: ReleaseView) -> list[Block]:
     elements: list[dict[str, Any]] = []
     if release.state is ReleaseState.APPROVED and view.authorization.approved:
         elements.append(_deploy_button(release))
+    if any(isinstance(r, ChangeFreeze) for r in view.authorization.reasons):
+        elements.append(button("Deploy during freeze…", ids.FREEZE_EXCEPTION, ref.encode()))
     if release.state is ReleaseState.OPEN:
         # The final approval is the primary action once it can be given, not before.
         others = all(p.complete for p in view.roles if not p.role.final)

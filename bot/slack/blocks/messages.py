@@ -23,6 +23,7 @@ HELP = """*Readiness* keeps this channel's production-readiness sign-off.
 `/readiness deployed [NAME]` mark an approved release deployed (starts monitoring)
 `/readiness export [NAME]` upload the filled-in sign-off document to the card's thread
 `/readiness cancel NAME` cancel a release
+`/readiness freezes` the change freezes now and next (no deploys during one)
 `/readiness help` this text
 Without NAME, the newest open release of this channel is meant."""
 

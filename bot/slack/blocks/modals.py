@@ -164,3 +164,16 @@ def reject_modal(view: ReleaseView) -> dict[str, Any]:
         _text_input(ids.REASON, "Reason", MAX_REASON, False, "What is wrong"),
     ]
     return _modal(ids.REJECT_VIEW, "Reject release", blocks, ids.Ref(r=view.release.id), "Reject")
+
+
+def freeze_exception_modal(view: ReleaseView) -> dict[str, Any]:
+    """The final approver lets the release deploy during the freezes holding it now."""
+    blocks = [
+        section(
+            f"*{escape(view.release.name)}* may then deploy during the change freeze, until "
+            "it ends. The exception and its reason are on the card and in the audit log."
+        ),
+        _text_input(ids.REASON, "Reason", MAX_REASON, False, "Why this cannot wait"),
+    ]
+    ref = ids.Ref(r=view.release.id)
+    return _modal(ids.FREEZE_VIEW, "Deploy during freeze", blocks, ref, "Allow")

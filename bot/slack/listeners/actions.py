@@ -15,7 +15,7 @@ from bot.services.container import Services
 from bot.slack import ids
 from bot.slack.blocks.checklist import MINE, checklist_modal
 from bot.slack.blocks.messages import STATES, list_blocks, list_text, question_blocks
-from bot.slack.blocks.modals import reject_modal, sign_modal
+from bot.slack.blocks.modals import freeze_exception_modal, reject_modal, sign_modal
 from bot.slack.blocks.text import escape
 from bot.slack.replies import Replier
 
@@ -160,6 +160,11 @@ def register(app: AsyncApp, services: Services) -> None:
     @on_click(ids.DEPLOYED)
     async def deployed(clicked: Clicked) -> None:
         await services.deploy.mark_deployed(clicked.ref.r, clicked.user)
+
+    @on_click(ids.FREEZE_EXCEPTION)
+    async def freeze_exception(clicked: Clicked) -> None:
+        view = await services.freezes.check_except(clicked.ref.r, clicked.user)
+        await clicked.open(freeze_exception_modal(view))
 
     async def answer_alert(clicked: Clicked, rollback: bool) -> None:
         ref, monitor = clicked.ref, services.monitor

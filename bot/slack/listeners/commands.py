@@ -16,6 +16,7 @@ from bot.domain.model import PRE_DEPLOY, ReleaseState
 from bot.domain.text import Code, joined
 from bot.services.container import Services
 from bot.slack import ids
+from bot.slack.blocks.freezes import freezes_blocks, freezes_text
 from bot.slack.blocks.messages import (
     help_blocks,
     list_blocks,
@@ -33,7 +34,10 @@ _OPTION = re.compile(r"^([a-z]+)=(\S*)$")
 # The options each verb takes; `product=ID` names the product when a name is in several.
 OPTIONS = {
     "new": ("ref", "window", "product"),
-    **{verb: ("product",) for verb in ("status", "check", "cancel", "deployed", "export")},
+    **{
+        verb: ("product",)
+        for verb in ("status", "check", "cancel", "deployed", "export", "freezes")
+    },
 }
 
 
@@ -225,6 +229,15 @@ async def export(services: Services, command: Command, reply: Replier) -> None:
     )
 
 
+async def freezes(services: Services, command: Command, reply: Replier) -> None:
+    """`freezes`: the channel's product's change freezes, now and next."""
+    catalog = services.deps.catalog
+    product = catalog.choose(command.product, command.channel)
+    app = catalog.config(product)
+    found = services.freezes.listing(app)
+    await reply.say(freezes_text(app.product, found), freezes_blocks(app.product, found))
+
+
 async def help_text(services: Services, command: Command, reply: Replier) -> None:
     note = None if command.verb == "help" else f"I don't know `{escape(command.verb)}`."
     await reply.say("Readiness help", help_blocks(note, services.deps.catalog))
@@ -238,6 +251,7 @@ VERBS: dict[str, Verb] = {
     "cancel": cancel,
     "deployed": deployed,
     "export": export,
+    "freezes": freezes,
     "help": help_text,
 }
 

@@ -171,6 +171,12 @@ def register(app: AsyncApp, services: Services) -> None:
         reason = _values(view).get(ids.REASON, {}).get("value") or ""
         await services.signoff.reject(ref.r, user, reason)
 
+    @on_submit(ids.FREEZE_VIEW, field=ids.REASON)
+    async def freeze_exception(user: str, view: dict[str, Any]) -> None:
+        ref = ids.Ref.decode(view.get("private_metadata"))
+        reason = _values(view).get(ids.REASON, {}).get("value") or ""
+        await services.freezes.grant(ref.r, user, reason)
+
     @on_submit(ids.CHECKLIST_VIEW)
     async def checklist(user: str, view: dict[str, Any]) -> None:
         manual = [

@@ -1,0 +1,95 @@
+"""A change freeze over HTTP (issue 17's acceptance): with a freeze covering now, an
+approved release's gate answers 409 "change freeze"; the final approver's `Deploy during
+freeze…` with a reason opens it (200); `/readiness freezes` lists the freeze."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from bot.fake_slack import FakeSlackThread
+from bot.slack import ids
+from tests.databases import Databases
+from tests.scenario.conftest import Slack, approve_all_but_final
+from tests.scenario.harness import Bot, ThreadedTarget, scenario_config
+
+TOKEN = "freeze-api-token"
+
+
+@pytest.fixture(scope="module")
+def bot(
+    fake: FakeSlackThread,
+    target: ThreadedTarget,
+    module_databases: Databases,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Bot]:
+    """The scenario bot with a freeze from an hour ago to three hours from now."""
+    tmp = tmp_path_factory.mktemp("freezes")
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    config = tmp / "frozen.yaml"  # Bot writes its app.yaml afresh
+    start, end = (now - timedelta(hours=1)).isoformat(), (now + timedelta(hours=3)).isoformat()
+    config.write_text(
+        scenario_config(tmp).read_text()
+        + "\nfreezes:\n  - {id: incident, title: Incident freeze, "
+        + f"from: '{start}', to: '{end}'}}\n"
+    )
+    running = Bot(
+        fake,
+        target,
+        tmp,
+        module_databases.url(tmp),
+        READINESS_API_TOKEN=TOKEN,
+        READINESS_CONFIG=str(Path(config)),
+    ).start()
+    yield running
+    running.stop()
+
+
+def gate(bot: Bot, name: str) -> httpx.Response:
+    return httpx.get(
+        f"{bot.url}/api/releases/{quote(name, safe='')}/gate",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=15,
+    )
+
+
+def test_a_freeze_holds_the_gate_until_the_final_approvers_exception(
+    slack: Slack, bot: Bot, name: str
+) -> None:
+    assert f"Opened *{name}*" in slack.command("UREL", f"new {name} ref=abc123")
+    slack.checks_done(name)
+    approve_all_but_final(slack, name)
+    response = slack.sign("UCTO", name, "cto")
+    assert response.status_code == 200 and not response.text, response.text
+    card = slack.wait_card(name, "change freeze: Incident freeze until", "Deploy during freeze")
+
+    held = gate(bot, name)
+    assert held.status_code == 409
+    assert held.json()["state"] == "approved"
+    (reason,) = held.json()["reasons"]
+    assert reason.startswith("change freeze: Incident freeze until ")
+    assert "Mark deployed" not in card
+
+    refused = slack.refusal("UENG", lambda: slack.click("UENG", name, ids.FREEZE_EXCEPTION))
+    assert "Only the CTO/Engineering Manager" in refused
+
+    view = slack.open_modal("UCTO", name, ids.FREEZE_EXCEPTION)
+    assert view.callback_id == ids.FREEZE_VIEW, view.all_text()
+    submitted = slack.driver.submit(
+        "UCTO", view, {ids.REASON: "Security fix for CVE-2026-1234"}, enforce_required=False
+    )
+    assert submitted.status_code == 200 and not submitted.text, submitted.text
+
+    card = slack.wait_card(name, "Deploy during freeze:", "Security fix for CVE-2026-1234")
+    assert "Approved for production deployment" in card
+    opened = gate(bot, name)
+    assert opened.status_code == 200, opened.text
+    assert opened.json()["approved"] is True
+
+    listing = slack.command("UENG", "freezes")
+    assert "Incident freeze" in listing and "incident" in listing
