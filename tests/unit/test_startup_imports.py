@@ -9,8 +9,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # Migrations (bot/db/migrate.py loads Alembic only for a database behind), `readiness db
-# copy`, the terminal report of `readiness check`, the demo and its browser.
-NOT_AT_START = ("alembic", "bot.db.copy", "bot.documents.report", "bot.demo", "playwright")
+# copy`, the terminal report of `readiness check`, the demo and its browser, the GitHub
+# App's JWTs (PyJWT and cryptography, loaded to sign the first).
+NOT_AT_START = (
+    "alembic",
+    "bot.db.copy",
+    "bot.documents.report",
+    "bot.demo",
+    "playwright",
+    "jwt",
+    "cryptography",
+)
 
 
 def test_what_serve_imports_to_start_leaves_out_what_it_does_not_need() -> None:
