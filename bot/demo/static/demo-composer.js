@@ -17,6 +17,7 @@
     ["deployed", "mark the approved release deployed"],
     ["export", "upload the filled-in sign-off document to the card's thread"],
     ["cancel NAME", "cancel a release"],
+    ["freezes", "the change freezes now and next (no deploys during one)"],
     ["help", "all of it"],
   ];
 
