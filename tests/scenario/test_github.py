@@ -20,6 +20,7 @@ from tests.scenario.harness import CHANNEL, ROOT, Bot, ThreadedTarget
 APP_ID, INSTALLATION, SECRET = 4242, 77, "webhook-secret"
 REPO, ENVIRONMENT = "acme/lumines", "production"
 _runs = itertools.count(9001)
+WAIT = 60  # seconds: a card's checks finish first (slower on a busy PostgreSQL)
 
 
 def config(tmp: Path, target: ThreadedTarget) -> Path:
@@ -101,7 +102,9 @@ def test_a_protection_rule_waits_for_the_sign_off_and_is_approved_once(
         again = hooks.redeliver()
         assert again.status_code == 202 and again.json()["duplicate"] is True
     slack = Slack(fake, bot)
-    card = slack.wait_card(name, "GitHub Actions is waiting", f"{REPO} → {ENVIRONMENT}")
+    card = slack.wait_card(
+        name, "GitHub Actions is waiting", f"{REPO} → {ENVIRONMENT}", timeout=WAIT
+    )
     assert github.run_url(REPO, run_id) in card
     assert bot.sql("SELECT count(*) FROM releases WHERE ref = :sha", sha=sha)[0][0] == 1
     assert github.reviews(REPO, run_id) == []  # nothing answered before the sign-off
@@ -115,7 +118,7 @@ def test_a_protection_rule_waits_for_the_sign_off_and_is_approved_once(
     assert review["state"] == "approved" and review["environment_name"] == ENVIRONMENT
     assert review["token"] in {t.token for t in github.tokens_issued()}
     assert name in str(review["comment"]) and "CTO" in str(review["comment"])
-    card = slack.wait_card(name, f"Readiness approved: {REPO} → {ENVIRONMENT}")
+    card = slack.wait_card(name, f"Readiness approved: {REPO} → {ENVIRONMENT}", timeout=WAIT)
     assert "sending to GitHub" not in card
 
     # GitHub deployed it: the release is marked deployed, monitoring starts.
@@ -141,7 +144,7 @@ def test_killed_between_approval_and_the_review_still_answers_once(
     with GitHubDriver(bot.url, SECRET) as hooks:
         assert hooks.deliver("deployment_protection_rule", payload).status_code == 202
     slack = Slack(fake, bot)
-    slack.wait_card(name, "GitHub Actions is waiting")
+    slack.wait_card(name, "GitHub Actions is waiting", timeout=WAIT)
     slack.checks_done(name)
     approve_all_but_final(slack, name)
     github.fail_next(f"/actions/runs/{run_id}/", status=502, times=1)  # the first try fails
@@ -175,13 +178,13 @@ def test_a_cancelled_release_rejects_the_job_and_a_refusal_shows_on_the_card(
             runs.append(run_id)
             assert hooks.deliver("deployment_protection_rule", payload).status_code == 202
     first, second = (f"lumines {sha[:7]}" for sha in shas)
-    slack.wait_card(first, "GitHub Actions is waiting")
-    slack.wait_card(second, "GitHub Actions is waiting")
+    slack.wait_card(first, "GitHub Actions is waiting", timeout=WAIT)
+    slack.wait_card(second, "GitHub Actions is waiting", timeout=WAIT)
     cancel(slack, first)
     wait(lambda: github.reviews(REPO, runs[0]), what="a rejected review")
     assert [r["state"] for r in github.reviews(REPO, runs[0])] == ["rejected"]
     github.cancel_run(REPO, runs[1])  # the run went away on GitHub's side
     cancel(slack, second)
-    card = slack.wait_card(second, "GitHub refused the answer")
+    card = slack.wait_card(second, "GitHub refused the answer", timeout=WAIT)
     assert "422" in card and github.reviews(REPO, runs[1]) == []
     slack.driver.close()
