@@ -193,6 +193,17 @@ def release_json(view: ReleaseView) -> dict[str, Any]:
             {"user": r.user_id, "reason": r.reason, "at": _at(r.created_at)}
             for r in view.rejections
         ],
+        "freeze_exceptions": [
+            {
+                "freeze": e.freeze_id,
+                "title": e.title,
+                "until": _at(e.ends_at),
+                "granted_by": e.granted_by,
+                "reason": e.reason,
+                "granted_at": _at(e.granted_at),
+            }
+            for e in view.exceptions
+        ],
         "authorization": {
             "approved": auth.approved,
             **reasons_json(view),

@@ -1,6 +1,7 @@
 """A change freeze over HTTP (issue 17's acceptance): with a freeze covering now, an
 approved release's gate answers 409 "change freeze"; the final approver's `Deploy during
-freeze…` with a reason opens it (200); `/readiness freezes` lists the freeze."""
+freeze…` with a reason opens it (200), and `GET /api/releases/NAME` lists the exception;
+`/readiness freezes` lists the freeze."""
 
 from __future__ import annotations
 
@@ -50,12 +51,16 @@ def bot(
     running.stop()
 
 
-def gate(bot: Bot, name: str) -> httpx.Response:
+def api(bot: Bot, name: str, tail: str = "") -> httpx.Response:
     return httpx.get(
-        f"{bot.url}/api/releases/{quote(name, safe='')}/gate",
+        f"{bot.url}/api/releases/{quote(name, safe='')}{tail}",
         headers={"Authorization": f"Bearer {TOKEN}"},
         timeout=15,
     )
+
+
+def gate(bot: Bot, name: str) -> httpx.Response:
+    return api(bot, name, "/gate")
 
 
 def test_a_freeze_holds_the_gate_until_the_final_approvers_exception(
@@ -74,6 +79,7 @@ def test_a_freeze_holds_the_gate_until_the_final_approvers_exception(
     (reason,) = held.json()["reasons"]
     assert reason.startswith("change freeze: Incident freeze until ")
     assert "Mark deployed" not in card
+    assert api(bot, name).json()["freeze_exceptions"] == []
 
     refused = slack.refusal("UENG", lambda: slack.click("UENG", name, ids.FREEZE_EXCEPTION))
     assert "Only the CTO/Engineering Manager" in refused
@@ -90,6 +96,14 @@ def test_a_freeze_holds_the_gate_until_the_final_approvers_exception(
     opened = gate(bot, name)
     assert opened.status_code == 200, opened.text
     assert opened.json()["approved"] is True
+    release = api(bot, name)
+    assert release.status_code == 200, release.text
+    (granted,) = release.json()["freeze_exceptions"]
+    assert granted["freeze"] == "incident" and granted["title"] == "Incident freeze"
+    assert granted["granted_by"] == "UCTO"
+    assert granted["reason"] == "Security fix for CVE-2026-1234"
+    assert datetime.fromisoformat(granted["until"]) > datetime.now(UTC) + timedelta(hours=2)
+    assert datetime.fromisoformat(granted["granted_at"]) <= datetime.now(UTC)
 
     listing = slack.command("UENG", "freezes")
     assert "Incident freeze" in listing and "incident" in listing

@@ -29,7 +29,7 @@ from bot.services.releases import ReleaseService
 from bot.services.reminders import ReminderService
 from bot.services.signoff import SignoffService
 from bot.services.tasks import TaskRunner
-from bot.web.schemas import gate_json
+from bot.web.schemas import gate_json, release_json
 from tests.databases import Databases
 from tests.services.conftest import (
     CHANNEL,
@@ -175,6 +175,27 @@ async def test_the_export_lists_the_exception(deps: Deps) -> None:
     (granted,) = render_json(document)["authorization"]["freeze_exceptions"]
     assert granted["freeze"] == "maintenance" and granted["reason"] == "Security fix, cannot wait"
     assert granted["until"].startswith("2026-12-01T09:00:00")
+
+
+async def test_the_api_release_lists_the_exception(deps: Deps) -> None:
+    async def exceptions() -> object:
+        async with deps.db.read() as uow:
+            view = await load_view(uow, deps.settings.app, await load_release(uow, release_id))
+        return release_json(view)["freeze_exceptions"]
+
+    release_id = await approved(deps)
+    assert await exceptions() == []
+    await FreezeService(deps).grant(release_id, "UCTO", "Security fix, cannot wait")
+    assert await exceptions() == [
+        {
+            "freeze": "maintenance",
+            "title": "Tuesday maintenance",
+            "until": (T0 + HOUR).isoformat(),
+            "granted_by": "UCTO",
+            "reason": "Security fix, cannot wait",
+            "granted_at": T0.isoformat(),
+        }
+    ]
 
 
 async def test_the_window_reminder_mentions_a_freeze_overlapping_the_planned_window(
