@@ -17,7 +17,7 @@ from bot.domain.notices import (
     Waiting,
     WaitingFor,
 )
-from bot.domain.notices.reminders import FreezeAhead
+from bot.domain.notices.reminders import FreezeAhead, FreezeOverlap
 from bot.domain.signoff import role_progress
 from bot.domain.view import ReleaseView
 
@@ -81,11 +81,7 @@ def reminder(
     pending = pending_roles(app, view.release, view.signatures)
     if not pending:
         return None
-    release = view.release
-    ahead: list[FreezeAhead] = []
-    if now is not None and release.window_start and release.window_end:
-        found = overlapping(app.freezes, release.window_start, release.window_end, now)
-        ahead = [FreezeAhead(w.title, w.start, w.end) for w in found]
+    ahead = _freezes_ahead(app, view.release, now)
     return Reminder(
         name=view.release.name,
         pending=tuple(
@@ -100,12 +96,25 @@ def reminder(
     )
 
 
-def daily_reminder(app: AppConfig, views: Sequence[ReleaseView]) -> DailyReminder | None:
+def _freezes_ahead(app: AppConfig, release: Release, now: datetime | None) -> list[FreezeAhead]:
+    """The change freezes (current or next, as of NOW) overlapping RELEASE's planned
+    window (none without a whole window, or without NOW)."""
+    if now is None or release.window_start is None or release.window_end is None:
+        return []
+    found = overlapping(app.freezes, release.window_start, release.window_end, now)
+    return [FreezeAhead(w.title, w.start, w.end) for w in found]
+
+
+def daily_reminder(
+    app: AppConfig, views: Sequence[ReleaseView], now: datetime | None = None
+) -> DailyReminder | None:
     """One reminder for these releases (one channel's): per person and user group who can
-    sign now, every release waiting for them; the blocked ones and who blocks them. None
-    when nobody is waited for."""
+    sign now, every release waiting for them; the blocked ones and who blocks them; the
+    change freezes (as of NOW; None: none looked at) overlapping a listed release's
+    planned window. None when nobody is waited for."""
     people: dict[tuple[str, str], list[Waiting]] = {}
     blocked = []
+    listed: list[Release] = []
     for view in views:
         release = view.release
         if view.rejections:
@@ -113,7 +122,9 @@ def daily_reminder(app: AppConfig, views: Sequence[ReleaseView]) -> DailyReminde
             blocked.append(
                 BlockedRelease(release.name, rejecters, release.channel, release.card_ts)
             )
+            listed.append(release)
             continue  # nobody can sign it until then
+        waited = False
         for pending in pending_roles(app, release, view.signatures):
             if pending.waiting:
                 continue  # the final approval's turn comes after the others
@@ -128,8 +139,16 @@ def daily_reminder(app: AppConfig, views: Sequence[ReleaseView]) -> DailyReminde
                 people.setdefault(("user", user), []).append(waiting)
             for group in pending.usergroups:
                 people.setdefault(("group", group), []).append(waiting)
+            waited = waited or bool(pending.members or pending.usergroups)
+        if waited:
+            listed.append(release)
     if not people and not blocked:
         return None
+    freezes = [
+        FreezeOverlap(release.name, ahead.title, ahead.start, ahead.end)
+        for release in listed
+        for ahead in _freezes_ahead(app, release, now)
+    ]
     return DailyReminder(
         people=tuple(
             WaitingFor(
@@ -140,4 +159,5 @@ def daily_reminder(app: AppConfig, views: Sequence[ReleaseView]) -> DailyReminde
             for (kind, who), found in people.items()
         ),
         blocked=tuple(blocked),
+        freezes=tuple(freezes),
     )

@@ -56,7 +56,7 @@ class ReminderService(Service):
                     continue  # signed or cancelled since the list was read
                 if await uow.marks.mark(release.id, key, now, now):
                     views.append(await load_view(uow, app, release))
-            notice = daily_reminder(app, views)
+            notice = daily_reminder(app, views, now)
             if notice is None:
                 return 0
             await uow.outbox.enqueue(views[0].release.id, notice, now)

@@ -4,14 +4,17 @@ its deployment window nears; never twice."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bot.config import load_settings
 from bot.db.tables import MarkRow, OutboxRow
 from bot.domain.authorization import DeploymentPlan
 from bot.domain.model import ReleaseState
-from bot.domain.notices import DailyReminder, decode
+from bot.domain.notices import DailyReminder, WaitingFor, decode, encode
+from bot.domain.notices.reminders import FreezeOverlap
 from bot.services.deps import Deps
 from bot.services.releases import ReleaseService
 from bot.services.reminders import ReminderService
@@ -19,6 +22,9 @@ from bot.services.signoff import SignoffService
 from bot.slack.blocks.notices import render
 from tests.services.conftest import (
     CHANNEL,
+    ENV,
+    ROOT,
+    T0,
     FixedClock,
     make_ready,
     sign_all_but_final,
@@ -150,6 +156,52 @@ async def test_the_final_approver_is_mentioned_once_the_others_signed(deps: Deps
     (reminder,) = await daily_posts(deps)
     assert "<@UCTO> as CTO/Engineering Manager: *LUMINES 1.0.0*" in reminder
     assert "<@UREL>" not in reminder  # who opened the release can't give its final approval
+
+
+async def test_daily_reminder_mentions_a_freeze_overlapping_a_planned_window(
+    deps: Deps, tmp_path: Path
+) -> None:
+    config = tmp_path / "frozen.yaml"
+    config.write_text(
+        (ROOT / "app.yaml").read_text()
+        + "\nfreezes:\n  - {id: year_end, title: Year-end freeze, "
+        + "from: 2026-12-20T00:00Z, to: 2027-01-04T00:00Z}\n"
+    )
+    env = {**ENV, "DATABASE_URL": deps.settings.env.database_url}
+    deps.use(load_settings(config, env=env))
+    await open_release(deps, "LUMINES 1.0.0", "2026-12-21T10:00Z/2026-12-21T12:00Z")
+    await open_release(deps, "LUMINES 1.0.1", "2026-12-10T10:00Z/2026-12-10T12:00Z")
+    blocked = await open_release(deps, "LUMINES 1.0.2", "2027-01-03T22:00Z/2027-01-04T02:00Z")
+    await SignoffService(deps).reject(blocked, "USEC", "pen test pending")
+    await open_release(deps, "LUMINES 1.0.3")  # no planned window
+    assert await ReminderService(deps).daily() == 4
+    (reminder,) = await daily_posts(deps)
+    start = int(datetime(2026, 12, 20, tzinfo=UTC).timestamp())
+    end = int(datetime(2027, 1, 4, tzinfo=UTC).timestamp())
+    freeze = (
+        f":warning: Year-end freeze (from <!date^{start}^{{date_short_pretty}} {{time}}"
+        f"|2026-12-20 00:00 UTC> until <!date^{end}^{{date_short_pretty}} {{time}}"
+        "|2027-01-04 00:00 UTC>) overlaps the planned window of "
+    )
+    lines = reminder.splitlines()
+    warned = [line for line in lines if line.startswith(":warning:")]
+    assert warned == [f"{freeze}*LUMINES 1.0.0*", f"{freeze}*LUMINES 1.0.2*"]
+    # each right under its release's line
+    assert lines[lines.index(warned[0]) - 1].startswith("• *LUMINES 1.0.0* 0% · waiting for")
+    assert lines[lines.index(warned[1]) - 1].startswith(":no_entry: *LUMINES 1.0.2* is blocked")
+
+
+def test_a_daily_reminder_queued_before_freezes_were_named_still_decodes() -> None:
+    notice = DailyReminder(
+        (WaitingFor((), user="UOPS"),),
+        freezes=(FreezeOverlap("LUMINES 1.0.0", "Year-end freeze", T0, T0 + timedelta(days=1)),),
+    )
+    data = encode(notice)
+    assert decode("daily_reminder", data) == notice
+    del data["freezes"]  # as an older version stored it
+    older = decode("daily_reminder", data)
+    assert isinstance(older, DailyReminder) and older.freezes == ()
+    assert "Year-end freeze" in str(notice.phrase()) and "freeze" not in str(older.phrase())
 
 
 async def test_window_lead_reminder_once_as_the_planned_window_nears(

@@ -131,12 +131,35 @@ class BlockedRelease:
 
 
 @dataclass(frozen=True)
+class FreezeOverlap:
+    """A change freeze that overlaps the planned window of a release the daily reminder
+    lists."""
+
+    name: str  # the release's
+    title: str  # the freeze's
+    start: datetime
+    end: datetime
+
+    def phrase(self) -> Phrase:
+        return phrase(
+            f"{self.title} (from ",
+            Moment(self.start),
+            " until ",
+            Moment(self.end),
+            ") overlaps the planned window of ",
+            Strong(self.name),
+        )
+
+
+@dataclass(frozen=True)
 class DailyReminder:
     """The day's one reminder in a release channel: for each person, the releases
-    waiting for their signature; the releases blocked by a rejection, and by whom."""
+    waiting for their signature; the releases blocked by a rejection, and by whom; the
+    change freezes overlapping a listed release's planned window."""
 
     people: tuple[WaitingFor, ...]
     blocked: tuple[BlockedRelease, ...] = ()
+    freezes: tuple[FreezeOverlap, ...] = ()  # (rows queued by older versions have none)
     kind: Literal["daily_reminder"] = "daily_reminder"
 
     @property
@@ -152,4 +175,5 @@ class DailyReminder:
         for blocked in self.blocked:
             rejecters = joined(Person(u) for u in blocked.rejected_by)
             lines.append(phrase(Strong(blocked.name), " is blocked by ", rejecters))
+        lines.extend(freeze.phrase() for freeze in self.freezes)
         return joined(lines, "\n")

@@ -57,9 +57,13 @@ def _card(name: str, channel: str, ts: str | None) -> str:
 
 def daily_blocks(notice: DailyReminder) -> tuple[str, list[Block]]:
     """Each person (or user group) once, with what waits for them; then each release
-    once, linking to its card, with the roles it waits for; then the blocked ones. Within
-    Slack's limits: past the budget, "…and N more"."""
+    once, linking to its card, with the roles it waits for; then the blocked ones. Under
+    a release, each change freeze overlapping its planned window. Within Slack's limits:
+    past the budget, "…and N more"."""
     lines: list[str] = []
+    frozen: dict[str, list[str]] = {}
+    for freeze in notice.freezes:
+        frozen.setdefault(freeze.name, []).append(f":warning: {mrkdwn(freeze.phrase())}")
     releases: dict[str, tuple[Waiting, list[str]]] = {}
     for person in notice.people:
         by_role: dict[str, list[str]] = {}
@@ -75,10 +79,13 @@ def daily_blocks(notice: DailyReminder) -> tuple[str, list[Block]]:
     for name, (w, roles) in releases.items():
         card = _card(name, w.channel, w.card_ts)
         lines.append(f"• {card} {w.readiness}% · waiting for {escape(', '.join(roles))}")
+        lines.extend(frozen.pop(name, []))
     for blocked in notice.blocked:
         who = ", ".join(f"<@{u}>" for u in blocked.rejected_by)
         card = _card(blocked.name, blocked.channel, blocked.card_ts)
         lines.append(f":no_entry: {card} is blocked until {who} withdraw(s) the rejection")
+        lines.extend(frozen.pop(blocked.name, []))
+    lines.extend(line for rest in frozen.values() for line in rest)
     shown, used = [], 0
     for index, line in enumerate(lines):
         if used + len(line) > TEXT_BUDGET:
