@@ -371,3 +371,4 @@ class AuditCheckpointRow(Base):
 # wherever the tables are.
 from bot.db.tables_freezes import FreezeExceptionRow  # noqa: E402, F401
 from bot.db.tables_github import GitHubDeliveryRow, GitHubGateRow  # noqa: E402, F401
+from bot.db.tables_waivers import WaiverRow  # noqa: E402, F401

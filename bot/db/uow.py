@@ -18,6 +18,7 @@ from bot.db.monitoring import MonitoringRepository
 from bot.db.outbox import OutboxRepository
 from bot.db.releases import ReleaseRepository
 from bot.db.signatures import SignatureRepository
+from bot.db.waivers import WaiverRepository
 from bot.domain.model import Release
 from bot.domain.view import Facts
 
@@ -57,6 +58,7 @@ class UnitOfWork:
         self.coordination = CoordinationRepository(self)
         self.github = GitHubRepository(self)
         self.freezes = FreezeRepository(self)
+        self.waivers = WaiverRepository(self)
 
     async def serialise(self, key: int) -> None:
         """From here to the commit, no other transaction (of any process) holding KEY runs:
@@ -100,5 +102,6 @@ class UnitOfWork:
             rollback=await self.monitoring.rollback(release_id) if deployed else None,
             gates=await self.github.gates_of(release_id),
             exceptions=await self.freezes.exceptions(release_id),
+            waivers=await self.waivers.of(release_id),
             now=self.now() if self.now is not None else None,
         )

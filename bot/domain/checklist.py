@@ -20,6 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from bot.domain.freezes import Freeze
 from bot.domain.github import GitHubSettings
 from bot.domain.units import Unit, measured
+from bot.domain.waivers import WaiverSettings
 from checks.base import CheckParams, UnvalidatedCheck
 from checks.durations import Duration, format_duration
 
@@ -50,8 +51,8 @@ class Role(Strict):
     min_signers: int = Field(default=1, ge=1, le=10)
     final: bool = False
     # A signature goes stale, to be given again, when the release's ref or the checklist
-    # changes after it was given.
-    stale_on: list[Literal["ref", "config"]] = ["ref", "config"]  # pydantic copies it
+    # changes after it was given, or a waiver it was not given with is in force.
+    stale_on: list[Literal["ref", "config", "waiver"]] = ["ref", "config", "waiver"]
 
 
 class Item(Strict):
@@ -63,6 +64,7 @@ class Item(Strict):
     owner: str | None = None
     weight: int = Field(default=1, ge=0, le=100)
     unit: Unit | None = None  # what its check measures: how values and limits read
+    waivable: bool = True  # a waiver may count it as passing for a while
 
     def reads(self, status: str, reason: str, values: Mapping[str, Any]) -> str:
         """A result of this item's check in words, its numbers in the item's unit."""
@@ -144,6 +146,7 @@ class AppConfig(Strict):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     github: GitHubSettings | None = None  # the GitHub Actions jobs this product gates
     freezes: list[Freeze] = Field(default_factory=list)  # change freezes: no deploys
+    waivers: WaiverSettings = Field(default_factory=WaiverSettings)
 
     @field_validator("channel", mode="before")
     @classmethod
@@ -154,6 +157,16 @@ class AppConfig(Strict):
     def _github_has_a_channel(self) -> AppConfig:
         if self.github is not None and not self.homes:
             raise ValueError("github: needs the product's channel (where its releases open)")
+        return self
+
+    @model_validator(mode="after")
+    def _waiver_approvers_are_roles(self) -> AppConfig:
+        unknown = [r for r in self.waivers.approvers or [] if r not in self.roles]
+        if unknown:
+            raise ValueError(
+                f"waivers.approvers names no role: {', '.join(unknown)} "
+                f"(the roles are {', '.join(self.roles)})"
+            )
         return self
 
     @field_validator("freezes")
@@ -197,6 +210,11 @@ class AppConfig(Strict):
         return role.title if role is not None else role_id
 
     @property
+    def waiver_approvers(self) -> list[str]:
+        """The roles whose members grant waivers: `waivers.approvers`, else the final role."""
+        return self.waivers.approvers or [self.final_role]
+
+    @property
     def responder_roles(self) -> list[str]:
         """Who marks deployed and answers breaches: the responders, then the final role."""
         chosen = self.post_deploy.responders
@@ -210,7 +228,8 @@ class AppConfig(Strict):
         given on. Who holds a role (members, user groups) and how an item's numbers read
         (its unit) are not part of it. Computed once:
         a loaded config is not changed (a reload builds new ones)."""
-        display = {"__all__": {"unit"}}  # how numbers read is not what was signed
+        # How numbers read, and whether a waiver may be asked for, is not what was signed.
+        display = {"__all__": {"unit", "waivable"}}
         shape = self.model_dump(
             mode="json",
             include={"sections", "post_deploy", "roles"},

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.domain.checklist import AppConfig, Item, Section
 from bot.domain.model import ItemStatus, LatestResult, Tick
+from bot.domain.waivers import Waiver
 
 
 @dataclass(frozen=True)
@@ -20,10 +21,17 @@ class ItemView:
     by: str | None = None  # who ticked a manual item
     changed_at: datetime | None = None  # automated: since when it has had this status
     url: str | None = None  # a pushed result's CI run
+    waiver: Waiver | None = None  # in force: it counts as passing, and is shown as waived
 
     @property
     def passing(self) -> bool:
-        return self.status is ItemStatus.PASS
+        """It counts as passing: it passes, or a waiver in force says it may fail."""
+        return self.status is ItemStatus.PASS or self.waiver is not None
+
+    @property
+    def waived(self) -> bool:
+        """Not passing, but a waiver in force counts it so (shown as waived, never passing)."""
+        return self.waiver is not None and self.status is not ItemStatus.PASS
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,19 @@ class Readiness:
 
 
 def item_view(
+    item: Item,
+    section_id: str,
+    result: LatestResult | None,
+    tick: Tick | None,
+    waiver: Waiver | None = None,
+) -> ItemView:
+    view = _judged(item, section_id, result, tick)
+    if waiver is not None and view.status is not ItemStatus.PASS:
+        return replace(view, waiver=waiver)
+    return view
+
+
+def _judged(
     item: Item, section_id: str, result: LatestResult | None, tick: Tick | None
 ) -> ItemView:
     if item.automated:
@@ -83,14 +104,25 @@ def item_view(
 
 
 def assess(
-    app: AppConfig, results: Mapping[str, LatestResult], ticks: Mapping[str, Tick]
+    app: AppConfig,
+    results: Mapping[str, LatestResult],
+    ticks: Mapping[str, Tick],
+    waivers: Mapping[str, Waiver] | None = None,
 ) -> Readiness:
-    """Weights of passing items over all weights, rounded down: 100 means every item passes."""
+    """Weights of passing items over all weights, rounded down: 100 means every item passes
+    (WAIVERS: those in force, by item id, count their items as passing)."""
+    waivers = waivers or {}
     sections = tuple(
         SectionProgress(
             section,
             tuple(
-                item_view(item, section.id, results.get(item.id), ticks.get(item.id))
+                item_view(
+                    item,
+                    section.id,
+                    results.get(item.id),
+                    ticks.get(item.id),
+                    waivers.get(item.id),
+                )
                 for item in section.items
             ),
         )

@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 
 from bot.domain.freezes import ChangeFreeze
 from bot.domain.text import Code, Person, Phrase, listed, phrase
+from bot.domain.waivers import WaiverEnded
 
 SHOWN_ITEMS = 10  # items a reason names before "and N more"
 
@@ -32,9 +33,10 @@ class RoleRef:
 @dataclass(frozen=True)
 class Staleness:
     """Why a signature no longer counts: `ref` (the release moved from OLD to NEW), `config`
-    (the checklist changed since), `role` (its role is gone from the checklist)."""
+    (the checklist changed since), `role` (its role is gone from the checklist), `waiver`
+    (a waiver of the item titled NEW was granted after it was given)."""
 
-    cause: Literal["ref", "config", "role"]
+    cause: Literal["ref", "config", "role", "waiver"]
     old: str | None = None
     new: str | None = None
 
@@ -47,6 +49,8 @@ class Staleness:
             return phrase("the ref changed from ", Code(self.old), " to ", Code(self.new))
         if self.cause == "config":
             return phrase("the checklist changed since it was given")
+        if self.cause == "waiver":
+            return phrase(f"{self.new} was waived after it was given")
         return phrase("its role is no longer in the checklist")
 
 
@@ -135,6 +139,7 @@ Reason = (
     | RejectedBy
     | StaleSignatureReason
     | ChangeFreeze
+    | WaiverEnded
 )
 
 

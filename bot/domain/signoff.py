@@ -5,7 +5,7 @@ Each rule raises a DomainError whose text tells the person why, or returns quiet
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.domain.checklist import AppConfig, Item, Role
@@ -28,6 +28,7 @@ from bot.domain.reasons import (
     WaitingFor,
 )
 from bot.domain.text import Person, clean, joined, listed
+from bot.domain.waivers import Waiver, WaiverEnded
 
 MAX_REASON = 500
 MAX_COMMENT = 1000
@@ -52,8 +53,14 @@ class StaleSignature:
     staleness: Staleness
 
 
-def staleness(app: AppConfig, release: Release, signature: Signature) -> Staleness | None:
-    """Why a signature no longer counts: the release's ref or the checklist changed since."""
+def staleness(
+    app: AppConfig,
+    release: Release,
+    signature: Signature,
+    waived: Mapping[str, Waiver] | None = None,
+) -> Staleness | None:
+    """Why a signature no longer counts: the release's ref or the checklist changed since,
+    or one of the waivers in force (WAIVED, by item id) was granted after it was given."""
     role = app.roles.get(signature.role_id)
     seen = signature.evidence
     if role is None:
@@ -62,22 +69,30 @@ def staleness(app: AppConfig, release: Release, signature: Signature) -> Stalene
         return Staleness("ref", seen.get("ref"), release.ref)
     if "config" in role.stale_on and seen.get("config_version") != app.version:
         return Staleness("config")
+    if "waiver" in role.stale_on and waived:
+        known = set(seen.get("waivers") or ())
+        for item_id, waiver in waived.items():
+            if waiver.id not in known:
+                return Staleness("waiver", None, app.title_of(item_id))
     return None
 
 
 def split_stale(
-    app: AppConfig, release: Release, signatures: Sequence[Signature]
+    app: AppConfig,
+    release: Release,
+    signatures: Sequence[Signature],
+    waived: Mapping[str, Waiver] | None = None,
 ) -> tuple[list[Signature], list[StaleSignature]]:
     """(signatures that count, stale ones). Once a release is deployed its signatures are
     the record of what was signed, and a later edit of app.yaml doesn't unsign them; before
     that (a cancelled release too: its sign-off never completed) a new ref or checklist
-    makes them stale. A role gone from app.yaml is stale either way, so its signature
-    stays on record."""
+    makes them stale, as does a waiver granted since (WAIVED: those in force). A role gone
+    from app.yaml is stale either way, so its signature stays on record."""
     settled = release.state in SHIPPED
     fresh, stale = [], []
     for signature in signatures:
         kept_on_record = settled and signature.role_id in app.roles
-        why = None if kept_on_record else staleness(app, release, signature)
+        why = None if kept_on_record else staleness(app, release, signature, waived)
         if why is None:
             fresh.append(signature)
         else:
@@ -290,9 +305,11 @@ def authorize(
     readiness: Readiness,
     stale: Sequence[StaleSignature] = (),
     frozen: Sequence[ChangeFreeze] = (),
+    unwaived: Sequence[WaiverEnded] = (),
 ) -> Authorization:
     """Section 10 of the sign-off: approved only when every condition is met, and no
-    change freeze (FROZEN: those covering now without an exception) holds it."""
+    change freeze (FROZEN: those covering now without an exception) holds it. UNWAIVED:
+    failing blocking items whose waiver ended, named among the reasons."""
     progress = role_progress(app, signatures)
     missing = [
         RoleRef(p.role_id, p.role.title) for p in progress if not p.role.final and not p.complete
@@ -315,6 +332,7 @@ def authorize(
         reasons.append(WaitingFor(tuple(missing)))
     if failing:
         reasons.append(BlockingItems(tuple(ItemRef(v.item.id, v.item.title) for v in failing)))
+        reasons += unwaived
     if not final.complete:
         reasons.append(NoFinalApproval(final_ref))
     reasons += [RejectedBy(r.user_id, r.reason, r.created_at) for r in rejections]

@@ -25,6 +25,7 @@ from bot.domain.signoff import (
     role_progress,
     split_stale,
 )
+from bot.domain.waivers import Waiver, ended_on, in_force
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ class Facts:
     rollback: Decision | None = None  # the decision to roll back, once taken
     gates: tuple[Gate, ...] = ()  # GitHub Actions jobs waiting on it, and their answers
     exceptions: tuple[FreezeException, ...] = ()  # freezes it may deploy during
-    now: datetime | None = None  # when they were read (None: no freeze is looked at)
+    waivers: tuple[Waiver, ...] = ()  # every waiver asked for, oldest first
+    now: datetime | None = None  # when they were read (None: no freeze or expiry looked at)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,11 @@ class ReleaseView:
         return self.facts.exceptions if self.facts is not None else ()
 
     @property
+    def waivers(self) -> tuple[Waiver, ...]:
+        """Every waiver asked for, oldest first (in force or not)."""
+        return self.facts.waivers if self.facts is not None else ()
+
+    @property
     def open_roles(self) -> list[RoleProgress]:
         return [p for p in self.roles if not p.complete]
 
@@ -78,19 +85,22 @@ class ReleaseView:
 
     def changed(self, app: AppConfig, **facts: Any) -> ReleaseView:
         """The view once these facts changed (`release=…`, `signatures=…`, …); readiness
-        is assessed again only if results or ticks changed."""
+        is assessed again only if results, ticks or waivers changed."""
         assert self.facts is not None, "a view built without its facts"
-        same = "results" not in facts and "ticks" not in facts
+        moved = "release" in facts and facts["release"].ref != self.release.ref
+        same = not moved and not {"results", "ticks", "waivers"} & facts.keys()
         return view_of(app, replace(self.facts, **facts), self.readiness if same else None)
 
 
 def view_of(app: AppConfig, facts: Facts, readiness: Readiness | None = None) -> ReleaseView:
     """The view of FACTS (READINESS: already assessed from these facts' results and ticks)."""
-    release = facts.release
-    readiness = readiness or assess(app, facts.results, facts.ticks)
-    fresh, stale = split_stale(app, release, facts.signatures)
-    now = facts.now
+    release, now = facts.release, facts.now
+    waived = in_force(facts.waivers, now, release.ref)
+    readiness = readiness or assess(app, facts.results, facts.ticks, waived)
+    fresh, stale = split_stale(app, release, facts.signatures, waived)
     frozen = holds(app.freezes, facts.exceptions, now) if now is not None else []
+    failing = {v.item.id: v.item.title for v in readiness.blocking_not_passing}
+    unwaived = ended_on(facts.waivers, failing, now, release.ref) if facts.waivers else []
     monitoring = None
     if release.deployed_at is not None:
         windows = timeline(app.post_deploy.phases, release.deployed_at)
@@ -104,7 +114,9 @@ def view_of(app: AppConfig, facts: Facts, readiness: Readiness | None = None) ->
         product=app.product,
         readiness=readiness,
         roles=tuple(role_progress(app, fresh)),
-        authorization=authorize(app, release, fresh, facts.rejections, readiness, stale, frozen),
+        authorization=authorize(
+            app, release, fresh, facts.rejections, readiness, stale, frozen, unwaived
+        ),
         rejections=tuple(facts.rejections),
         run=facts.run,
         monitoring=monitoring,

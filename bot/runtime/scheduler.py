@@ -78,4 +78,5 @@ class Scheduler:
         await self.services.jobs.resume()
         await self.services.checks.resume()  # post-deploy runs: the monitor's tick
         await self.services.monitor.tick()
+        await self.services.waivers.expire()
         await self.services.reminders.window_soon()

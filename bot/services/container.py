@@ -19,6 +19,7 @@ from bot.services.outbox import OutboxService
 from bot.services.releases import ReleaseService
 from bot.services.reminders import ReminderService
 from bot.services.signoff import SignoffService
+from bot.services.waivers import WaiverService
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Services:
     jobs: JobService
     github: GitHubService
     freezes: FreezeService
+    waivers: WaiverService
 
     @classmethod
     def build(cls, deps: Deps) -> Services:
@@ -79,4 +81,5 @@ class Services:
             jobs=JobService(deps, works),
             github=GitHubService(deps, releases, deploy, app),
             freezes=FreezeService(deps),
+            waivers=WaiverService(deps),
         )

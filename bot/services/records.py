@@ -85,7 +85,7 @@ def _suspended(view: ReleaseView) -> ApprovalSuspended:
         seen = signature.evidence.get("items", {})
         for v in failing:
             titles = by_user.setdefault(signature.user_id, [])
-            if seen.get(v.item.id) == "pass" and v.item.title not in titles:
+            if seen.get(v.item.id) in ("pass", "waived") and v.item.title not in titles:
                 titles.append(v.item.title)
     signers = tuple(SignerItems(user, tuple(t)) for user, t in by_user.items() if t)
     return ApprovalSuspended(view.release.name, tuple(v.item.title for v in failing), signers)

@@ -17,11 +17,13 @@ from bot.domain.notices import ChecklistChanged, RefMoved, ReleaseCancelled, Sig
 from bot.domain.signoff import StaleSignature, check_can_cancel
 from bot.domain.text import Code, clean
 from bot.domain.view import ReleaseView
+from bot.domain.waivers import WaiverState
 from bot.services.checking import CheckService
 from bot.services.deps import Deps, Service
 from bot.services.finding import resolve
 from bot.services.membership import memberships
 from bot.services.records import load_release, load_view, settle, show, view_pages
+from bot.services.waivers import end_waivers, moved_off
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +196,9 @@ class ReleaseService(Service):
         before = await load_view(uow, app, release)
         await uow.releases.set_ref(release.id, ref, now)
         await uow.audit.append("release.ref", now, release.id, user, old=release.ref, new=ref)
+        off = moved_off(before, ref)  # asked for or granted on the old ref: they end
+        if off:
+            before, _ = await end_waivers(uow, app, before, WaiverState.REF_CHANGED, now, off)
         moved = before.changed(app, release=replace(release, ref=ref))
         view = await settle(uow, self.deps, moved, now, user)
         notice = RefMoved(user, release.name, ref, release.ref, _signers(app, view.stale))

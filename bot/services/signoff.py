@@ -61,13 +61,19 @@ class TickRefused(DomainError):
 
 
 def evidence(app: AppConfig, view: ReleaseView) -> dict[str, object]:
-    """What the signer saw: the ref, the checklist version, each item's latest state."""
-    return {
+    """What the signer saw: the ref, the checklist version, each item's latest state (or
+    `waived`), and the waivers in force."""
+    items = view.readiness.items
+    seen: dict[str, object] = {
         "ref": view.release.ref,
         "config_version": app.version,
         "readiness": view.readiness.percent,
-        "items": {v.item.id: v.status.value for v in view.readiness.items},
+        "items": {v.item.id: "waived" if v.waived else v.status.value for v in items},
     }
+    waivers = sorted(v.waiver.id for v in items if v.waiver is not None)
+    if waivers:
+        seen["waivers"] = waivers
+    return seen
 
 
 class SignoffService(Service):

@@ -49,6 +49,7 @@ from bot.domain.notices.signoff import (
     SignerItems,
     Ticked,
 )
+from bot.domain.notices.waivers import WaiverAnswered, WaiverEndedNotice, WaiverRequested
 
 Notice = (
     Signed
@@ -72,6 +73,9 @@ Notice = (
     | Reminder
     | DailyReminder
     | Digest
+    | WaiverRequested
+    | WaiverAnswered
+    | WaiverEndedNotice
 )
 IN_CHANNEL = frozenset({"digest", "daily_reminder"})  # posted to the channel, not the card's thread
 
@@ -128,6 +132,9 @@ __all__ = [
     "Ticked",
     "Waiting",
     "WaitingFor",
+    "WaiverAnswered",
+    "WaiverEndedNotice",
+    "WaiverRequested",
     "decode",
     "encode",
 ]

@@ -1,0 +1,100 @@
+"""Notices of waivers: asked for (with its buttons), answered, ended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from bot.domain.text import Moment, Person, Phrase, Quote, Strong, joined, phrase
+
+
+@dataclass(frozen=True)
+class WaiverRequested:
+    """In the card's thread, with Approve waiver and Deny waiver."""
+
+    release: int
+    waiver: int
+    user: str
+    item: str  # the item's title
+    duration: str  # as asked for: 2d
+    reason: str
+    approvers: tuple[str, ...] = ()  # the roles that may answer (titles)
+    members: tuple[str, ...] = ()  # their members (but the requester), mentioned
+    kind: Literal["waiver_requested"] = "waiver_requested"
+
+    def phrase(self) -> Phrase:
+        who: Phrase = (
+            joined(Person(m) for m in self.members) if self.members else joined(self.approvers)
+        )
+        return phrase(
+            Person(self.user),
+            " asks to waive ",
+            Strong(f"“{self.item}”"),
+            f" for {self.duration}:",
+            Quote(self.reason),
+            "\n",
+            "An approver (",
+            joined(self.approvers),
+            ") other than them answers: ",
+            who,
+            ".",
+        )
+
+
+@dataclass(frozen=True)
+class WaiverAnswered:
+    """Granted (until EXPIRES) or denied (with a reason), by USER."""
+
+    user: str
+    requested_by: str
+    item: str
+    granted: bool
+    expires: datetime | None = None
+    reason: str | None = None  # why it was denied
+    kind: Literal["waiver_answered"] = "waiver_answered"
+
+    def phrase(self) -> Phrase:
+        item = Strong(f"“{self.item}”")
+        if self.granted and self.expires is not None:
+            return phrase(
+                Person(self.user),
+                " granted the waiver of ",
+                item,
+                " asked for by ",
+                Person(self.requested_by),
+                ": it counts as passing until ",
+                Moment(self.expires),
+                ".",
+            )
+        return phrase(
+            Person(self.user),
+            " denied the waiver of ",
+            item,
+            " asked for by ",
+            Person(self.requested_by),
+            ":",
+            Quote(self.reason or ""),
+        )
+
+
+@dataclass(frozen=True)
+class WaiverEndedNotice:
+    """The waiver no longer counts: expired, withdrawn by its grantor, or the ref moved."""
+
+    item: str
+    how: Literal["expired", "withdrawn", "ref_changed"]
+    user: str | None = None  # who withdrew it
+    status: str = ""  # the item's latest result, which counts again
+    kind: Literal["waiver_ended"] = "waiver_ended"
+
+    def phrase(self) -> Phrase:
+        item = Strong(f"“{self.item}”")
+        if self.how == "withdrawn":
+            said = phrase(Person(self.user or ""), " withdrew the waiver of ", item)
+        elif self.how == "expired":
+            said = phrase("The waiver of ", item, " expired")
+        else:
+            said = phrase("The waiver of ", item, " ended: the release's ref changed")
+        latest = f" ({self.status})" if self.status else ""
+        return phrase(said, f". It counts by its latest result again{latest}.")
