@@ -55,6 +55,7 @@ class GitHubSettings(BaseModel):
 APPROVED = frozenset(
     {ReleaseState.APPROVED, ReleaseState.DEPLOYED, ReleaseState.MONITORING, ReleaseState.DONE}
 )
+FROZEN = "change_freeze"  # the progress report while a change freeze holds an approved release
 
 
 class Verdict(Enum):
@@ -92,16 +93,26 @@ class Decision:
     reason: str
 
 
-def decide(state: ReleaseState, gate: Gate, now: datetime, timeout: timedelta) -> Decision | None:
-    """What to answer a waiting job now, given its release's state (None: nothing new)."""
+def decide(
+    state: ReleaseState, gate: Gate, now: datetime, timeout: timedelta, frozen: bool = False
+) -> Decision | None:
+    """What to answer a waiting job now, given its release's state (None: nothing new).
+    FROZEN: a change freeze holds the release now (it has no exception for it): approved
+    but not yet deployed, it is not approved to GitHub until the freeze ends."""
     if not gate.waiting:
         return None
-    if state in APPROVED:
+    held = frozen and state is ReleaseState.APPROVED  # once deployed, a freeze changes nothing
+    if state in APPROVED and not held:
         return Decision(Verdict.APPROVED, "approved")
     if state is ReleaseState.CANCELLED:
         return Decision(Verdict.REJECTED, "cancelled")
     if now - gate.requested_at >= timeout:
-        return Decision(Verdict.REJECTED, f"not approved within {format_duration(timeout)}")
+        said = "held by a change freeze past" if held else "not approved within"
+        return Decision(Verdict.REJECTED, f"{said} {format_duration(timeout)}")
+    if held:
+        if gate.reported != FROZEN and gate.reports < MAX_PROGRESS:
+            return Decision(None, FROZEN)
+        return None
     if state in (ReleaseState.BLOCKED, ReleaseState.SUSPENDED) and gate.reported != state.value:
         if gate.reports < MAX_PROGRESS:
             return Decision(None, state.value)

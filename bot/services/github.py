@@ -3,10 +3,10 @@ answered once, whichever replica is alive.
 
 A delivery is recorded before GitHub is answered, then handled (a release opened for
 the sha if none has it, the job recorded as waiting on it). What a job is answered
-follows from its release's state (`bot.domain.github.decide`): decided once in the
-database, then sent until GitHub takes it, with backoff, by one replica at a time (a
-lease on the database's clock); what was decided but not sent when a replica died is
-sent by the next pass of any other.
+follows from its release's state and the change freezes holding it now
+(`bot.domain.github.decide`): decided once in the database, then sent until GitHub takes
+it, with backoff, by one replica at a time (a lease on the database's clock); what was
+decided but not sent when a replica died is sent by the next pass of any other.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from typing import Any
 
 from bot.db import UnitOfWork
 from bot.domain.errors import DomainError, InvalidInput
-from bot.domain.github import Decision, Gate, Verdict, comment, decide, event_fields
+from bot.domain.freezes import ChangeFreeze, current, holds
+from bot.domain.github import FROZEN, Decision, Gate, Verdict, comment, decide, event_fields
 from bot.domain.model import Release, ReleaseState
+from bot.domain.text import stamp
 from bot.domain.view import ReleaseView
 from bot.github.api import GitHubApp, GitHubRefused, GitHubUnavailable
 from bot.services.deploy import DeployService
@@ -151,13 +153,33 @@ class GitHubService(Service):
         now = self.deps.clock.now()
         async with self.deps.db.read() as uow:
             waiting = await uow.github.waiting()
+            held = await self._held(uow, waiting, now)
         for gate, product, state in waiting:
             app = self.catalog.get(product)
             if app is None or app.github is None:
                 continue  # its product was taken out of the config: it waits
-            decision = decide(state, gate, now, app.github.timeout)
+            frozen = gate.release_id in held
+            decision = decide(state, gate, now, app.github.timeout, frozen)
             if decision is not None:
                 await self._record(gate, decision, now)
+
+    async def _held(
+        self, uow: UnitOfWork, waiting: list[tuple[Gate, str, ReleaseState]], now: datetime
+    ) -> set[int]:
+        """The approved releases jobs wait on that a change freeze holds now (covering now,
+        and the release has no exception for it)."""
+        held: set[int] = set()
+        seen: set[int] = set()  # a release several jobs wait on is read once
+        for gate, product, state in waiting:
+            app = self.catalog.get(product)
+            if app is None or state is not ReleaseState.APPROVED or gate.release_id in seen:
+                continue
+            seen.add(gate.release_id)
+            if current(app.freezes, now):
+                exceptions = await uow.freezes.exceptions(gate.release_id)
+                if holds(app.freezes, exceptions, now):
+                    held.add(gate.release_id)
+        return held
 
     async def _record(self, gate: Gate, decision: Decision, now: datetime) -> None:
         async with self.deps.db.write() as uow:
@@ -229,6 +251,8 @@ class GitHubService(Service):
         if release.card_ts:
             card = await self.deps.directory.link(release.channel, release.card_ts)
         where = f" Card: {card}" if card else ""
+        if report == FROZEN:
+            return f"{release.name} {_frozen(view)}{where}"
         if report is not None:
             said = {
                 ReleaseState.BLOCKED.value: "blocked: an approver rejected it",
@@ -238,6 +262,18 @@ class GitHubService(Service):
         if gate.verdict is Verdict.REJECTED:
             return f"{release.name} was {gate.reason or 'rejected'} in Readiness.{where}"
         return f"{release.name} was approved in Readiness by {await _signers(self, view)}.{where}"
+
+
+def _frozen(view: ReleaseView) -> str:
+    """Why an approved release's job still waits: the freeze holding it."""
+    held = [r for r in view.authorization.reasons if isinstance(r, ChangeFreeze)]
+    if not held:  # it ended (or was excepted) since: the answer follows
+        return "was held by a change freeze."
+    return (
+        f"is approved, but the change freeze {held[0].title} holds it until "
+        f"{stamp(held[0].until)}. The job waits for the freeze to end, or for the final "
+        "approver's exception."
+    )
 
 
 async def _signers(service: Service, view: ReleaseView) -> str:

@@ -10,7 +10,15 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 
 from bot.cli import main as cli
-from bot.domain.github import Gate, GitHubSettings, Verdict, comment, decide, event_fields
+from bot.domain.github import (
+    FROZEN,
+    Gate,
+    GitHubSettings,
+    Verdict,
+    comment,
+    decide,
+    event_fields,
+)
 from bot.domain.model import ReleaseState
 from bot.fake_github.payloads import sign
 from bot.web.github import signed
@@ -58,6 +66,17 @@ def test_a_blocked_release_is_reported_once_per_state_and_at_most_ten_times() ->
     assert decide(ReleaseState.SUSPENDED, gate(reported="blocked", reports=10), T0, DAY) is None
     answered = gate(verdict=Verdict.APPROVED)
     assert decide(ReleaseState.CANCELLED, answered, T0, DAY) is None  # answered once
+
+
+def test_an_approved_release_a_freeze_holds_is_reported_not_approved() -> None:
+    held = decide(ReleaseState.APPROVED, gate(), T0, 7 * DAY, frozen=True)
+    assert held is not None and held.verdict is None and held.reason == FROZEN
+    assert decide(ReleaseState.APPROVED, gate(reported=FROZEN), T0, DAY, frozen=True) is None
+    late = decide(ReleaseState.APPROVED, gate(reported=FROZEN), T0 + DAY, DAY, frozen=True)
+    assert late is not None and late.verdict is Verdict.REJECTED
+    assert late.reason == "held by a change freeze past 1d"
+    deployed = decide(ReleaseState.DEPLOYED, gate(), T0, DAY, frozen=True)
+    assert deployed is not None and deployed.verdict is Verdict.APPROVED  # a freeze: too late
 
 
 def test_comments_fit_githubs_limit() -> None:
