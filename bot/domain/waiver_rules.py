@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from bot.domain.checklist import AppConfig, Item
 from bot.domain.errors import InvalidInput, InvalidState, NotAuthorized, NotFound
 from bot.domain.model import PRE_DEPLOY, ItemStatus, ReleaseState
+from bot.domain.notices import WaiverRequested
 from bot.domain.signoff import MAX_REASON, check_text, is_approver
 from bot.domain.text import Code, Moment, Person, joined
 from bot.domain.view import ReleaseView
@@ -164,6 +165,25 @@ def check_can_withdraw(view: ReleaseView, waiver: Waiver, user: str) -> None:
             "Only ", Person(waiver.decided_by or ""), ", who granted it, can withdraw it."
         )
     _pre_deploy(view, "withdraw a waiver")
+
+
+def request_notice(app: AppConfig, release_id: int, waiver: Waiver) -> WaiverRequested:
+    """The request as the thread shows it: who asks, what, for how long, why, and who may
+    answer (the approver roles' members, but the requester)."""
+    roles = app.waiver_approvers
+    members = dict.fromkeys(
+        m for r in roles for m in app.roles[r].members if m != waiver.requested_by
+    )
+    return WaiverRequested(
+        release_id,
+        waiver.id,
+        waiver.requested_by,
+        app.title_of(waiver.item_id),
+        format_duration(waiver.duration),
+        waiver.reason,
+        tuple(app.role_title(r) for r in roles),
+        tuple(members),
+    )
 
 
 def expiry(now: datetime, waiver: Waiver) -> datetime:

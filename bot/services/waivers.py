@@ -15,7 +15,7 @@ from typing import Literal, cast
 from bot.db import UnitOfWork
 from bot.domain.checklist import AppConfig
 from bot.domain.errors import Conflict, InvalidState
-from bot.domain.notices import WaiverAnswered, WaiverEndedNotice, WaiverRequested
+from bot.domain.notices import WaiverAnswered, WaiverEndedNotice
 from bot.domain.view import ReleaseView
 from bot.domain.waiver_rules import (
     check_can_answer,
@@ -24,6 +24,7 @@ from bot.domain.waiver_rules import (
     expiry,
     find_waiver,
     parse_for,
+    request_notice,
 )
 from bot.domain.waivers import Waiver, WaiverState
 from bot.services.deps import Service
@@ -136,25 +137,18 @@ class WaiverService(Service):
                     duration=format_duration(lasts),
                     reason=ask.reason,
                 )
-                roles = app.waiver_approvers
-                members = tuple(
-                    dict.fromkeys(m for r in roles for m in app.roles[r].members if m != user)
-                )
-                notice = WaiverRequested(
-                    release.id,
-                    waiver.id,
-                    user,
-                    ask.item.title,
-                    format_duration(lasts),
-                    ask.reason,
-                    tuple(app.role_title(r) for r in roles),
-                    members,
-                )
+                notice = request_notice(app, release.id, waiver)
                 await uow.outbox.enqueue(release.id, notice, now)
                 after = view.changed(app, waivers=(*view.waivers, waiver))
                 return Answered(await settle(uow, self.deps, after, now, user), waiver)
         except Conflict:
             raise InvalidState("A waiver of that item was asked for a moment ago.") from None
+
+    async def get(self, release_id: int, waiver_id: int) -> Answered:
+        app = await self.deps.config_of(release_id)
+        async with self.deps.db.read() as uow:
+            view = await load_view(uow, app, await load_release(uow, release_id))
+        return Answered(view, find_waiver(view, waiver_id))
 
     async def check_answer(self, release_id: int, waiver_id: int, user: str) -> Answered:
         """May this person answer the request? (Asked before the denial's form opens.)"""

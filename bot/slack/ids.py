@@ -20,6 +20,9 @@ DEPLOYED = "mark_deployed"
 FREEZE_EXCEPTION = "freeze_exception"  # Deploy during freeze… (the final role)
 LIST_NEWER, LIST_OLDER = "list_newer", "list_older"  # a /readiness list reply's pages
 LIST_PAGE = re.compile(r"^list_(newer|older)$")
+WAIVER_ASK = "waiver_ask"  # Request waiver… on a failing item of the Checklist
+WAIVER_APPROVE, WAIVER_DENY = "waiver_approve", "waiver_deny"  # on the request in the thread
+WAIVER_WITHDRAW = "waiver_withdraw"  # the grantor's, on the request once granted
 ALERT_ACK = "alert_ack"  # on a post-deploy alert in the thread
 ALERT_ROLLBACK = "alert_rollback"
 CONFIRM, KEEP = "confirm", "keep"  # a private question before withdrawing or cancelling
@@ -34,6 +37,8 @@ CHECKLIST_VIEW = "checklist_view"
 CHECKLIST_SECTION = "checklist_section"  # the Checklist's section picker
 REJECT_VIEW = "reject_view"
 FREEZE_VIEW = "freeze_view"  # the exception's reason
+WAIVER_VIEW = "waiver_view"  # the request's duration and reason
+WAIVER_DENY_VIEW = "waiver_deny_view"  # the denial's reason
 
 # The Sign form's input blocks are named by its fields, as the rules name them.
 ATTESTATIONS = SignField.ATTESTATIONS.value
@@ -43,6 +48,7 @@ WINDOW_END = SignField.WINDOW_END.value
 DEPLOY_TEAM = SignField.TEAM.value
 ROLLBACK_PLAN = SignField.ROLLBACK_PLAN.value
 REASON = "reason"
+DURATION = "duration"
 MANUAL_PREFIX = "manual:"  # + section id + ":" + chunk number, in the Checklist modal
 VALUE = "value"  # the action_id of every input element
 
@@ -63,6 +69,10 @@ class Ref(BaseModel):
     page: int | None = Field(default=None, ge=1, le=100_000)  # a page of a list
     s: str | None = Field(default=None, max_length=60)  # the Checklist's page: a section id
     p: str | None = Field(default=None, max_length=40)  # a list's product ("*": every one)
+    w: int | None = Field(default=None, ge=0, le=SQLITE_MAX)  # a waiver
+    i: str | None = Field(default=None, max_length=60)  # an item id
+    c: str | None = Field(default=None, max_length=24)  # a message's channel …
+    ts: str | None = Field(default=None, max_length=24)  # … and ts (to update it)
 
     def encode(self) -> str:
         return self.model_dump_json(exclude_none=True)

@@ -37,7 +37,8 @@ BOT_EVENTS: dict[str, str] = {
 
 USAGE = (
     "help | new NAME [ref=SHA] [window=START/END] | status [NAME] | list [STATE] | "
-    "check [NAME] [SECTION] | deployed [NAME] | export [NAME] | cancel NAME | freezes"
+    "check [NAME] [SECTION] | deployed [NAME] | export [NAME] | cancel NAME | freezes | "
+    "waive [NAME] ITEM_ID for=2d REASON"
 )
 
 

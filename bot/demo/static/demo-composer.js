@@ -18,6 +18,7 @@
     ["export", "upload the filled-in sign-off document to the card's thread"],
     ["cancel NAME", "cancel a release"],
     ["freezes", "the change freezes now and next (no deploys during one)"],
+    ["waive ITEM_ID for=2d REASON", "ask to count a failing item as passing for a while"],
     ["help", "all of it"],
   ];
 

@@ -27,6 +27,7 @@ from bot.slack.blocks.common import (
     section,
 )
 from bot.slack.blocks.text import clip, escape, mrkdwn, quote, when
+from bot.slack.blocks.waivers import card_blocks as waiver_blocks
 
 APPROVED_TEXT = "Approved for production deployment"
 MAX_FAILING_SHOWN = 6
@@ -86,6 +87,7 @@ def _summary(view: ReleaseView) -> list[Block]:
         if rest > 0:
             lines.append(f"…and {rest} more (see Checklist)")
         blocks.append(section("*Not passing:*\n" + "\n".join(lines)))
+    blocks += waiver_blocks(view)
     if view.running and view.run is not None:
         blocks.append(
             context(f":hourglass_flowing_sand: Running checks {view.run.done}/{view.run.total}…")

@@ -9,13 +9,14 @@ from typing import Any
 from bot.domain.checklist import AppConfig
 from bot.domain.model import ItemStatus
 from bot.domain.readiness import ItemView, SectionProgress
-from bot.domain.signoff import may_tick
+from bot.domain.signoff import is_approver, may_tick
 from bot.domain.text import stamp
 from bot.domain.view import ReleaseView
 from bot.slack import ids
 from bot.slack.blocks.common import (
     STATUS_ICON,
     Block,
+    button,
     chunk_lines,
     context,
     header,
@@ -24,14 +25,20 @@ from bot.slack.blocks.common import (
     section,
 )
 from bot.slack.blocks.text import clip, escape, link, when
+from bot.slack.blocks.waivers import WAIVED_ICON, waived_line
 
 MINE = "mine"  # the page of the viewer's own items
 CHECKBOXES_PER_BLOCK = 10  # Block Kit's limit for one checkboxes element
 MAX_BLOCKS = 100  # a modal's
-LEGEND = ":white_check_mark: pass  :x: fail  :warning: error  :white_circle: pending"
+LEGEND = (
+    ":white_check_mark: pass  :x: fail  :warning: error  :white_circle: pending  "
+    f"{WAIVED_ICON} waived"
+)
 
 
 def _automated_line(item: ItemView) -> str:
+    if item.waived:
+        return waived_line(item, bold=True)
     line = f"{STATUS_ICON[item.status]} *{escape(item.item.title)}*"
     if not item.item.blocking:
         line += " _(non-blocking)_"
@@ -48,6 +55,8 @@ def _automated_line(item: ItemView) -> str:
 
 def _manual_line(item: ItemView, titles: dict[str, str]) -> str:
     """A manual item someone else ticks, read-only: its state, and who ticks it."""
+    if item.waived:
+        return waived_line(item)
     line = f"{STATUS_ICON[item.status]} {escape(item.item.title)}"
     if item.by and item.at:
         return line + f" · ticked by <@{item.by}> {when(item.at)}"
@@ -96,18 +105,42 @@ def _picker(view: ReleaseView, page: str) -> Block:
     }
 
 
+def waivable(item: ItemView) -> bool:
+    """A failing item a waiver may be asked for."""
+    failing = item.status in (ItemStatus.FAIL, ItemStatus.ERROR)
+    return failing and item.item.waivable and not item.waived
+
+
+def _waivable_block(release_id: int, item: ItemView) -> Block:
+    """A failing item with its Request waiver… button."""
+    ask = button("Request waiver…", ids.WAIVER_ASK, ids.Ref(r=release_id, i=item.item.id).encode())
+    return section(_automated_line(item), accessory=ask)
+
+
 def _section_blocks(
     progress: SectionProgress,
     items: Sequence[ItemView],
     tickable: set[str],
     titles: dict[str, str],
     editable: bool,
+    ask: int | None = None,
+    asked: frozenset[str] = frozenset(),
 ) -> list[Block]:
+    """ASK: the release whose failing items offer Request waiver… (None: they don't),
+    but those ASKED for already."""
     automated = [i for i in items if i.item.automated]
     mine = [i for i in items if i.item.id in tickable and editable]
     others = [i for i in items if not i.item.automated and i not in mine]
     blocks: list[Block] = [header(f"{progress.section.title}  {progress.passed}/{progress.total}")]
-    blocks += [section(text) for text in chunk_lines([_automated_line(i) for i in automated])]
+    lines: list[str] = []
+    for item in automated:
+        if ask is not None and waivable(item) and item.item.id not in asked:
+            blocks += [section(text) for text in chunk_lines(lines)]
+            blocks.append(_waivable_block(ask, item))
+            lines = []
+        else:
+            lines.append(_automated_line(item))
+    blocks += [section(text) for text in chunk_lines(lines)]
     blocks += _checkboxes(progress.section.id, mine, titles)
     blocks += [section(t) for t in chunk_lines([_manual_line(i, titles) for i in others])]
     return blocks
@@ -127,6 +160,8 @@ def checklist_modal(
     editable = view.release.state.active
     titles = {role_id: role.title for role_id, role in app.roles.items()}
     tickable = {v.item.id for v in view.readiness.items if may_tick(app, v.item, held)}
+    asked = frozenset(w.item_id for w in view.waivers if w.state.open)
+    ask = view.release.id if editable and is_approver(app, held) else None
     blocks: list[Block] = [
         context(f"*{escape(view.release.name)}* · readiness {view.readiness.percent}% · {LEGEND}"),
         _picker(view, page),
@@ -148,7 +183,7 @@ def checklist_modal(
         else:
             continue
         if items:
-            blocks += _section_blocks(progress, items, tickable, titles, editable)
+            blocks += _section_blocks(progress, items, tickable, titles, editable, ask, asked)
     if len(blocks) == 2 + bool(problem) + editable:
         blocks.append(
             section("Nothing here is yours to tick, and nothing blocking is failing.")

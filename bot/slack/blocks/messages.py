@@ -24,6 +24,7 @@ HELP = """*Readiness* keeps this channel's production-readiness sign-off.
 `/readiness export [NAME]` upload the filled-in sign-off document to the card's thread
 `/readiness cancel NAME` cancel a release
 `/readiness freezes` the change freezes now and next (no deploys during one)
+`/readiness waive [NAME] ITEM_ID for=2d REASON…` ask to count a failing item as passing for a while
 `/readiness help` this text
 Without NAME, the newest open release of this channel is meant."""
 

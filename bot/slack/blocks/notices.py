@@ -11,11 +11,13 @@ from bot.domain.notices import (
     Notice,
     Reminder,
     Waiting,
+    WaiverRequested,
 )
 from bot.domain.text import Strong, listed, phrase
 from bot.slack.blocks.common import Block, chunk_lines, section
 from bot.slack.blocks.monitoring import alert_blocks, digest_blocks
 from bot.slack.blocks.text import escape, link, mrkdwn
+from bot.slack.blocks.waivers import request_blocks
 
 EMOJI = {
     "plan_recorded": ":clipboard:",
@@ -30,6 +32,8 @@ EMOJI = {
     "alert": ":rotating_light:",
     "recovered": ":white_check_mark:",
     "monitoring_complete": ":checkered_flag:",
+    "waiver_answered": ":large_blue_diamond:",
+    "waiver_ended": ":large_blue_diamond:",
 }
 
 
@@ -105,6 +109,8 @@ def render(notice: Notice) -> tuple[str, list[Block] | None]:
     text = mrkdwn(notice.phrase())
     if isinstance(notice, Digest):
         return text, digest_blocks(notice)
+    if isinstance(notice, WaiverRequested):
+        return f":large_blue_diamond: {text}", request_blocks(notice)
     emoji = _emoji(notice)
     if emoji:
         text = f"{emoji} {text}"

@@ -28,6 +28,7 @@ from bot.slack.blocks.messages import (
 from bot.slack.blocks.text import escape, when
 from bot.slack.exporting import export_to_thread
 from bot.slack.replies import Replier
+from checks.durations import format_duration
 
 log = logging.getLogger(__name__)
 _OPTION = re.compile(r"^([a-z]+)=(\S*)$")
@@ -38,7 +39,9 @@ OPTIONS = {
         verb: ("product",)
         for verb in ("status", "check", "cancel", "deployed", "export", "freezes")
     },
+    "waive": ("for", "product"),
 }
+FREE_TEXT = frozenset({"waive"})  # a reason follows: only the verb's own options are options
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,10 @@ def parse(body: dict[str, Any]) -> Command:
     tokens = str(body.get("text") or "").split()
     verb = tokens[0].lower() if tokens else "help"
     words, options = [], {}
+    free = verb in FREE_TEXT
     for token in tokens[1:]:
         match = _OPTION.match(token)
-        if match:
+        if match and (not free or match.group(1) in OPTIONS[verb]):
             options[match.group(1)] = match.group(2)
         else:
             words.append(token)
@@ -238,6 +242,35 @@ async def freezes(services: Services, command: Command, reply: Replier) -> None:
     await reply.say(freezes_text(app.product, found), freezes_blocks(app.product, found))
 
 
+async def waive(services: Services, command: Command, reply: Replier) -> None:
+    """`waive [NAME] ITEM_ID for=DURATION REASON…`: the item id separates the release's
+    name from the reason."""
+    catalog = services.deps.catalog
+    home = catalog.get(command.product or catalog.of_channel(command.channel) or "")
+    apps = [home] if home is not None else list(catalog.products.values())
+    item_ids = {item.id for app in apps for item in app.items}
+    words = command.words
+    at = next((n for n, word in enumerate(words) if word in item_ids), None)
+    if at is None:
+        raise InvalidInput(
+            "Name the checklist item to waive by its id: ",
+            Code("/readiness waive [NAME] ITEM_ID for=2d REASON…"),
+            " (the Checklist offers Request waiver… on a failing item).",
+        )
+    name = " ".join(words[:at]) or None
+    release = await services.releases.resolve(name, command.channel, command.product)
+    reason = " ".join(words[at + 1 :])
+    asked = await services.waivers.request(
+        release.id, words[at], command.user, command.options.get("for"), reason
+    )
+    item = escape(asked.waiver.item_title)
+    await reply.say(
+        f"Asked to waive *{item}* on *{escape(release.name)}* for "
+        f"{format_duration(asked.waiver.duration)}; the request is in its card's thread "
+        f"in <#{release.channel}>, for another approver to answer."
+    )
+
+
 async def help_text(services: Services, command: Command, reply: Replier) -> None:
     note = None if command.verb == "help" else f"I don't know `{escape(command.verb)}`."
     await reply.say("Readiness help", help_blocks(note, services.deps.catalog))
@@ -252,6 +285,7 @@ VERBS: dict[str, Verb] = {
     "deployed": deployed,
     "export": export,
     "freezes": freezes,
+    "waive": waive,
     "help": help_text,
 }
 

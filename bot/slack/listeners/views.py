@@ -11,11 +11,13 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.domain.authorization import DeploymentPlan
 from bot.domain.errors import InvalidInput
+from bot.domain.waiver_rules import parse_for
 from bot.services.container import Services
 from bot.services.signoff import SignProblems, TickRefused
 from bot.slack import ids
 from bot.slack.blocks.checklist import MINE, checklist_modal
 from bot.slack.replies import describe
+from bot.slack.waivers import update_request
 
 
 def _values(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -117,6 +119,8 @@ Submit = Callable[[str, dict[str, Any]], Coroutine[Any, Any, None]]
 
 
 def register(app: AsyncApp, services: Services) -> None:
+    client = app.client
+
     def on_submit(
         callback_id: str, field: str | None = None, invalid_field: str | None = None
     ) -> Callable[[Submit], Submit]:
@@ -176,6 +180,26 @@ def register(app: AsyncApp, services: Services) -> None:
         ref = ids.Ref.decode(view.get("private_metadata"))
         reason = _values(view).get(ids.REASON, {}).get("value") or ""
         await services.freezes.grant(ref.r, user, reason)
+
+    @on_submit(ids.WAIVER_VIEW, field=ids.REASON)
+    async def waiver_request(user: str, view: dict[str, Any]) -> None:
+        ref = ids.Ref.decode(view.get("private_metadata"))
+        fields = _values(view)
+        duration = fields.get(ids.DURATION, {}).get("value") or ""
+        try:
+            parse_for(duration, await services.deps.config_of(ref.r))
+        except InvalidInput as exc:
+            raise FieldErrors({ids.DURATION: describe(exc, plain=True)}) from None
+        reason = fields.get(ids.REASON, {}).get("value") or ""
+        await services.waivers.request(ref.r, ref.i or "", user, duration, reason)
+
+    @on_submit(ids.WAIVER_DENY_VIEW, field=ids.REASON)
+    async def waiver_deny(user: str, view: dict[str, Any]) -> None:
+        ref = ids.Ref.decode(view.get("private_metadata"))
+        reason = _values(view).get(ids.REASON, {}).get("value") or ""
+        answered = await services.waivers.answer(ref.r, ref.w or 0, user, False, reason)
+        redraw = update_request(services, client, ref.c or "", ref.ts or "", answered)
+        services.deps.tasks.spawn(redraw)
 
     @on_submit(ids.CHECKLIST_VIEW)
     async def checklist(user: str, view: dict[str, Any]) -> None:
