@@ -152,3 +152,17 @@ def overlapping(
     """Occurrences (current or next) that overlap the window START..END."""
     found = [*current(freezes, now), *upcoming(freezes, now)]
     return [w for w in found if w.overlaps(start, end)]
+
+
+def edges(freezes: Sequence[Freeze], since: datetime, now: datetime) -> list[tuple[str, datetime]]:
+    """(freeze id, time) of each freeze starting or ending in SINCE < time <= NOW: when
+    what a card says of freezes changes."""
+    found = []
+    for freeze in freezes:
+        began = freeze.covering(now)
+        if began is not None and since < began.start <= now:
+            found.append((freeze.id, began.start))
+        was = freeze.covering(since)
+        if was is not None and since < was.end <= now:
+            found.append((freeze.id, was.end))
+    return sorted(found, key=lambda edge: edge[1])

@@ -79,4 +79,5 @@ class Scheduler:
         await self.services.checks.resume()  # post-deploy runs: the monitor's tick
         await self.services.monitor.tick()
         await self.services.waivers.expire()
+        await self.services.freezes.redraw_at_edges()
         await self.services.reminders.window_soon()

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from bot.config import load_settings
 from bot.db import Database
 from bot.db.migrate import upgrade
+from bot.db.tables import ReleaseRow
 from bot.documents.json_export import render_json
 from bot.documents.markdown import render_markdown
 from bot.domain.authorization import DeploymentPlan
@@ -208,3 +210,33 @@ async def test_the_window_reminder_mentions_a_freeze_overlapping_the_planned_win
     reminder = (await thread(deps, opened.release.id))[-1]
     assert "The change freeze Tuesday maintenance (" in reminder
     assert "overlaps the planned window: no deploy then without an exception." in reminder
+
+
+async def card_version(deps: Deps, release_id: int) -> int:
+    async with deps.db.read() as uow:
+        found = await uow.session.execute(
+            select(ReleaseRow.card_version).where(ReleaseRow.id == release_id)
+        )
+        return int(found.scalar_one())
+
+
+async def test_the_card_is_redrawn_once_when_a_freeze_ends(deps: Deps, clock: FixedClock) -> None:
+    release_id = await approved(deps)
+    freezes = FreezeService(deps)
+    assert await freezes.redraw_at_edges() == 0  # the freeze began before the look-back
+    before = await card_version(deps, release_id)
+    clock.advance(hours=1, seconds=30)  # 09:00:30: the maintenance freeze ended at 09:00
+    assert await freezes.redraw_at_edges() == 1
+    assert await card_version(deps, release_id) == before + 1
+    assert await freezes.redraw_at_edges() == 0  # seen to here
+    assert await FreezeService(deps).redraw_at_edges() == 0  # and by another replica
+    status, _ = await gate(deps, release_id)
+    assert status == 200
+
+
+async def test_the_card_is_redrawn_when_a_freeze_starts(deps: Deps, clock: FixedClock) -> None:
+    release_id = await approved(deps)
+    clock.at = clock.at.replace(day=8, hour=7, minute=0, second=20)  # next Tuesday 07:00:20
+    before = await card_version(deps, release_id)
+    assert await FreezeService(deps).redraw_at_edges() == 1
+    assert await card_version(deps, release_id) == before + 1
