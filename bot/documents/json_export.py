@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 from bot.domain.document import DigestRecord, SignoffDocument
 from bot.domain.model import Signature
+from bot.domain.readiness import ItemView
 from bot.domain.reasons import Reason
 from bot.domain.view import ReleaseView
+from bot.domain.waivers import Waiver, WaiverState
+from checks.durations import format_duration
 
 FORMAT = "readiness.signoff/1"
+
+Shown = Callable[[str | None], Any]  # how a person is shown: a user id, or id and name
+
+
+def _user_id(user: str | None) -> str | None:
+    return user
 
 
 def iso(at: datetime | None) -> str | None:
@@ -22,6 +32,8 @@ def iso(at: datetime | None) -> str | None:
 def plain_json(value: Any) -> Any:
     if isinstance(value, datetime):
         return iso(value)
+    if isinstance(value, Enum):  # a StrEnum too: its value, not its repr
+        return value.value
     if isinstance(value, dict):
         return {k: plain_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -48,6 +60,59 @@ def reasons_json(view: ReleaseView) -> dict[str, Any]:
     }
 
 
+def item_status(view: ItemView) -> str:
+    """What an item shows: `waived` while a waiver counts it (never `pass`), else its latest
+    result's status."""
+    return "waived" if view.waived else view.status.value
+
+
+def waiver_state(view: ReleaseView, waiver: Waiver) -> WaiverState:
+    """How the waiver stands as of the view: a granted one past its expiry, or granted on a
+    ref the release has left, has ended, though that may not be recorded yet."""
+    return waiver.ending(view.facts.now if view.facts else None, view.release.ref) or waiver.state
+
+
+def waiver_ended_at(view: ReleaseView, waiver: Waiver) -> datetime | None:
+    """When it ended (an expiry not yet recorded: its expiry), or None while it has not."""
+    if waiver.ended_at is not None:
+        return waiver.ended_at
+    return waiver.expires_at if waiver_state(view, waiver) is WaiverState.EXPIRED else None
+
+
+def waiver_record(view: ReleaseView, waiver: Waiver, person: Shown = _user_id) -> dict[str, Any]:
+    """A waiver as a JSON object, whatever its state (PERSON: how a person is shown)."""
+    return {
+        "id": waiver.id,
+        "item": waiver.item_id,
+        "item_title": waiver.item_title,
+        "state": waiver_state(view, waiver).value,
+        "requested_by": person(waiver.requested_by),
+        "requested_at": iso(waiver.requested_at),
+        "reason": waiver.reason,
+        "duration": format_duration(waiver.duration),
+        "decided_by": person(waiver.decided_by),
+        "decided_at": iso(waiver.decided_at),
+        "denial": waiver.denial,
+        "expires_at": iso(waiver.expires_at),
+        "ended_at": iso(waiver_ended_at(view, waiver)),
+        "ended_by": person(waiver.ended_by),
+    }
+
+
+def item_waiver(waiver: Waiver | None, person: Shown = _user_id) -> dict[str, Any] | None:
+    """The waiver that counts an item as passing (None: no waiver in force)."""
+    if waiver is None:
+        return None
+    return {
+        "id": waiver.id,
+        "requested_by": person(waiver.requested_by),
+        "granted_by": person(waiver.decided_by),
+        "reason": waiver.reason,
+        "until": iso(waiver.expires_at),
+        "granted_at": iso(waiver.decided_at),
+    }
+
+
 def _person(user: str | None, names: Mapping[str, str]) -> dict[str, Any] | None:
     return {"user": user, "name": names.get(user)} if user else None
 
@@ -68,6 +133,10 @@ def render_json(doc: SignoffDocument) -> dict[str, Any]:
     view, release, names = doc.view, doc.view.release, doc.names
     auth, readiness = view.authorization, view.readiness
     windows = {w.phase.id: w for w in doc.windows}
+
+    def shown(user: str | None) -> dict[str, Any] | None:
+        return _person(user, names)
+
     return {
         "format": FORMAT,
         "generated_at": iso(doc.generated_at),
@@ -83,13 +152,18 @@ def render_json(doc: SignoffDocument) -> dict[str, Any]:
             "created_by": _person(release.created_by, names),
             "created_at": iso(release.created_at),
         },
-        "readiness": {"percent": readiness.percent, "blocking_pass": readiness.blocking_pass},
+        "readiness": {
+            "percent": readiness.percent,
+            "blocking_pass": readiness.blocking_pass,
+            "waived": sum(1 for v in readiness.items if v.waived),
+        },
         "sections": [
             {
                 "number": number,
                 "id": progress.section.id,
                 "title": progress.section.title,
                 "passed": progress.passed,
+                "waived": sum(1 for v in progress.items if v.waived),
                 "total": progress.total,
                 "items": [
                     {
@@ -100,10 +174,12 @@ def render_json(doc: SignoffDocument) -> dict[str, Any]:
                         "blocking": v.item.blocking,
                         "owner": v.item.owner,
                         "weight": v.item.weight,
-                        "status": v.status.value,
+                        "status": item_status(v),
+                        "latest": v.status.value,
                         "reason": v.reason,
                         "at": iso(v.at),
                         "ticked_by": _person(v.by, names),
+                        "waiver": item_waiver(v.waiver if v.waived else None, shown),
                     }
                     for v in progress.items
                 ],
@@ -157,6 +233,7 @@ def render_json(doc: SignoffDocument) -> dict[str, Any]:
                 for e in view.exceptions
             ],
         },
+        "waivers": [waiver_record(view, w, shown) for w in view.waivers],
         "post_deploy": {
             "deployed_at": iso(release.deployed_at),
             "deployed_by": _person(release.deployed_by, names),

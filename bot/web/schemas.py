@@ -19,7 +19,13 @@ from pydantic import (
     field_validator,
 )
 
-from bot.documents.json_export import plain_json, reasons_json
+from bot.documents.json_export import (
+    item_status,
+    item_waiver,
+    plain_json,
+    reasons_json,
+    waiver_record,
+)
 from bot.domain.model import Release
 from bot.domain.text import clean
 from bot.domain.view import ReleaseView
@@ -141,7 +147,8 @@ def release_json(view: ReleaseView) -> dict[str, Any]:
             {
                 "id": progress.section.id,
                 "title": progress.section.title,
-                "passed": progress.passed,
+                "passed": progress.passed,  # waived items among them
+                "waived": sum(1 for item in progress.items if item.waived),
                 "total": progress.total,
             }
             for progress in view.readiness.sections
@@ -153,10 +160,12 @@ def release_json(view: ReleaseView) -> dict[str, Any]:
                 "title": item.item.title,
                 "automated": item.item.automated,
                 "blocking": item.item.blocking,
-                "status": item.status.value,
+                "status": item_status(item),  # `waived` while a waiver counts it
+                "latest": item.status.value,  # the latest result, waived or not
                 "reason": item.reason,
                 "at": _at(item.at),
                 "by": item.by,
+                "waiver": item_waiver(item.waiver if item.waived else None),
             }
             for item in view.readiness.items
         ],
@@ -204,6 +213,7 @@ def release_json(view: ReleaseView) -> dict[str, Any]:
             }
             for e in view.exceptions
         ],
+        "waivers": [waiver_record(view, w) for w in view.waivers],  # oldest first
         "authorization": {
             "approved": auth.approved,
             **reasons_json(view),
