@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from bot.documents.markup import code, md, phrase_md, quoted, stamp, who
+from bot.documents.waiver_lines import waived_item, waived_note, waiver_lines
 from bot.domain.checklist import Phase
 from bot.domain.document import DigestRecord, SignoffDocument
 from bot.domain.model import ItemStatus, ReleaseState, Signature
@@ -93,7 +94,7 @@ def _header(doc: SignoffDocument) -> list[str]:
         "",
         f"### Current Status: {_readiness_line(doc)}",
         "",
-        f"**Completed:** {readiness.percent}%  ",
+        f"**Completed:** {readiness.percent}%{waived_note(readiness.items)}  ",
         f"**Remaining:** {100 - readiness.percent}% "
         f"({len(not_passing)} item(s) not passing, "
         f"{len(readiness.blocking_not_passing)} of them blocking)",
@@ -104,9 +105,12 @@ def _header(doc: SignoffDocument) -> list[str]:
 
 
 def _item_line(view: ItemView, names: Mapping[str, str]) -> str:
+    # [x]: it counts (a waived item too); the words say whether it passed or was waived.
     box = "x" if view.passing else " "
     line = f"- [{box}] {md(view.item.title)} — "
-    if not view.item.automated and view.passing:
+    if view.waived:
+        line += waived_item(view, names)
+    elif not view.item.automated and view.passing:
         line += f"**ticked** by {who(view.by, names)}"
     else:
         line += f"**{view.status.value}**: {md(view.reason)}"
@@ -119,10 +123,11 @@ def _item_line(view: ItemView, names: Mapping[str, str]) -> str:
 
 def _status_line(views: list[ItemView]) -> str:
     passed = sum(1 for v in views if v.passing)
+    waived = waived_note(views)
     if passed == len(views):
-        return "**Status:** ✅ **COMPLETE**"
-    bad = any(v.status in (ItemStatus.FAIL, ItemStatus.ERROR) for v in views)
-    return f"**Status:** {'❌' if bad else '⏳'} **{passed}/{len(views)} PASSING**"
+        return f"**Status:** ✅ **COMPLETE**{waived}"
+    bad = any(v.status in (ItemStatus.FAIL, ItemStatus.ERROR) and not v.waived for v in views)
+    return f"**Status:** {'❌' if bad else '⏳'} **{passed}/{len(views)} PASSING**{waived}"
 
 
 def _section(number: int, progress: SectionProgress, names: Mapping[str, str]) -> list[str]:
@@ -217,7 +222,11 @@ def _authorization(number: int, doc: SignoffDocument) -> list[str]:
     if release.approved_at is not None:
         out += [f"**Approved at:** {stamp(release.approved_at)}", ""]
     out += ["**Conditions:**"]
-    out += [f"- [{'x' if c.met else ' '}] {md(c.text)}" for c in auth.conditions]
+    waived = waived_note([v for v in view.readiness.items if v.item.blocking])
+    out += [
+        f"- [{'x' if c.met else ' '}] {md(c.text)}{waived if c.kind == 'checks' else ''}"
+        for c in auth.conditions
+    ]
     if auth.reasons:
         out += ["", "**Not approved because:**"]
         out += [f"- {phrase_md(reason.phrase(), names)}" for reason in auth.reasons]
@@ -229,6 +238,10 @@ def _authorization(number: int, doc: SignoffDocument) -> list[str]:
                 f"{who(e.granted_by, names)} at {stamp(e.granted_at)}:"
             ]
             out += quoted(e.reason, "  ")
+    if view.waivers:
+        out += ["", "**Waivers** (every one asked for, oldest first):"]
+        for waiver in view.waivers:
+            out += waiver_lines(view, waiver, names)
     window = (
         f"{stamp(release.window_start)} – {stamp(release.window_end)}"
         if release.window_start and release.window_end
@@ -348,7 +361,7 @@ def _conclusion(number: int, doc: SignoffDocument) -> list[str]:
         "",
         f"**Current Status:** {_readiness_line(doc)}",
         "",
-        f"**Ready for Sign-Off:** {ready}",
+        f"**Ready for Sign-Off:** {ready}{waived_note(readiness.items)}",
         "",
         f"**Deployment Authorized:** {'✅ **YES**' if auth.approved else '❌ **NO**'}",
         "",

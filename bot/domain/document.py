@@ -81,6 +81,7 @@ class SignoffDocument:
         found += [s.signature.user_id for s in view.stale]
         found += [r.user_id for r in view.rejections]
         found += [e.granted_by for e in view.exceptions]
+        found += [u for w in view.waivers for u in (w.requested_by, w.decided_by, w.ended_by)]
         found += [i.by for i in view.readiness.items]
         found += [a.acknowledged_by for a in self.alerts]
         found += [a.rolled_back_by for a in self.alerts]
