@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from bot.documents.json_export import item_status, item_waiver
+from bot.documents.markup import stamp
 from bot.domain.model import ItemStatus
 from bot.domain.readiness import ItemView, Readiness
 
@@ -18,6 +20,7 @@ STYLE = {
     ItemStatus.ERROR: "yellow",
     ItemStatus.PENDING: "dim",
 }
+WAIVED_STYLE = "magenta"  # counted as passing by a waiver in force: never shown as passing
 
 
 @dataclass(frozen=True)
@@ -72,10 +75,13 @@ class CheckReport:
             passed = sum(1 for view in self.items if view.passing)
             figure += f" of section {self.section}"
             scope = f"{passed}/{len(self.items)} items pass; {scope}"
+        waived = sum(1 for view in self.judged if view.waived)
         verdict = (
-            "every blocking item passes"
-            if not failing
-            else f"{len(failing)} blocking item(s) not passing"
+            f"{len(failing)} blocking item(s) not passing"
+            if failing
+            else f"every blocking item passes or is waived ({waived} waived)"
+            if waived
+            else "every blocking item passes"
         )
         note = "" if self.release else "; manual items are ticked in Slack and not judged here"
         return f"{figure} ({scope}): {verdict}{note}."
@@ -93,9 +99,11 @@ class CheckReport:
                     "title": view.item.title,
                     "automated": view.item.automated,
                     "blocking": view.item.blocking,
-                    "status": view.status.value,
+                    "status": item_status(view),  # `waived` while a waiver counts it
+                    "latest": view.status.value,
                     "reason": view.reason,
                     "at": view.at.isoformat() if view.at else None,
+                    "waiver": item_waiver(view.waiver if view.waived else None),
                     "duration_ms": self.durations.get(view.item.id),
                     "values": self.values.get(view.item.id, {}),
                 }
@@ -117,14 +125,22 @@ def render_table(report: CheckReport, console: Console) -> None:
         section = titles[view.section_id] if view.section_id != previous else ""
         previous = view.section_id
         status = view.status.value if view.item.automated else _manual(view)
+        style, reason = STYLE[view.status], view.reason or ""
+        if view.waived and view.waiver is not None:
+            waiver = view.waiver
+            status, style = "waived", WAIVED_STYLE
+            reason = (
+                f"by {waiver.decided_by} until {stamp(waiver.expires_at)}: {waiver.reason}; "
+                f"latest {view.status.value}: {reason}"
+            )
         if not view.item.blocking:
             status += " (non-blocking)"
         ms = report.durations.get(view.item.id)
         table.add_row(
             section,
             view.item.title,
-            Text(status, style=STYLE[view.status]),
-            view.reason or "",
+            Text(status, style=style),
+            reason,
             f"{ms:,.0f} ms" if ms is not None else "",
         )
     console.print(table)

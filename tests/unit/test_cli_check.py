@@ -66,3 +66,37 @@ def test_without_a_section_the_whole_checklist() -> None:
     assert whole.percent == whole.readiness.percent == 57  # 4 of 7
     assert whole.as_json()["readiness"] == 57
     assert whole.summary().startswith("Readiness 57% (checklist, no release): ")
+
+
+def test_a_waived_item_shows_waived_never_pass() -> None:
+    from datetime import timedelta
+
+    from rich.console import Console
+
+    from bot.documents.report import render_table
+    from bot.domain.waivers import Waiver, WaiverState
+
+    waiver = Waiver(
+        7, "headers", "U1", "Known, fixed in 1.0.1", timedelta(days=2), AT, None,
+        WaiverState.GRANTED, "U9", AT, expires_at=AT + timedelta(days=2),
+    )  # fmt: skip
+    results = {
+        item.id: LatestResult(
+            item.id, ItemStatus.FAIL if item.id == "headers" else ItemStatus.PASS, "503", AT
+        )
+        for item in APP.items
+        if item.automated
+    }
+    checked = CheckReport(assess(APP, results, {}, {"headers": waiver}), None, "security")
+    assert checked.ok  # it counts, as the gate counts it
+    item = next(i for i in checked.as_json()["items"] if i["id"] == "headers")
+    assert item["status"] == "waived" and item["latest"] == "fail"
+    assert item["waiver"]["granted_by"] == "U9" and item["waiver"]["id"] == 7
+    tls = next(i for i in checked.as_json()["items"] if i["id"] == "tls")
+    assert tls["status"] == tls["latest"] == "pass" and tls["waiver"] is None
+    assert "passes or is waived (1 waived)" in checked.summary()
+    console = Console(record=True, width=200)
+    render_table(checked, console)
+    row = next(line for line in console.export_text().splitlines() if "Headers" in line)
+    assert "waived" in row and "pass" not in row.split("waived")[0]
+    assert "by U9 until 2026-01-03 00:00 UTC: Known, fixed in 1.0.1; latest fail: 503" in row
