@@ -15,8 +15,9 @@ from bot.domain.view import Facts, view_of
 from bot.domain.waiver_rules import check_can_answer, check_can_request, parse_for, request_notice
 from bot.domain.waivers import Waiver, WaiverState
 from bot.fake_slack.blockkit import message_problems, view_problems
+from bot.fake_slack.limits import check_message
 from bot.slack import ids
-from bot.slack.blocks.card import card
+from bot.slack.blocks.card import card, card_text
 from bot.slack.blocks.checklist import checklist_modal
 from bot.slack.blocks.waivers import deny_modal, request_blocks, request_modal
 from bot.slack.listeners.commands import check_options, parse
@@ -207,3 +208,15 @@ def test_the_waive_command_keeps_a_reason_with_equals_signs() -> None:
     parsed = parse({"text": "waive health for=2d fix x=1 soon", "user_id": "U", "channel_id": "C"})
     check_options(parsed)
     assert parsed.words == ["health", "fix", "x=1", "soon"] and parsed.options == {"for": "2d"}
+
+
+def test_many_long_waivers_stay_within_slack_limits_and_say_how_many_more() -> None:
+    long = "why " * 200
+    results = {f"m{i}": LatestResult(f"m{i}", ItemStatus.FAIL, "x" * 900, T0) for i in range(13)}
+    many = tuple(waiver(id=10 + i, item_id=f"m{i}", reason=long) for i in range(13))
+    base = facts(*many)
+    view = view_of(APP, Facts(base.release, (), (), results, {}, waivers=many, now=T0))
+    blocks = card(view)
+    check_message(card_text(view), blocks)  # 50 blocks, 3,000 a section, ~12,000 in all
+    assert "…and 7 more (see Checklist)" in json.dumps(blocks, ensure_ascii=False)
+    assert "(13 waived)" in json.dumps(blocks)

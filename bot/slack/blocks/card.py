@@ -64,14 +64,12 @@ def _summary(view: ReleaseView) -> list[Block]:
     fields = []
     for progress in view.readiness.sections:
         icon = ":white_check_mark:" if progress.complete else ":hourglass_flowing_sand:"
+        waived = sum(1 for v in progress.items if v.waived)
+        count = f"{progress.passed}/{progress.total}" + (f" ({waived} waived)" if waived else "")
         fields.append(
             {
                 "type": "mrkdwn",
-                "text": truncate(
-                    f"{icon} *{escape(progress.section.title)}*  "
-                    f"{progress.passed}/{progress.total}",
-                    2000,
-                ),
+                "text": truncate(f"{icon} *{escape(progress.section.title)}*  {count}", 2000),
             }
         )
     for start in range(0, len(fields), 10):

@@ -12,7 +12,7 @@ from bot.domain.signoff import MAX_REASON
 from bot.domain.view import ReleaseView
 from bot.domain.waivers import Waiver, WaiverState
 from bot.slack import ids
-from bot.slack.blocks.common import Block, button, context, plain, section
+from bot.slack.blocks.common import Block, button, chunk_lines, context, plain, section
 from bot.slack.blocks.modals import _modal, _text_input
 from bot.slack.blocks.text import clip, escape, mrkdwn, when
 from checks.durations import format_duration
@@ -41,7 +41,9 @@ def card_blocks(view: ReleaseView) -> list[Block]:
     lines = [waived_line(v) for v in waived[:MAX_WAIVED_SHOWN]]
     if len(waived) > MAX_WAIVED_SHOWN:
         lines.append(f"…and {len(waived) - MAX_WAIVED_SHOWN} more (see Checklist)")
-    blocks: list[Block] = [section("*Waived:*\n" + "\n".join(lines))] if lines else []
+    blocks: list[Block] = (
+        [section(text) for text in chunk_lines(["*Waived:*", *lines])] if lines else []
+    )
     asked = [w for w in view.waivers if w.state is WaiverState.REQUESTED]
     if asked and view.release.state.active:
         said = [
