@@ -64,6 +64,8 @@ async def end_waivers(
     release = view.release
     ended: dict[int, Waiver] = {}
     for waiver in ending:
+        if not waiver.state.open:
+            continue  # ended already
         at = waiver.expires_at if how is WaiverState.EXPIRED and waiver.expires_at else now
         if not await uow.waivers.end(waiver, how, at, user):
             continue
@@ -251,7 +253,12 @@ class WaiverService(Service):
         self, uow: UnitOfWork, app: AppConfig, view: ReleaseView, now: datetime
     ) -> tuple[ReleaseView, int]:
         """Record the waivers of VIEW whose expiry has come."""
-        due = [w for w in view.waivers if w.ending(now, view.release.ref) is WaiverState.EXPIRED]
+        due = [
+            w
+            for w in view.waivers
+            if w.state is WaiverState.GRANTED
+            and w.ending(now, view.release.ref) is WaiverState.EXPIRED
+        ]
         if not due:
             return view, 0
         return await end_waivers(uow, app, view, WaiverState.EXPIRED, now, due)

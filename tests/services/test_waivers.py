@@ -4,11 +4,14 @@ then an approved release whose item fails is suspended and the gate names the wa
 
 from __future__ import annotations
 
+import asyncio
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
+from bot.db import Database
 from bot.documents.json_export import render_json
 from bot.documents.markdown import render_markdown
 from bot.domain.authorization import DeploymentPlan
@@ -227,3 +230,25 @@ async def test_a_signature_given_before_the_waiver_goes_stale(deps: Deps) -> Non
     stale = {s.signature.user_id: s.staleness for s in granted.view.stale}
     assert set(stale) == {"UENG", "UOPS", "USEC", "UPRD"}
     assert str(stale["UENG"].phrase()).startswith("Database health")
+
+
+async def test_two_replicas_recording_an_expiry_at_once_record_it_once(
+    deps: Deps, clock: FixedClock
+) -> None:
+    release_id, _ = await waived(deps)
+    await sign_all_but_final(deps, release_id)
+    await sign_final(deps, release_id)
+    other = Database(deps.settings.env.database_url)
+    try:
+        second = replace(deps, db=other, replica="second", products={})
+        clock.advance(days=2, seconds=1)
+        ended = await asyncio.gather(WaiverService(deps).expire(), WaiverService(second).expire())
+    finally:
+        await other.close()
+    assert sorted(ended) == [0, 1]
+    kinds = await audit_kinds(deps, release_id)
+    assert kinds.count("waiver.expired") == 1
+    assert kinds.count("release.state") == 2  # open -> approved, approved -> suspended
+    said = await thread(deps, release_id)
+    assert sum("expired" in m for m in said) == 1
+    assert sum("suspended" in m for m in said) == 1
