@@ -513,3 +513,61 @@ def test_a_release_in_the_second_channel_is_that_products(demo: Demo) -> None:
             assert not problems, problems
         finally:
             browser.close()
+
+
+def test_a_failing_item_is_waived_by_another_approver(demo: Demo) -> None:
+    """The database breaks: the Engineering Lead asks, from the Checklist, to waive its
+    item; their own Approve is refused privately; the Security Lead approves, and the card
+    shows the item as waived (by whom, until when, why), never as passing."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(
+                viewport={"width": 1360, "height": 1000}, timezone_id="UTC", locale="en-US"
+            )
+            page.set_default_timeout(20_000)
+            page.goto(demo.url)
+            page.select_option("#user-select", "UENG")
+            page.locator("#switch-db input").check()
+            page.fill("#composer", "/readiness new LUMINES 4.0.0")
+            page.press("#composer", "Enter")
+            card = page.locator("#messages .message", has_text="LUMINES 4.0.0 · production")
+            expect(card).to_contain_text("Database health", timeout=30_000)
+            card.get_by_role("button", name="Checklist", exact=True).click()
+            modal = page.locator("#modal-layer .modal")
+            item = modal.locator(".block.section", has_text="Database health endpoint")
+            item.get_by_role("button", name="Request waiver…").click()
+            form = page.locator("#modal-layer .modal", has_text="Ask to count")
+            expect(form).to_contain_text("Database health")
+            form.locator("[data-block-id=duration] input").fill("30d")
+            form.locator("[data-block-id=reason] textarea").fill("Known outage, fix in 1.0.1")
+            form.get_by_role("button", name="Ask", exact=True).click()
+            expect(form.locator("[data-block-id=duration] .field-error")).to_contain_text(
+                "at most 14d"
+            )
+            screenshot(form, "waiver-form")
+            form.locator("[data-block-id=duration] input").fill("2d")
+            form.get_by_role("button", name="Ask", exact=True).click()
+            expect(page.locator("#modal-layer .modal")).to_have_count(0)  # the stack closed
+            card.locator(".replies").click()
+            thread = page.locator("#thread-messages")
+            request = thread.locator(".message", has_text="asks to waive")
+            expect(request).to_contain_text("Known outage, fix in 1.0.1")
+            request.get_by_role("button", name="Approve waiver").click()
+            refusal = page.locator(".message.ephemeral", has_text="can answer a waiver request")
+            expect(refusal).to_be_visible()
+            page.select_option("#user-select", "USEC")
+            request.get_by_role("button", name="Approve waiver").click()
+            expect(request).to_contain_text("Granted by")
+            expect(request.get_by_role("button", name="Withdraw waiver")).to_be_visible()
+            expect(thread).to_contain_text("granted the waiver")
+            screenshot(thread, "waiver-thread")
+            expect(card).to_contain_text("Waived:")
+            expect(card).to_contain_text("waived by")
+            assert_every_glyph_drawn(page, "body")
+            screenshot(card, "waiver-card")
+            page.locator("#switch-db input").uncheck()
+        finally:
+            browser.close()

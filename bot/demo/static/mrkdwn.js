@@ -9,7 +9,7 @@
 
   const EMOJI = {
     white_check_mark: "✅", heavy_check_mark: "✔️", x: "❌", warning: "⚠️",
-    white_circle: "⚪", large_blue_circle: "🔵", red_circle: "🔴", large_green_circle: "🟢",
+    white_circle: "⚪", large_blue_circle: "🔵", large_blue_diamond: "🔷", red_circle: "🔴", large_green_circle: "🟢",
     large_yellow_circle: "🟡", no_entry: "⛔", no_entry_sign: "🚫", rocket: "🚀", eyes: "👀",
     checkered_flag: "🏁", hourglass_flowing_sand: "⏳", hourglass: "⌛", rotating_light: "🚨",
     arrows_counterclockwise: "🔄", page_facing_up: "📄", leftwards_arrow_with_hook: "↩️",
@@ -41,6 +41,7 @@
   const BADGES = {
     white_check_mark: ["✓", "check"], heavy_check_mark: ["✔", "tick"], x: ["✖", "cross"],
     warning: ["⚠", "warn"], white_circle: ["○", "ring"], large_blue_circle: ["●", "blue"],
+    large_blue_diamond: ["◆", "blue"],
     red_circle: ["●", "red"], large_green_circle: ["●", "green"], large_yellow_circle: ["●", "amber"],
     large_orange_circle: ["●", "amber"], no_entry: ["⊘", "stop"], no_entry_sign: ["⊘", "stop"],
     rocket: ["▲", "rocket"], eyes: ["◉", "eyes"], checkered_flag: ["⚑", "flag"],

@@ -24,8 +24,11 @@ class WaiverRequested:
     kind: Literal["waiver_requested"] = "waiver_requested"
 
     def phrase(self) -> Phrase:
-        who: Phrase = (
-            joined(Person(m) for m in self.members) if self.members else joined(self.approvers)
+        roles = joined(self.approvers, " or ")
+        who = (
+            phrase(joined((Person(m) for m in self.members), " or "), " (", roles, ")")
+            if self.members
+            else phrase("the ", roles)
         )
         return phrase(
             Person(self.user),
@@ -34,11 +37,9 @@ class WaiverRequested:
             f" for {self.duration}:",
             Quote(self.reason),
             "\n",
-            "An approver (",
-            joined(self.approvers),
-            ") other than them answers: ",
+            "For ",
             who,
-            ".",
+            " to answer.",
         )
 
 

@@ -122,11 +122,15 @@ def register(app: AsyncApp, services: Services) -> None:
     client = app.client
 
     def on_submit(
-        callback_id: str, field: str | None = None, invalid_field: str | None = None
+        callback_id: str,
+        field: str | None = None,
+        invalid_field: str | None = None,
+        clear: bool = False,
     ) -> Callable[[Submit], Submit]:
         """The listener for a modal: the work (given the user and the view) is done before
         the ack, so what the modal closes on is committed; a refusal keeps it open, said
-        on FIELD (INVALID_FIELD for what was typed wrong; by default the last input)."""
+        on FIELD (INVALID_FIELD for what was typed wrong; by default the last input).
+        CLEAR: done, it closes the modals beneath it too (a form pushed from another)."""
 
         def register_work(work: Submit) -> Submit:
             @app.view(callback_id)
@@ -142,7 +146,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 except Exception as exc:
                     await _refuse(ack, view, exc, field)
                 else:
-                    await ack()
+                    await (ack(response_action="clear") if clear else ack())
 
             return work
 
@@ -181,7 +185,7 @@ def register(app: AsyncApp, services: Services) -> None:
         reason = _values(view).get(ids.REASON, {}).get("value") or ""
         await services.freezes.grant(ref.r, user, reason)
 
-    @on_submit(ids.WAIVER_VIEW, field=ids.REASON)
+    @on_submit(ids.WAIVER_VIEW, field=ids.REASON, clear=True)
     async def waiver_request(user: str, view: dict[str, Any]) -> None:
         ref = ids.Ref.decode(view.get("private_metadata"))
         fields = _values(view)
