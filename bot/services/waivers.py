@@ -146,12 +146,6 @@ class WaiverService(Service):
         except Conflict:
             raise InvalidState("A waiver of that item was asked for a moment ago.") from None
 
-    async def get(self, release_id: int, waiver_id: int) -> Answered:
-        app = await self.deps.config_of(release_id)
-        async with self.deps.db.read() as uow:
-            view = await load_view(uow, app, await load_release(uow, release_id))
-        return Answered(view, find_waiver(view, waiver_id))
-
     async def check_answer(self, release_id: int, waiver_id: int, user: str) -> Answered:
         """May this person answer the request? (Asked before the denial's form opens.)"""
         app = await self.deps.config_of(release_id)

@@ -10,7 +10,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.waiver_rules import request_notice
 from bot.services.container import Services
 from bot.services.waivers import Answered
-from bot.slack import ids
 from bot.slack.blocks.text import mrkdwn
 from bot.slack.blocks.waivers import request_blocks
 
@@ -22,17 +21,12 @@ async def update_request(
     client: AsyncWebClient,
     channel: str,
     ts: str,
-    answered: Answered | None,
-    ref: ids.Ref | None = None,
+    answered: Answered,
 ) -> None:
-    """Show the request message at CHANNEL/TS as its waiver now stands (ANSWERED, or read
-    again for REF). Best effort: the answer is recorded, and its notice is in the thread."""
+    """Show the request message at CHANNEL/TS as ANSWERED. Best effort: the answer is
+    recorded, and its notice is in the thread."""
     if not channel or not ts:
         return
-    if answered is None:
-        if ref is None or ref.w is None:
-            return
-        answered = await services.waivers.get(ref.r, ref.w)
     app = services.deps.config(answered.view.release)
     notice = request_notice(app, answered.view.release.id, answered.waiver)
     try:

@@ -561,7 +561,7 @@ def test_a_failing_item_is_waived_by_another_approver(demo: Demo) -> None:
             page.select_option("#user-select", "USEC")
             request.get_by_role("button", name="Approve waiver").click()
             expect(request).to_contain_text("Granted by")
-            expect(request.get_by_role("button", name="Withdraw waiver")).to_be_visible()
+            expect(card.get_by_role("button", name="Withdraw waiver")).to_be_visible()
             expect(thread).to_contain_text("granted the waiver")
             screenshot(thread, "waiver-thread")
             expect(card).to_contain_text("Waived:")

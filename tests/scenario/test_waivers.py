@@ -179,8 +179,10 @@ def audited(bot: Bot, name: str, prefix: str = "waiver.") -> list[str]:
 def grant(slack: Slack, name: str, request: Any, user: str = "USEC") -> None:
     slack.click(user, name, ids.WAIVER_APPROVE, message=request)
     granted = redrawn(slack, name, f"Granted by <@{user}>")
-    assert ids.WAIVER_WITHDRAW in granted.action_ids()
+    assert granted.action_ids() == []  # answered: the card offers Withdraw waiver
     slack.wait_thread(name, "granted the waiver of")
+    slack.wait_card(name, "waived* by")
+    assert ids.WAIVER_WITHDRAW in slack.card(name).action_ids()
 
 
 def sign_final(slack: Slack, name: str) -> None:
@@ -265,6 +267,20 @@ def test_a_waiver_asked_by_one_approver_and_granted_by_another_opens_the_gate(
     assert "Granted by" in markdown.stdout and "until" in markdown.stdout
     assert expires.strftime("%Y-%m-%d") in markdown.stdout
 
+    # Only its grantor withdraws it, from the card; the approved release is suspended.
+    refused = slack.refusal("UCTO", lambda: slack.click("UCTO", name, ids.WAIVER_WITHDRAW))
+    assert "who granted it, can withdraw it" in refused
+    assert gate(bot, name).status_code == 200
+    said = slack.refusal("USEC", lambda: slack.click("USEC", name, ids.WAIVER_WITHDRAW))
+    assert "is withdrawn; it counts by its latest result again" in said
+    slack.wait_card(name, "Suspended", f"the waiver of {DB} was withdrawn")
+    assert ids.WAIVER_WITHDRAW not in slack.card(name).action_ids()
+    held = gate(bot, name)
+    assert held.status_code == 409
+    assert any(f"the waiver of {DB} was withdrawn" in r for r in held.json()["reasons"])
+    assert audited(bot, name)[-1] == "waiver.withdrawn"
+    slack.wait_thread(name, "withdrew the waiver of")
+
 
 def test_a_waiver_that_expires_suspends_the_approved_release(
     slack: Slack, bot: Bot, name: str
@@ -272,7 +288,7 @@ def test_a_waiver_that_expires_suspends_the_approved_release(
     failing_release(slack, name)
     for user in ROLES.values():  # ticks are not signatures: given before the grant
         assert slack.tick_own_items(user, name).status_code == 200
-    lasts = 5  # seconds: the signatures are given after the grant, before its expiry
+    lasts = 15  # seconds: the signatures are given after the grant, before its expiry
     said = slack.command("UPRD", f"waive {name} health_db for={lasts}s Flaky probe")
     assert f"on *{name}* for {lasts}s" in said, said
     request = request_message(slack, name)
@@ -307,15 +323,10 @@ def test_a_waiver_that_expires_suspends_the_approved_release(
     still = gate(bot, name)
     assert still.status_code == 409 and still.json()["state"] == "suspended"
     assert any(f"the waiver of {DB} expired" in r for r in still.json()["reasons"])
-    withdraw = slack.refusal(  # the request message keeps the button it had when granted
-        "UCTO",
-        lambda: slack.click(
-            "UCTO", name, ids.WAIVER_WITHDRAW, message=request_message(slack, name)
-        ),
-    )
-    assert "That waiver is no longer in force." in withdraw
     card = slack.wait_card(name, "Suspended", f"the waiver of {DB} expired")
     assert "waived* by" not in card and "Approved for production deployment" not in card
+    assert ids.WAIVER_WITHDRAW not in slack.card(name).action_ids()  # nothing left to withdraw
+    assert request_message(slack, name).action_ids() == []
 
 
 def test_a_denial_needs_a_reason_and_the_item_still_blocks(

@@ -164,6 +164,9 @@ def test_the_card_and_the_checklist_show_it_waived_escaped_and_valid() -> None:
     assert "*Waived:*" in shown and "*waived* by <@UCTO> until <!date^" in shown
     assert "Known &lt;outage&gt;" in shown and "latest: fail: HTTP 503" in shown
     assert message_problems(blocks) == []
+    (withdraw,) = [b["accessory"] for b in blocks if "accessory" in b]
+    assert ids.Ref.decode(withdraw["value"]) == ids.Ref(r=7, w=3)
+    assert withdraw["action_id"] == ids.WAIVER_WITHDRAW
     modal = checklist_modal(APP, view, frozenset({"eng"}))
     assert ids.WAIVER_ASK not in json.dumps(modal)  # waived: nothing to ask
     assert view_problems(modal) == []
@@ -187,7 +190,7 @@ def test_the_request_in_the_thread_and_its_forms() -> None:
     assert notice.members == ("UCTO",) and notice.approvers == ("CTO/Engineering Manager",)
     for state, buttons in (
         (None, [ids.WAIVER_APPROVE, ids.WAIVER_DENY]),
-        (WaiverState.GRANTED, [ids.WAIVER_WITHDRAW]),
+        (WaiverState.GRANTED, []),
         (WaiverState.DENIED, []),
         (WaiverState.EXPIRED, []),
     ):

@@ -12,7 +12,7 @@ from bot.domain.signoff import MAX_REASON
 from bot.domain.view import ReleaseView
 from bot.domain.waivers import Waiver, WaiverState
 from bot.slack import ids
-from bot.slack.blocks.common import Block, button, chunk_lines, context, plain, section
+from bot.slack.blocks.common import Block, button, context, plain, section
 from bot.slack.blocks.modals import _modal, _text_input
 from bot.slack.blocks.text import clip, escape, mrkdwn, when
 from checks.durations import format_duration
@@ -36,16 +36,22 @@ def waived_line(view: ItemView, bold: bool = False) -> str:
 
 
 def card_blocks(view: ReleaseView) -> list[Block]:
-    """The card's waived items, and the requests waiting for an answer."""
+    """The card's waived items (each with Withdraw waiver, for its grantor, while the
+    release is before deployment), and the requests waiting for an answer."""
     waived = [v for v in view.readiness.items if v.waived]
-    lines = [waived_line(v) for v in waived[:MAX_WAIVED_SHOWN]]
+    active = view.release.state.active
+    blocks: list[Block] = [section("*Waived:*")] if waived else []
+    for item in waived[:MAX_WAIVED_SHOWN]:
+        if active and item.waiver is not None:
+            value = ids.Ref(r=view.release.id, w=item.waiver.id).encode()
+            withdraw = button("Withdraw waiver", ids.WAIVER_WITHDRAW, value)
+            blocks.append(section(waived_line(item), accessory=withdraw))
+        else:
+            blocks.append(section(waived_line(item)))
     if len(waived) > MAX_WAIVED_SHOWN:
-        lines.append(f"…and {len(waived) - MAX_WAIVED_SHOWN} more (see Checklist)")
-    blocks: list[Block] = (
-        [section(text) for text in chunk_lines(["*Waived:*", *lines])] if lines else []
-    )
+        blocks.append(context(f"…and {len(waived) - MAX_WAIVED_SHOWN} more (see Checklist)"))
     asked = [w for w in view.waivers if w.state is WaiverState.REQUESTED]
-    if asked and view.release.state.active:
+    if asked and active:
         said = [
             f":hourglass_flowing_sand: Waiver of {escape(w.item_title or w.item_id)} for "
             f"{format_duration(w.duration)} asked by <@{w.requested_by}>: waiting for an answer "
@@ -74,21 +80,17 @@ def _outcome(waiver: Waiver) -> str:
 
 
 def request_blocks(notice: WaiverRequested, waiver: Waiver | None = None) -> list[Block]:
-    """The request in the thread: Approve and Deny until answered; then the answer (and
-    Withdraw, for the grantor, while it is in force)."""
+    """The request in the thread: Approve and Deny until answered; then the answer (the
+    card shows a waiver in force, and offers its grantor Withdraw waiver)."""
     blocks: list[Block] = [section(f":large_blue_diamond: {mrkdwn(notice.phrase())}")]
-    value = ids.Ref(r=notice.release, w=notice.waiver).encode()
     if waiver is None or waiver.state is WaiverState.REQUESTED:
+        value = ids.Ref(r=notice.release, w=notice.waiver).encode()
         deny = button("Deny waiver", ids.WAIVER_DENY, value, style="danger")
         approve = button("Approve waiver", ids.WAIVER_APPROVE, value, style="primary")
         return [*blocks, {"type": "actions", "elements": [approve, deny]}]
     if waiver.state is WaiverState.REF_CHANGED and waiver.decided_by is None:
         return [*blocks, context(":x: Ended unanswered: the release's ref changed")]
-    blocks.append(context(_outcome(waiver)))
-    if waiver.state is WaiverState.GRANTED:
-        withdraw = button("Withdraw waiver", ids.WAIVER_WITHDRAW, value)
-        blocks.append({"type": "actions", "elements": [withdraw]})
-    return blocks
+    return [*blocks, context(_outcome(waiver))]
 
 
 def request_modal(app: AppConfig, view: ReleaseView, item: Item) -> dict[str, Any]:

@@ -215,10 +215,14 @@ def register(app: AsyncApp, services: Services) -> None:
 
     @on_click(ids.WAIVER_WITHDRAW)
     async def waiver_withdraw(clicked: Clicked) -> None:
+        """On the card's waived item, for its grantor."""
         ref = clicked.ref
-        await services.waivers.withdraw(ref.r, ref.w or 0, clicked.user)
-        channel, ts = clicked.message
-        await update_request(services, clicked.client, channel, ts, None, ref)
+        view = await services.waivers.withdraw(ref.r, ref.w or 0, clicked.user)
+        title = next((w.item_title for w in view.waivers if w.id == ref.w), "the item")
+        await clicked.reply.say(
+            f"Your waiver of *{escape(title)}* on *{escape(view.release.name)}* is withdrawn; "
+            "it counts by its latest result again."
+        )
 
     async def answer_alert(clicked: Clicked, rollback: bool) -> None:
         ref, monitor = clicked.ref, services.monitor
