@@ -76,21 +76,6 @@ class CheckRepository(Repository):
         if release_id is not None:
             await self.uow.releases.touch_card(release_id)
 
-    async def finish_abandoned_runs(self, now: datetime) -> int:
-        """Runs a previous process left unfinished (it stopped mid-run); their cards are
-        re-rendered without the progress line."""
-        release_ids = (
-            await self.session.scalars(
-                update(CheckRunRow)
-                .where(CheckRunRow.finished_at.is_(None))
-                .values(finished_at=now)
-                .returning(CheckRunRow.release_id)
-            )
-        ).all()
-        for release_id in set(release_ids):
-            await self.uow.releases.touch_card(release_id)
-        return len(release_ids)
-
     async def latest_run(self, release_id: int) -> CheckRunProgress | None:
         """The checklist's latest run (post-deploy runs are monitoring, shown apart)."""
         row = (await self.session.execute(_LATEST_RUN, {"release": release_id})).first()

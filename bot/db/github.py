@@ -142,6 +142,26 @@ class GitHubRepository(Repository):
         )
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
+    def _due(self) -> list[Any]:
+        """An answer or report to send, not refused, not held by a live lease, and past
+        its backoff."""
+        return [
+            GitHubGateRow.refused.is_(None),
+            GitHubGateRow.sent_at.is_(None),
+            or_(GitHubGateRow.verdict.is_not(None), GitHubGateRow.report_due.is_not(None)),
+            or_(GitHubGateRow.lease_until.is_(None), GitHubGateRow.lease_until < self._now()),
+            or_(
+                GitHubGateRow.next_attempt_at.is_(None),
+                GitHubGateRow.next_attempt_at <= self._now(),
+            ),
+        ]
+
+    async def any_unsent(self) -> bool:
+        """Whether `claim_unsent` would find anything: a read, so a transaction that finds
+        nothing writes nothing."""
+        found = await self.session.execute(select(GitHubGateRow.id).where(*self._due()).limit(1))
+        return found.first() is not None
+
     async def claim_unsent(
         self, holder: str, lease: float, limit: int = 20
     ) -> list[tuple[Gate, int, str | None]]:
@@ -149,16 +169,7 @@ class GitHubRepository(Repository):
         skip them): (gate, installation id, the report's state or None for the answer)."""
         query = (
             select(GitHubGateRow.id)
-            .where(
-                GitHubGateRow.refused.is_(None),
-                GitHubGateRow.sent_at.is_(None),
-                or_(GitHubGateRow.verdict.is_not(None), GitHubGateRow.report_due.is_not(None)),
-                or_(GitHubGateRow.lease_until.is_(None), GitHubGateRow.lease_until < self._now()),
-                or_(
-                    GitHubGateRow.next_attempt_at.is_(None),
-                    GitHubGateRow.next_attempt_at <= self._now(),
-                ),
-            )
+            .where(*self._due())
             .order_by(GitHubGateRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)

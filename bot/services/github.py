@@ -205,6 +205,9 @@ class GitHubService(Service):
         """Send the answers and reports due (this replica's for a lease); the count sent."""
         if self.app is None:
             return 0
+        async with self.deps.db.read() as uow:  # most card changes owe GitHub nothing
+            if not await uow.github.any_unsent():
+                return 0
         async with self.deps.db.write() as uow:
             claimed = await uow.github.claim_unsent(self.deps.replica, LEASE)
         sent = 0
