@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from aiohttp import web
@@ -161,6 +162,27 @@ class Bot:
     def sql(self, statement: str, **params: Any) -> list[Any]:
         """STATEMENT's rows, read from the bot's database (`:name` parameters)."""
         return sql(self.database, statement, **params)
+
+    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """`readiness ARGS…` on the bot's database and configuration."""
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+        )
+
+    def release_api(self, name: str, tail: str = "", **params: str) -> httpx.Response:
+        """GET /api/releases/NAME[TAIL] with the bot's READINESS_API_TOKEN."""
+        return httpx.get(
+            f"{self.url}/api/releases/{quote(name, safe='')}{tail}",
+            params=params,
+            headers={"Authorization": f"Bearer {self.env['READINESS_API_TOKEN']}"},
+            timeout=15,
+        )
 
     def restarted(self) -> Bot:
         """A new process on the same database, port and environment (not yet started)."""

@@ -5,27 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from typing import Any
 
 from bot.fake_slack import FakeSlackThread
 from tests.scenario.conftest import Slack, approve_all_but_final
-from tests.scenario.harness import CHANNEL, ROLES, ROOT, USERS, Bot
+from tests.scenario.harness import CHANNEL, ROLES, USERS, Bot
 from tests.unit.test_export import SEED_HEADINGS
 
 COMMENT = "Ship it </div> **now**"
-
-
-def readiness(bot: Bot, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env=bot.env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def approved(slack: Slack, name: str) -> None:
@@ -49,7 +36,7 @@ def assert_headings(markdown: str) -> None:
 
 def test_the_cli_export_matches_the_database(slack: Slack, bot: Bot, name: str) -> None:
     approved(slack, name)
-    done = readiness(bot, "export", *name.split(), "--format", "json")
+    done = bot.cli("export", *name.split(), "--format", "json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     release_id = data["release"]["id"]
@@ -88,13 +75,13 @@ def test_the_cli_export_matches_the_database(slack: Slack, bot: Bot, name: str) 
         else:
             assert item["ticked_by"]["user"] == ticked[item["id"]], item
 
-    verified = readiness(bot, "audit", "verify")
+    verified = bot.cli("audit", "verify")
     assert verified.returncode == 0, verified.stderr
     head = re.search(r"head ([0-9a-f]{64})", verified.stdout)
     assert head is not None and data["audit"]["head"] == head.group(1)
     assert data["audit"]["verified"] is True
 
-    markdown = readiness(bot, "export", *name.split())
+    markdown = bot.cli("export", *name.split())
     assert markdown.returncode == 0, markdown.stderr
     assert_headings(markdown.stdout)
     for user in ROLES.values():
@@ -102,7 +89,7 @@ def test_the_cli_export_matches_the_database(slack: Slack, bot: Bot, name: str) 
     assert "> Ship it \\</div> \\*\\*now\\*\\*" in markdown.stdout
     assert f"`{data['audit']['head']}`" in markdown.stdout
 
-    unknown = readiness(bot, "export", "NOPE", "9")
+    unknown = bot.cli("export", "NOPE", "9")
     assert unknown.returncode == 2 and "There is no release named “NOPE 9”" in unknown.stderr
 
 

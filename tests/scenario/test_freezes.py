@@ -8,9 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
-import httpx
 import pytest
 
 from bot.fake_slack import FakeSlackThread
@@ -51,18 +49,6 @@ def bot(
     running.stop()
 
 
-def api(bot: Bot, name: str, tail: str = "") -> httpx.Response:
-    return httpx.get(
-        f"{bot.url}/api/releases/{quote(name, safe='')}{tail}",
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        timeout=15,
-    )
-
-
-def gate(bot: Bot, name: str) -> httpx.Response:
-    return api(bot, name, "/gate")
-
-
 def test_a_freeze_holds_the_gate_until_the_final_approvers_exception(
     slack: Slack, bot: Bot, name: str
 ) -> None:
@@ -73,13 +59,13 @@ def test_a_freeze_holds_the_gate_until_the_final_approvers_exception(
     assert response.status_code == 200 and not response.text, response.text
     card = slack.wait_card(name, "change freeze: Incident freeze until", "Deploy during freeze")
 
-    held = gate(bot, name)
+    held = bot.release_api(name, "/gate")
     assert held.status_code == 409
     assert held.json()["state"] == "approved"
     (reason,) = held.json()["reasons"]
     assert reason.startswith("change freeze: Incident freeze until ")
     assert "Mark deployed" not in card
-    assert api(bot, name).json()["freeze_exceptions"] == []
+    assert bot.release_api(name).json()["freeze_exceptions"] == []
 
     refused = slack.refusal("UENG", lambda: slack.click("UENG", name, ids.FREEZE_EXCEPTION))
     assert "Only the CTO/Engineering Manager" in refused
@@ -93,10 +79,10 @@ def test_a_freeze_holds_the_gate_until_the_final_approvers_exception(
 
     card = slack.wait_card(name, "Deploy during freeze:", "Security fix for CVE-2026-1234")
     assert "Approved for production deployment" in card
-    opened = gate(bot, name)
+    opened = bot.release_api(name, "/gate")
     assert opened.status_code == 200, opened.text
     assert opened.json()["approved"] is True
-    release = api(bot, name)
+    release = bot.release_api(name)
     assert release.status_code == 200, release.text
     (granted,) = release.json()["freeze_exceptions"]
     assert granted["freeze"] == "incident" and granted["title"] == "Incident freeze"

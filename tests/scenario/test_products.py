@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -148,13 +146,7 @@ def card(fake: FakeSlackThread, channel: str, name: str, *needles: str) -> Any:
 
 
 def gate(bot: Bot, name: str, product: str | None = None) -> httpx.Response:
-    params = {"product": product} if product else {}
-    return httpx.get(
-        f"{bot.url}/api/releases/{name}/gate",
-        params=params,
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        timeout=10,
-    )
+    return bot.release_api(name, "/gate", **({"product": product} if product else {}))
 
 
 def test_each_channel_opens_a_release_of_its_own_product(
@@ -333,18 +325,6 @@ def wait_health(bot: Bot, config: str) -> dict[str, Any]:
     raise AssertionError(f"/healthz never said config {config}: {health}\n{bot.log()[-2000:]}")
 
 
-def cli(bot: Bot, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env=bot.env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-
-
 def test_the_command_line_takes_a_product(
     fake: FakeSlackThread, driver: SlackDriver, bot: Bot
 ) -> None:
@@ -353,33 +333,33 @@ def test_the_command_line_takes_a_product(
         say(fake, driver, "UREL", f"new {name}", channel)
         card(fake, channel, name)
     ask = ("gate", *name.split(), "--url", bot.url, "--token", TOKEN)
-    several = cli(bot, *ask)
+    several = bot.cli(*ask)
     assert several.returncode == 2
     assert "--product: one of lumines, payments" in several.stderr
-    one = cli(bot, *ask, "--product", "payments")
+    one = bot.cli(*ask, "--product", "payments")
     assert one.returncode == 1 and f"{name} is not approved" in one.stdout, one.stderr
-    exported = cli(bot, "export", *name.split(), "--product", "payments", "--format", "json")
+    exported = bot.cli("export", *name.split(), "--product", "payments", "--format", "json")
     assert exported.returncode == 0, exported.stderr
     document = json.loads(exported.stdout)
     assert (document["product"], document["product_id"]) == ("Payments", "payments")
-    assert cli(bot, "export", *name.split()).returncode == 2
+    assert bot.cli("export", *name.split()).returncode == 2
 
 
 def test_check_without_a_release_checks_every_product(bot: Bot, target: ThreadedTarget) -> None:
-    both = cli(bot, "check")
+    both = bot.cli("check")
     assert both.returncode == 0, both.stdout
     assert "LUMINES/WIS2L (lumines)" in both.stdout and "Payments (payments)" in both.stdout
     target.state.broken.add("db")  # what only LUMINES checks
     try:
-        one_fails = cli(bot, "check")
+        one_fails = bot.cli("check")
         assert one_fails.returncode == 1
-        payments = cli(bot, "check", "--product", "payments", "--json")
+        payments = bot.cli("check", "--product", "payments", "--json")
         assert payments.returncode == 0
     finally:
         target.state.broken.discard("db")
     sections = {item["section"] for item in json.loads(payments.stdout)["items"]}
     assert sections == {"application", "security"}
-    missing = cli(bot, "check", "--section", "infrastructure")
+    missing = bot.cli("check", "--section", "infrastructure")
     assert missing.returncode == 2
     assert "no section 'infrastructure' of payments" in missing.stderr
 

@@ -11,16 +11,12 @@ duration over `waivers.max` on its field."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
 
-import httpx
 import pytest
 import yaml
 
@@ -28,7 +24,7 @@ from bot.fake_slack import FakeSlackThread
 from bot.slack import ids
 from tests.databases import Databases
 from tests.scenario.conftest import Slack, approve_all_but_final
-from tests.scenario.harness import CHANNEL, ROLES, ROOT, Bot, ThreadedTarget, scenario_config
+from tests.scenario.harness import CHANNEL, ROLES, Bot, ThreadedTarget, scenario_config
 
 TOKEN = "waiver-api-token"
 REASON = "Known outage, fix in 1.0.1"
@@ -65,30 +61,6 @@ def bot(
     yield running
     running.stop()
     target.state.broken.discard("db")
-
-
-def api(bot: Bot, name: str, tail: str = "") -> httpx.Response:
-    return httpx.get(
-        f"{bot.url}/api/releases/{quote(name, safe='')}{tail}",
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        timeout=15,
-    )
-
-
-def gate(bot: Bot, name: str) -> httpx.Response:
-    return api(bot, name, "/gate")
-
-
-def readiness(bot: Bot, *args: str) -> subprocess.CompletedProcess[str]:
-    """`readiness ARGS…` on the bot's database and configuration."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env=bot.env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def poll(what: str, probe: Callable[[], T | None], timeout: float = 60) -> T:
@@ -195,7 +167,7 @@ def test_a_waiver_asked_by_one_approver_and_granted_by_another_opens_the_gate(
     slack: Slack, bot: Bot, name: str
 ) -> None:
     failing_release(slack, name)
-    assert gate(bot, name).status_code == 409
+    assert bot.release_api(name, "/gate").status_code == 409
 
     said = slack.command("UENG", f"waive health_db for=2d {REASON}")  # the newest release
     assert f"on *{name}* for 2d" in said, said
@@ -237,11 +209,11 @@ def test_a_waiver_asked_by_one_approver_and_granted_by_another_opens_the_gate(
 
     approve_all_but_final(slack, name)  # the waiver counts: readiness 100%
     sign_final(slack, name)
-    opened = gate(bot, name)
+    opened = bot.release_api(name, "/gate")
     assert opened.status_code == 200, opened.text
     assert opened.json()["approved"] is True
 
-    release = api(bot, name).json()
+    release = bot.release_api(name).json()
     (shown,) = release["waivers"]
     assert shown["id"] == waiver_id and shown["item"] == "health_db"
     assert shown["state"] == "granted" and shown["reason"] == REASON
@@ -250,7 +222,7 @@ def test_a_waiver_asked_by_one_approver_and_granted_by_another_opens_the_gate(
     assert timedelta(days=2) - timedelta(minutes=5) < expires - datetime.now(UTC)
     assert expires - datetime.now(UTC) <= timedelta(days=2)
 
-    done = readiness(bot, "export", *name.split(), "--format", "json")
+    done = bot.cli("export", *name.split(), "--format", "json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     (exported,) = data["waivers"]
@@ -261,7 +233,7 @@ def test_a_waiver_asked_by_one_approver_and_granted_by_another_opens_the_gate(
     assert (item["status"], item["latest"]) == ("waived", "fail"), item
     assert item["waiver"]["reason"] == REASON
     assert datetime.fromisoformat(item["waiver"]["until"]) == expires
-    markdown = readiness(bot, "export", *name.split())
+    markdown = bot.cli("export", *name.split())
     assert markdown.returncode == 0, markdown.stderr
     assert "**waived** by" in markdown.stdout and REASON in markdown.stdout
     assert "Granted by" in markdown.stdout and "until" in markdown.stdout
@@ -270,12 +242,12 @@ def test_a_waiver_asked_by_one_approver_and_granted_by_another_opens_the_gate(
     # Only its grantor withdraws it, from the card; the approved release is suspended.
     refused = slack.refusal("UCTO", lambda: slack.click("UCTO", name, ids.WAIVER_WITHDRAW))
     assert "who granted it, can withdraw it" in refused
-    assert gate(bot, name).status_code == 200
+    assert bot.release_api(name, "/gate").status_code == 200
     said = slack.refusal("USEC", lambda: slack.click("USEC", name, ids.WAIVER_WITHDRAW))
     assert "is withdrawn; it counts by its latest result again" in said
     slack.wait_card(name, "Suspended", f"the waiver of {DB} was withdrawn")
     assert ids.WAIVER_WITHDRAW not in slack.card(name).action_ids()
-    held = gate(bot, name)
+    held = bot.release_api(name, "/gate")
     assert held.status_code == 409
     assert any(f"the waiver of {DB} was withdrawn" in r for r in held.json()["reasons"])
     assert audited(bot, name)[-1] == "waiver.withdrawn"
@@ -300,18 +272,18 @@ def test_a_waiver_that_expires_suspends_the_approved_release(
         response = slack.sign(user, name, role)
         assert response.status_code == 200 and not response.text, response.text
     slack.wait_card(name, "Approved for production deployment")
-    assert gate(bot, name).status_code == 200, "approved while the waiver lasts"
+    assert bot.release_api(name, "/gate").status_code == 200, "approved while the waiver lasts"
     assert time.monotonic() - granted_at < lasts, "signing took longer than the waiver"
 
     def closed() -> dict[str, Any] | None:
-        answer = gate(bot, name)
+        answer = bot.release_api(name, "/gate")
         return answer.json() if answer.status_code == 409 else None
 
     held = poll("the gate closing at the waiver's expiry", closed)
     assert any(f"the waiver of {DB} expired" in r for r in held["reasons"]), held
 
     def suspended() -> dict[str, Any] | None:
-        release = api(bot, name).json()
+        release = bot.release_api(name).json()
         return release if release["state"] == "suspended" else None
 
     release = poll("the tick suspending the release", suspended)
@@ -320,7 +292,7 @@ def test_a_waiver_that_expires_suspends_the_approved_release(
     (notice,) = [t for t in slack.thread(name) if "The waiver of" in t]
     assert DB in notice and "expired" in notice and "counts by its latest result again" in notice
     assert audited(bot, name).count("waiver.expired") == 1
-    still = gate(bot, name)
+    still = bot.release_api(name, "/gate")
     assert still.status_code == 409 and still.json()["state"] == "suspended"
     assert any(f"the waiver of {DB} expired" in r for r in still.json()["reasons"])
     card = slack.wait_card(name, "Suspended", f"the waiver of {DB} expired")
@@ -362,7 +334,7 @@ def test_a_denial_needs_a_reason_and_the_item_still_blocks(
 
     card = card_without(slack, name, "waiting for an answer")  # redrawn at its own pace
     assert "waived" not in card and "Not passing" in card
-    held = gate(bot, name)
+    held = bot.release_api(name, "/gate")
     assert held.status_code == 409
     assert any(DB in r for r in held.json()["reasons"]), held.json()
     refused_again = slack.refusal(
