@@ -153,6 +153,9 @@ def _signature_lines(signature: Signature, names: Mapping[str, str]) -> list[str
     evidence = f"on ref {code(str(ref))}" if ref else "on no ref"
     if version:
         evidence += f", checklist {code(str(version))}"
+    waived = sorted(k for k, status in (seen.get("items") or {}).items() if status == "waived")
+    if waived:
+        evidence += ", with " + ", ".join(code(k) for k in waived) + " waived"
     out = [
         f"- **Name:** {who(signature.user_id, names)}",
         f"- **Signature:** ✅ signed in Slack by {code(signature.user_id)} {evidence} "

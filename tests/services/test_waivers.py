@@ -113,6 +113,8 @@ async def test_the_acceptance_waive_approve_sign_gate_export(deps: Deps) -> None
     assert "**waived**" in text and REASON in text and "2026-12-03 08:00 UTC" in text
     assert render_json(exported)["waivers"][0]["state"] == "granted"
     assert "All blocking checks passing (1 item(s) waived)" in text
+    # Section 9: each signature says it was given with the waiver in force.
+    assert text.count("with `health_db` waived") == 5
     items = [i for s in render_json(exported)["sections"] for i in s["items"]]
     item = next(i for i in items if i["id"] == "health_db")
     assert item["status"] == "waived" and item["latest"] == "fail"
