@@ -5,7 +5,7 @@ and handing the card its new view."""
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -19,9 +19,10 @@ from bot.domain.notices import (
     Blocked,
     Notice,
     Reopened,
+    Signer,
     SignerItems,
 )
-from bot.domain.signoff import derive_state
+from bot.domain.signoff import StaleSignature, derive_state
 from bot.domain.view import ReleaseView, view_of
 from bot.services.deps import Deps
 
@@ -67,6 +68,15 @@ async def load_release(uow: UnitOfWork, release_id: int) -> Release:
 async def load_view(uow: UnitOfWork, app: AppConfig, release: Release) -> ReleaseView:
     """The release's view, from one read of its facts."""
     return view_of(app, await uow.facts(release))
+
+
+def signers(app: AppConfig, stale: Sequence[StaleSignature]) -> tuple[Signer, ...]:
+    """Stale signatures as the thread names them: who, as which role."""
+    return tuple(
+        Signer(s.signature.user_id, app.roles[s.signature.role_id].title)
+        for s in stale
+        if s.signature.role_id in app.roles
+    )
 
 
 async def show(uow: UnitOfWork, deps: Deps, view: ReleaseView) -> None:

@@ -10,11 +10,10 @@ from datetime import datetime
 
 from bot.db import UnitOfWork
 from bot.domain.authorization import parse_window
-from bot.domain.checklist import AppConfig
 from bot.domain.errors import Conflict, InvalidInput, InvalidState
 from bot.domain.model import PRE_DEPLOY, Release, ReleaseState
-from bot.domain.notices import ChecklistChanged, RefMoved, ReleaseCancelled, Signer
-from bot.domain.signoff import StaleSignature, check_can_cancel
+from bot.domain.notices import ChecklistChanged, RefMoved, ReleaseCancelled
+from bot.domain.signoff import check_can_cancel
 from bot.domain.text import Code, clean
 from bot.domain.view import ReleaseView
 from bot.domain.waivers import WaiverState
@@ -22,7 +21,7 @@ from bot.services.checking import CheckService
 from bot.services.deps import Deps, Service
 from bot.services.finding import resolve
 from bot.services.membership import memberships
-from bot.services.records import load_release, load_view, settle, show, view_pages
+from bot.services.records import load_release, load_view, settle, show, signers, view_pages
 from bot.services.waivers import end_waivers, moved_off
 
 log = logging.getLogger(__name__)
@@ -85,14 +84,6 @@ def check_ref(raw: str | None) -> str | None:
             "characters: letters, digits and . : / @ + # - _ only."
         )
     return ref
-
-
-def _signers(app: AppConfig, stale: Sequence[StaleSignature]) -> tuple[Signer, ...]:
-    return tuple(
-        Signer(s.signature.user_id, app.roles[s.signature.role_id].title)
-        for s in stale
-        if s.signature.role_id in app.roles
-    )
 
 
 class ReleaseService(Service):
@@ -201,7 +192,7 @@ class ReleaseService(Service):
             before, _ = await end_waivers(uow, app, before, WaiverState.REF_CHANGED, now, off)
         moved = before.changed(app, release=replace(release, ref=ref))
         view = await settle(uow, self.deps, moved, now, user)
-        notice = RefMoved(user, release.name, ref, release.ref, _signers(app, view.stale))
+        notice = RefMoved(user, release.name, ref, release.ref, signers(app, view.stale))
         await uow.outbox.enqueue(release.id, notice, now)
         return view.release
 
@@ -239,7 +230,7 @@ class ReleaseService(Service):
                 return 0
             current = await load_view(uow, app, await load_release(uow, view.release.id))
             await settle(uow, self.deps, current, now, None)
-            notice = ChecklistChanged(app.version, _signers(app, stale))
+            notice = ChecklistChanged(app.version, signers(app, stale))
             await uow.outbox.enqueue(view.release.id, notice, now)
         return 1
 

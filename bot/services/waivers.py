@@ -29,7 +29,7 @@ from bot.domain.waiver_rules import (
 from bot.domain.waivers import Waiver, WaiverState
 from bot.services.deps import Service
 from bot.services.membership import memberships
-from bot.services.records import load_release, load_view, settle
+from bot.services.records import load_release, load_view, settle, signers
 from checks.durations import format_duration
 
 log = logging.getLogger(__name__)
@@ -193,6 +193,10 @@ class WaiverService(Service):
                 **({"until": answered.expires_at.isoformat()} if answered.expires_at else {}),
                 **({"reason": said} if not grant else {}),
             )
+            waivers = tuple(answered if w.id == waiver.id else w for w in view.waivers)
+            after = view.changed(app, waivers=waivers)
+            was_stale = {s.signature.id for s in view.stale}
+            newly = [s for s in after.stale if s.signature.id not in was_stale]
             notice = WaiverAnswered(
                 user,
                 waiver.requested_by,
@@ -200,10 +204,9 @@ class WaiverService(Service):
                 grant,
                 answered.expires_at,
                 said,
+                signers(app, newly),
             )
             await uow.outbox.enqueue(release.id, notice, now)
-            waivers = tuple(answered if w.id == waiver.id else w for w in view.waivers)
-            after = view.changed(app, waivers=waivers)
             return Answered(await settle(uow, self.deps, after, now, user), answered)
 
     async def withdraw(self, release_id: int, waiver_id: int, user: str) -> ReleaseView:

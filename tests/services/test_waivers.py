@@ -232,6 +232,8 @@ async def test_a_signature_given_before_the_waiver_goes_stale(deps: Deps) -> Non
     stale = {s.signature.user_id: s.staleness for s in granted.view.stale}
     assert set(stale) == {"UENG", "UOPS", "USEC", "UPRD"}
     assert str(stale["UENG"].phrase()).startswith("Database health")
+    (granted_notice,) = [m for m in await thread(deps, release_id) if "granted the waiver" in m]
+    assert "given before it and must be given again: <@UENG> (Engineering Lead)" in granted_notice
 
 
 async def test_two_replicas_recording_an_expiry_at_once_record_it_once(

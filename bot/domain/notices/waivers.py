@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from bot.domain.notices.signoff import Signer, _signers
 from bot.domain.text import Moment, Person, Phrase, Quote, Strong, joined, phrase
 
 
@@ -53,12 +54,13 @@ class WaiverAnswered:
     granted: bool
     expires: datetime | None = None
     reason: str | None = None  # why it was denied
+    stale: tuple[Signer, ...] = ()  # signatures given before the grant: to be given again
     kind: Literal["waiver_answered"] = "waiver_answered"
 
     def phrase(self) -> Phrase:
         item = Strong(f"“{self.item}”")
         if self.granted and self.expires is not None:
-            return phrase(
+            said = phrase(
                 Person(self.user),
                 " granted the waiver of ",
                 item,
@@ -67,6 +69,13 @@ class WaiverAnswered:
                 ": it counts as passing until ",
                 Moment(self.expires),
                 ".",
+            )
+            if not self.stale:
+                return said
+            return phrase(
+                said,
+                "\nThese signatures were given before it and must be given again: ",
+                _signers(self.stale),
             )
         return phrase(
             Person(self.user),
