@@ -14,7 +14,15 @@ from typing import Any
 from bot.domain.checklist import AppConfig
 from bot.domain.freezes import FreezeException, holds
 from bot.domain.github import Gate
-from bot.domain.model import CheckRunProgress, LatestResult, Rejection, Release, Signature, Tick
+from bot.domain.model import (
+    SHIPPED,
+    CheckRunProgress,
+    LatestResult,
+    Rejection,
+    Release,
+    Signature,
+    Tick,
+)
 from bot.domain.monitoring import Decision, MonitoringStatus, timeline
 from bot.domain.readiness import Readiness, assess
 from bot.domain.signoff import (
@@ -95,7 +103,9 @@ class ReleaseView:
 def view_of(app: AppConfig, facts: Facts, readiness: Readiness | None = None) -> ReleaseView:
     """The view of FACTS (READINESS: already assessed from these facts' results and ticks)."""
     release, now = facts.release, facts.now
-    waived = in_force(facts.waivers, now, release.ref)
+    # Once deployed, what was waived is what was waived when it shipped.
+    shipped = release.deployed_at if release.state in SHIPPED else None
+    waived = in_force(facts.waivers, shipped or now, release.ref)
     readiness = readiness or assess(app, facts.results, facts.ticks, waived)
     fresh, stale = split_stale(app, release, facts.signatures, waived)
     frozen = holds(app.freezes, facts.exceptions, now) if now is not None else []

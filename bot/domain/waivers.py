@@ -67,10 +67,17 @@ class Waiver:
     item_title: str = ""
 
     def in_force(self, now: datetime | None, ref: str | None) -> bool:
-        """Granted, not yet expired (NOW None: expiry not looked at), on the same ref."""
-        if self.state is not WaiverState.GRANTED or ref != self.ref:
+        """Counting at NOW, on REF: granted by then, not yet ended or expired, on the ref it
+        was asked for on (NOW None: granted and not ended, expiry not looked at)."""
+        if not self.granted or ref != self.ref:
             return False
-        return now is None or self.expires_at is None or now < self.expires_at
+        if now is None:
+            return self.state is WaiverState.GRANTED
+        if self.decided_at is not None and now < self.decided_at:
+            return False
+        if self.ended_at is not None and now >= self.ended_at:
+            return False
+        return self.expires_at is None or now < self.expires_at
 
     def ending(self, now: datetime | None, ref: str | None) -> WaiverState | None:
         """How a granted waiver ended, though not yet recorded (None: it has not)."""

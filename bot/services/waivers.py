@@ -80,7 +80,7 @@ async def end_waivers(
             item=waiver.item_id,
             was=waiver.state.value,
         )
-        if was_granted:
+        if was_granted and release.state.active:  # once shipped, it is history
             title = app.title_of(waiver.item_id)
             after = view.changed(app, waivers=tuple(ended.get(w.id, w) for w in view.waivers))
             said = cast(Literal["expired", "withdrawn", "ref_changed"], how.value)

@@ -19,8 +19,10 @@ from bot.domain.errors import InvalidInput, InvalidState, NotAuthorized, NotFoun
 from bot.domain.model import ItemStatus, ReleaseState
 from bot.domain.view import ReleaseView
 from bot.domain.waivers import WaiverState
+from bot.services.deploy import DeployService
 from bot.services.deps import Deps
 from bot.services.export import ExportService
+from bot.services.monitor import MonitorService
 from bot.services.records import load_release, load_view
 from bot.services.releases import ReleaseService
 from bot.services.signoff import SignoffService
@@ -256,3 +258,20 @@ async def test_two_replicas_recording_an_expiry_at_once_record_it_once(
     said = await thread(deps, release_id)
     assert sum("expired" in m for m in said) == 1
     assert sum("suspended" in m for m in said) == 1
+
+
+async def test_a_waiver_expiring_after_the_deploy_changes_no_record(
+    deps: Deps, clock: FixedClock
+) -> None:
+    release_id, _ = await waived(deps)
+    await sign_all_but_final(deps, release_id)
+    await sign_final(deps, release_id)
+    await DeployService(deps, MonitorService(deps)).mark_deployed(release_id, "UOPS")
+    clock.advance(days=3)
+    assert await WaiverService(deps).expire() == 1  # recorded, as history
+    after = await view(deps, release_id)
+    assert after.release.state is ReleaseState.DEPLOYED
+    status, _ = gate_json(after)
+    assert status == 200
+    assert [w.state for w in after.waivers] == [WaiverState.EXPIRED]
+    assert not any("expired" in m for m in await thread(deps, release_id))

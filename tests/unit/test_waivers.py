@@ -223,3 +223,35 @@ def test_many_long_waivers_stay_within_slack_limits_and_say_how_many_more() -> N
     check_message(card_text(view), blocks)  # 50 blocks, 3,000 a section, ~12,000 in all
     assert "…and 7 more (see Checklist)" in json.dumps(blocks, ensure_ascii=False)
     assert "(13 waived)" in json.dumps(blocks)
+
+
+def test_once_deployed_what_was_waived_at_the_deploy_still_counts() -> None:
+    """A waiver expiring (or recorded as expired) after the deploy changes no record."""
+    at_deploy = T0 + DAY
+    shipped = Release(
+        7,
+        "LUMINES 1.0.0",
+        "C1",
+        ReleaseState.DEPLOYED,
+        "UREL",
+        T0,
+        ref="abc",
+        deployed_at=at_deploy,
+    )
+    recorded = waiver(WaiverState.EXPIRED, ended_at=T0 + 2 * DAY)
+    later = T0 + 5 * DAY
+    for given in (waiver(), recorded):
+        base = facts(given, now=later)
+        view = view_of(
+            APP, Facts(shipped, (), (), base.results, base.ticks, waivers=(given,), now=later)
+        )
+        item = next(v for v in view.readiness.items if v.item.id == "health")
+        assert item.waived and view.readiness.blocking_pass
+        assert not [r for r in view.authorization.reasons if r.kind == "waiver_ended"]
+    # Withdrawn before the deploy: it did not count when it shipped.
+    gone = waiver(WaiverState.WITHDRAWN, ended_at=T0 + timedelta(hours=1), ended_by="UCTO")
+    base = facts(gone, now=later)
+    view = view_of(
+        APP, Facts(shipped, (), (), base.results, base.ticks, waivers=(gone,), now=later)
+    )
+    assert not view.readiness.blocking_pass
