@@ -8,8 +8,12 @@ restart (or a second replica) neither loses nor repeats anything.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 from datetime import UTC, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -27,6 +31,7 @@ class Scheduler:
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         )
+        self._running: set[asyncio.Task[Any]] = set()  # the jobs running now
 
     def start(self) -> None:
         self.plan()
@@ -53,9 +58,29 @@ class Scheduler:
                     name = f"{kind}:{product}"
                     self.scheduler.add_job(self.fire, trigger, args=[name, trigger], id=name)
 
-    def stop(self) -> None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """No more firings; the jobs running now are cancelled and waited for (GRACE s at
+        most), so none is left touching the database once it closes. One cut off there
+        left `asyncio.run` waiting at exit on a connection already gone."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        running = [task for task in self._running if not task.done()]
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=grace)
+
+    @contextlib.contextmanager
+    def _job(self) -> Iterator[None]:
+        """Around a job's run: it is this scheduler's to stop."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._running.discard(task)
 
     async def recheck(self, product: str | None = None) -> int:
         """Re-run the automated checks of every release (of PRODUCT) before deployment."""
@@ -69,15 +94,17 @@ class Scheduler:
 
     async def fire(self, name: str, trigger: CronTrigger) -> None:
         """A cron time came: the job of that time runs once, on whichever replica claims it."""
-        now = self.services.deps.clock.now()
-        due = trigger.get_next_fire_time(None, now - timedelta(seconds=30))  # this firing's
-        if await self.services.jobs.due(name, due or now):
-            log.info("scheduled %s ran here", name)
+        with self._job():
+            now = self.services.deps.clock.now()
+            due = trigger.get_next_fire_time(None, now - timedelta(seconds=30))  # this firing's
+            if await self.services.jobs.due(name, due or now):
+                log.info("scheduled %s ran here", name)
 
     async def tick(self) -> None:
-        await self.services.jobs.resume()
-        await self.services.checks.resume()  # post-deploy runs: the monitor's tick
-        await self.services.monitor.tick()
-        await self.services.waivers.expire()
-        await self.services.freezes.redraw_at_edges()
+        with self._job():
+            await self.services.jobs.resume()
+            await self.services.checks.resume()  # post-deploy runs: the monitor's tick
+            await self.services.monitor.tick()
+            await self.services.waivers.expire()
+            await self.services.freezes.redraw_at_edges()
         await self.services.reminders.window_soon()

@@ -279,7 +279,7 @@ class Runtime:
     async def stop(self) -> None:
         if self._socket is not None:
             await self._socket.stop()
-        self.scheduler.stop()
+        await self.scheduler.stop()
         if self._runner is not None:
             await self._runner.cleanup()
         await self.deps.tasks.drain()

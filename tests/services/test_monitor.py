@@ -3,6 +3,7 @@ the test moves: cadence, breaches and their answers, digests, suspension, restar
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
@@ -306,7 +307,26 @@ async def test_the_scheduler_registers_coalescing_jobs_and_rechecks(world: World
             ).fetchall()
         assert ("schedule",) in triggers
     finally:
-        scheduler.stop()
+        await scheduler.stop()
+
+
+async def test_stopping_the_scheduler_cancels_and_waits_for_the_tick_running(
+    world: World,
+) -> None:
+    """The database closes after the scheduler stops: no job may still be using it."""
+    scheduler = Scheduler(world.services())
+    entered = asyncio.Event()
+
+    async def stuck() -> int:
+        entered.set()
+        await asyncio.Event().wait()  # a tick held up (a slow database, a long run)
+        return 0
+
+    scheduler.services.jobs.resume = stuck  # type: ignore[method-assign]
+    tick = asyncio.create_task(scheduler.tick())
+    await entered.wait()
+    await scheduler.stop()
+    assert tick.cancelled()
 
 
 async def test_the_scheduled_recheck_covers_every_release_before_deployment(world: World) -> None:
