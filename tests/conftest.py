@@ -29,6 +29,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sqlite(reason): about SQLite itself; skipped under --database postgresql"
     )
+    config.addinivalue_line(
+        "markers",
+        "once(reason): the database plays no part; runs in the default pass only",
+    )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -46,10 +50,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(no_server)
             elif not on_postgresql:  # they run once, in the PostgreSQL pass
                 item.add_marker(elsewhere)
-        only = item.get_closest_marker("sqlite")
-        if on_postgresql and only is not None:
-            why = only.kwargs.get("reason") or (only.args[0] if only.args else "")
-            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {why}"))
+        for name, said in (("sqlite", "SQLite only"), ("once", "in the default pass only")):
+            only = item.get_closest_marker(name)
+            if on_postgresql and only is not None:
+                why = only.kwargs.get("reason") or (only.args[0] if only.args else "")
+                item.add_marker(pytest.mark.skip(reason=f"{said}: {why}"))
 
 
 @pytest.fixture

@@ -23,6 +23,8 @@ from tests.reliability.helpers import open_release, post, settle, signed, start_
 from tests.scenario.conftest import Slack
 from tests.scenario.harness import CHANNEL, ROOT, SECRET, USERS, Bot, ThreadedTarget
 
+pytestmark = pytest.mark.once(reason="what reaches the logs, not what is stored")
+
 TOKEN = "xoxb-7205138746-5720381916-Rd1nsLogScanT0ken4xQ"  # the fake's, shaped as Slack's
 API_TOKEN = "rdns-api-Kp3vQ9sLogScan"
 

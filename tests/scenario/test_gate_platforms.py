@@ -24,6 +24,10 @@ from tests.databases import Databases
 from tests.scenario.conftest import Slack, approve_all_but_final
 from tests.scenario.harness import ROOT, Bot, ThreadedTarget
 
+pytestmark = pytest.mark.once(
+    reason="the platforms' requests to the gate over HTTP; test_api runs the gate on both"
+)
+
 TOKEN = "s3cret-api-token"
 PRESYNC = ROOT / "deploy" / "argocd" / "readiness-presync.yaml"
 ANALYSIS = ROOT / "deploy" / "argo-rollouts" / "analysis-template.yaml"

@@ -23,6 +23,10 @@ from tests.scenario.conftest import Slack, approve_all_but_final
 from tests.scenario.fake_gitlab import FakeGitLab
 from tests.scenario.harness import ROOT, Bot, ThreadedTarget
 
+pytestmark = pytest.mark.once(
+    reason="GitLab's job and the gate over HTTP; test_api runs the gate on both"
+)
+
 TOKEN = "s3cret-api-token"
 APPROVER = "glpat-readiness-bot"  # the bot user's token GitLab knows
 PIPELINE, DEPLOYMENT, JOB = 77, 501, 9001

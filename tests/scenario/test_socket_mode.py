@@ -17,6 +17,8 @@ from bot.fake_slack import FakeSlackThread, SocketModeServer, payloads
 from tests.databases import Databases
 from tests.scenario.harness import CHANNEL, SECRET, Bot, ThreadedTarget, text_of
 
+pytestmark = pytest.mark.once(reason="how requests arrive, not what is stored")
+
 APP_TOKEN = "xapp-1-A0001-1-socketmodetest"
 ACK_DEADLINE = 3.0  # Slack's, for every envelope
 _events = itertools.count(1)
