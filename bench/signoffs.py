@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import yaml
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +45,8 @@ sys.path.insert(0, str(ROOT))
 
 from bot.db import Database  # noqa: E402
 from bot.fake_slack import FakeSlackThread, SlackDriver, payloads  # noqa: E402
-from tests.scenario.harness import CHANNEL, SECRET, USERS, Bot, ThreadedTarget  # noqa: E402
+from tests.databases import sql  # noqa: E402
+from tests.scenario.harness import CHANNEL, SECRET, USERS, Bot, ThreadedTarget, edited_app  # noqa: E402
 
 CONCURRENCY = 10
 COUNTS = tuple(int(n) for n in os.environ.get("BENCH_REPLICAS", "1,3").split(","))
@@ -61,26 +61,16 @@ SIGNERS = {
 
 
 def config(tmp: Path) -> Path:
-    app = yaml.safe_load((ROOT / "app.yaml").read_text())
-    for role, user in SIGNERS.items():
-        if role in EXTRA_ROLES:
-            app["roles"][role] = {"title": role.title(), "members": [user], "attestations": ["Ok"]}
-    app["slack"] = {"card_update_interval": "200ms", "post_interval": "20ms"}
-    path = tmp / "app.yaml"
-    path.write_text(yaml.safe_dump(app, sort_keys=False))
-    return path
+    def edit(app: dict[str, Any]) -> None:
+        for role, user in SIGNERS.items():
+            if role in EXTRA_ROLES:
+                app["roles"][role] = {
+                    "title": role.title(),
+                    "members": [user],
+                    "attestations": ["Ok"],
+                }
 
-
-def rows(url: str, query: str) -> list[Any]:
-    async def fetch() -> list[Any]:
-        db = Database(url)
-        try:
-            async with db.read() as uow:
-                return list((await uow.session.execute(text(query))).all())
-        finally:
-            await db.close()
-
-    return asyncio.run(fetch())
+    return edited_app(tmp, edit)
 
 
 def commit_rate(url: str, total: int = 2000) -> float:
@@ -200,7 +190,7 @@ def open_modals(
     )
     url = bots[0].env["DATABASE_URL"]
     deadline = time.monotonic() + 120
-    while rows(url, "SELECT count(*) FROM check_runs WHERE finished_at IS NULL")[0][0]:
+    while sql(url, "SELECT count(*) FROM check_runs WHERE finished_at IS NULL")[0][0]:
         if time.monotonic() > deadline:
             raise RuntimeError("checks still running")
         time.sleep(0.2)
@@ -259,7 +249,7 @@ class Bench:
                 wall, out = self.client.recv()
                 busy = busy_share(before, cpu_times())
         accepted = sum(1 for _, status, answer in out if status == 200 and not answer)
-        held = rows(url, "SELECT count(*) FROM signatures WHERE withdrawn_at IS NULL")[0][0]
+        held = sql(url, "SELECT count(*) FROM signatures WHERE withdrawn_at IS NULL")[0][0]
         assert held == accepted, (held, accepted)
         result = Result(label, accepted, len(out) - accepted, wall, [ms for ms, *_ in out], busy)
         return result.measured(commit_rate(url))

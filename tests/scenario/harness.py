@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import os
 import signal
@@ -11,11 +12,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+import yaml
 from aiohttp import web
 
 from bot.demo.target import TargetState, build_target
@@ -227,3 +231,35 @@ def text_of(blocks: list[dict[str, Any]]) -> str:
 
     walk(blocks)
     return "\n".join(out)
+
+
+def edited_app(tmp: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    """The shipped app.yaml with cards and posts sent without pause and EDIT applied,
+    written to TMP (several replicas share it)."""
+    app = yaml.safe_load((ROOT / "app.yaml").read_text())
+    app["slack"] = {"card_update_interval": "200ms", "post_interval": "20ms"}
+    edit(app)
+    path = tmp / "app.yaml"
+    path.write_text(yaml.safe_dump(app, sort_keys=False))
+    return path
+
+
+@contextlib.contextmanager
+def replicas_running(
+    fake: FakeSlackThread,
+    target: ThreadedTarget,
+    database: str,
+    tmp: Callable[[str], Path],
+    count: int,
+    **env: str,
+) -> Iterator[list[Bot]]:
+    """COUNT bots on DATABASE, started together (they migrate one at a time), each with a
+    directory of its own from TMP; stopped on exit."""
+    bots = [Bot(fake, target, tmp(f"replica{n}"), database, **env) for n in range(count)]
+    with ThreadPoolExecutor(count) as pool:
+        list(pool.map(Bot.start, bots))
+    try:
+        yield bots
+    finally:
+        for bot in bots:
+            bot.stop()

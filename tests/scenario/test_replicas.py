@@ -4,10 +4,7 @@ mid-burst, none doubled, the audit chain one chain; a replay to another replica 
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,13 +13,19 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
-from sqlalchemy import text
 
-from bot.db import Database
 from bot.fake_slack import FakeSlackThread, SlackDriver, payloads
-from tests.databases import Databases
-from tests.scenario.harness import CHANNEL, ROOT, SECRET, USERS, Bot, ThreadedTarget, text_of
+from tests.databases import Databases, sql
+from tests.scenario.harness import (
+    CHANNEL,
+    SECRET,
+    USERS,
+    Bot,
+    ThreadedTarget,
+    edited_app,
+    replicas_running,
+    text_of,
+)
 
 pytestmark = pytest.mark.postgresql
 
@@ -37,12 +40,11 @@ SIGNERS = {  # five roles short of the final one: 8 releases x 5 = 40 sign-offs
 
 
 def config(tmp: Path) -> Path:
-    app = yaml.safe_load((ROOT / "app.yaml").read_text())
-    app["roles"]["qa_lead"] = {"title": "QA Lead", "members": ["UQA"], "attestations": ["Tested"]}
-    app["slack"] = {"card_update_interval": "200ms", "post_interval": "20ms"}
-    path = tmp / "app.yaml"
-    path.write_text(yaml.safe_dump(app, sort_keys=False))
-    return path
+    def edit(app: dict[str, Any]) -> None:
+        qa = {"title": "QA Lead", "members": ["UQA"], "attestations": ["Tested"]}
+        app["roles"]["qa_lead"] = qa
+
+    return edited_app(tmp, edit)
 
 
 @pytest.fixture(scope="module")
@@ -62,15 +64,12 @@ def replicas(
     module_databases: Databases,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[list[Bot]]:
+    app = str(config(tmp_path_factory.mktemp("replicas")))
     url = module_databases.new_postgresql()
-    tmp = tmp_path_factory.mktemp("replicas")
-    env = {"READINESS_CONFIG": str(config(tmp))}
-    bots = [Bot(fake, target, tmp_path_factory.mktemp(f"r{n}"), url, **env) for n in range(3)]
-    with ThreadPoolExecutor(3) as pool:  # started together: they migrate one at a time
-        list(pool.map(Bot.start, bots))
-    yield bots
-    for bot in bots:
-        bot.stop()
+    with replicas_running(
+        fake, target, url, tmp_path_factory.mktemp, 3, READINESS_CONFIG=app
+    ) as bots:
+        yield bots
 
 
 def sign(fake: FakeSlackThread, bot: Bot, name: str, role: str, user: str) -> bool:
@@ -93,18 +92,6 @@ def sign(fake: FakeSlackThread, bot: Bot, name: str, role: str, user: str) -> bo
         except (httpx.HTTPError, TimeoutError):
             return False
     return done.status_code == 200 and not done.text
-
-
-def rows(url: str, query: str) -> list[Any]:
-    async def fetch() -> list[Any]:
-        db = Database(url)
-        try:
-            async with db.read() as uow:
-                return list((await uow.session.execute(text(query))).all())
-        finally:
-            await db.close()
-
-    return asyncio.run(fetch())
 
 
 def test_sign_offs_on_any_replica_survive_one_killed_mid_burst(
@@ -142,7 +129,7 @@ def test_sign_offs_on_any_replica_survive_one_killed_mid_burst(
         list(pool.map(lambda pair: signer(*pair), SIGNERS.items()))
     assert len(acknowledged) >= 30, acknowledged  # the dead replica's share may be lost
     url = replicas[0].env["DATABASE_URL"]
-    live = rows(
+    live = sql(
         url,
         "SELECT r.name, s.role_id, s.user_id FROM signatures s JOIN releases r "
         "ON r.id = s.release_id WHERE s.withdrawn_at IS NULL",
@@ -151,16 +138,9 @@ def test_sign_offs_on_any_replica_survive_one_killed_mid_burst(
     assert set(acknowledged) <= set(held)  # nothing acknowledged is lost
     assert len(held) == len(set(held))  # nothing doubled
     assert len({(n, r) for n, r, _ in held}) == len(held)  # one live signature per slot
-    added = rows(url, "SELECT count(*) FROM audit_events WHERE kind = 'signature.added'")
+    added = sql(url, "SELECT count(*) FROM audit_events WHERE kind = 'signature.added'")
     assert added[0][0] == len(held)
-    verified = subprocess.run(
-        [sys.executable, "-m", "bot", "audit", "verify"],
-        env=replicas[0].env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    verified = replicas[0].cli("audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
     # Every card shows every signature (one sender per channel, views read after locks).
@@ -174,8 +154,8 @@ def test_sign_offs_on_any_replica_survive_one_killed_mid_burst(
         cards = {m.text.split(":")[0]: text_of(m.blocks) for m in fake.messages(CHANNEL)}
         missing = [(n, u) for n, _, u in held if f"<@{u}>" not in cards.get(n, "")]
         logs = "\n".join(f"--- {b.log_path} ---\n{b.log()[-3000:]}" for b in replicas)
-        versions = rows(url, "SELECT name, card_version, card_sent_version FROM releases")
-        leases = rows(url, "SELECT channel, holder, until, now() FROM channel_leases")
+        versions = sql(url, "SELECT name, card_version, card_sent_version FROM releases")
+        leases = sql(url, "SELECT channel, holder, until, now() FROM channel_leases")
         said = f"cards never showed {missing}\n{versions}\n{leases}\n{logs}"
         raise AssertionError(said) from None
 

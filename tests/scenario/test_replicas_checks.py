@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bot.fake_slack import FakeSlackThread
 from tests.databases import Databases
 from tests.scenario.conftest import Slack
-from tests.scenario.harness import ROOT, Bot, ThreadedTarget
+from tests.scenario.harness import Bot, ThreadedTarget, edited_app, replicas_running
 
 pytestmark = pytest.mark.postgresql
 
@@ -30,14 +28,12 @@ SLOW = {
 
 
 def config(tmp: Path) -> Path:
-    app = yaml.safe_load((ROOT / "app.yaml").read_text())
-    app["sections"][0]["items"].append(SLOW)
-    app["checks"]["lease"] = "2s"
-    app["schedules"]["tick"] = "200ms"
-    app["slack"] = {"card_update_interval": "200ms", "post_interval": "20ms"}
-    path = tmp / "app.yaml"
-    path.write_text(yaml.safe_dump(app, sort_keys=False))
-    return path
+    def edit(app: dict[str, Any]) -> None:
+        app["sections"][0]["items"].append(SLOW)
+        app["checks"]["lease"] = "2s"
+        app["schedules"]["tick"] = "200ms"
+
+    return edited_app(tmp, edit)
 
 
 @pytest.fixture(scope="module")
@@ -47,17 +43,12 @@ def replicas(
     module_databases: Databases,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[list[Bot]]:
-    url = module_databases.new_postgresql()
     app = str(config(tmp_path_factory.mktemp("replicas-checks")))
-    bots = [
-        Bot(fake, target, tmp_path_factory.mktemp(f"c{n}"), url, READINESS_CONFIG=app)
-        for n in range(2)
-    ]
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(Bot.start, bots))
-    yield bots
-    for bot in bots:
-        bot.stop()
+    url = module_databases.new_postgresql()
+    with replicas_running(
+        fake, target, url, tmp_path_factory.mktemp, 2, READINESS_CONFIG=app
+    ) as bots:
+        yield bots
 
 
 def the_run(bot: Bot) -> Any:

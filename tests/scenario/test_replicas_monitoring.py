@@ -12,18 +12,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from sqlalchemy import text
 
 from bot.db import Database
@@ -31,7 +27,7 @@ from bot.fake_slack import FakeSlack, FakeSlackThread
 from bot.slack import ids
 from tests.databases import Databases
 from tests.scenario.conftest import Slack, approve_all_but_final
-from tests.scenario.harness import CHANNEL, ROOT, USERS, Bot, ThreadedTarget
+from tests.scenario.harness import CHANNEL, USERS, Bot, ThreadedTarget, edited_app, replicas_running
 
 pytestmark = pytest.mark.postgresql
 
@@ -98,14 +94,12 @@ def fake(killer: Killer) -> Iterator[FakeSlackThread]:
 
 
 def config(tmp: Path) -> Path:
-    app = yaml.safe_load((ROOT / "app.yaml").read_text())
-    app["post_deploy"]["phases"] = PHASES
-    app["schedules"]["tick"] = "200ms"
-    app["checks"]["lease"] = "2s"  # a run of the killed replica's is taken over within phase 2
-    app["slack"] = {"card_update_interval": "200ms", "post_interval": "20ms"}
-    path = tmp / "app.yaml"
-    path.write_text(yaml.safe_dump(app, sort_keys=False))
-    return path
+    def edit(app: dict[str, Any]) -> None:
+        app["post_deploy"]["phases"] = PHASES
+        app["schedules"]["tick"] = "200ms"
+        app["checks"]["lease"] = "2s"  # the killed replica's run is taken over within phase 2
+
+    return edited_app(tmp, edit)
 
 
 @pytest.fixture(scope="module")
@@ -115,18 +109,12 @@ def replicas(
     module_databases: Databases,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[list[Bot]]:
+    app = str(config(tmp_path_factory.mktemp("replicas-monitoring")))
     url = module_databases.new_postgresql()
-    tmp = tmp_path_factory.mktemp("replicas-monitoring")
-    app = str(config(tmp))
-    bots = [
-        Bot(fake, target, tmp_path_factory.mktemp(f"m{n}"), url, READINESS_CONFIG=app)
-        for n in range(3)
-    ]
-    with ThreadPoolExecutor(3) as pool:  # started together: they migrate one at a time
-        list(pool.map(Bot.start, bots))
-    yield bots
-    for bot in bots:
-        bot.stop()
+    with replicas_running(
+        fake, target, url, tmp_path_factory.mktemp, 3, READINESS_CONFIG=app
+    ) as bots:
+        yield bots
 
 
 def wait_until(what: str, probe: Any, timeout: float, replicas: list[Bot]) -> Any:
@@ -263,14 +251,7 @@ def test_each_phase_digests_once_with_the_sending_replica_killed_mid_post(
         )
         assert doubled == [], doubled
 
-        verified = subprocess.run(
-            [sys.executable, "-m", "bot", "audit", "verify"],
-            env=survivors[0].env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        verified = survivors[0].cli("audit", "verify")
         assert verified.returncode == 0, verified.stdout + verified.stderr
     finally:
         for person in people:
