@@ -77,6 +77,16 @@ class Freeze(BaseModel):
             return None
         return self._window(began, began + self.duration)
 
+    def ended_between(self, since: datetime, now: datetime) -> datetime | None:
+        """When an occurrence of this freeze ended in SINCE < time <= NOW, if one did."""
+        if self.start is not None and self.end is not None:
+            return self.end if since < self.end <= now else None
+        assert self.cron is not None and self.duration is not None
+        began = Cron.parse(self.cron).last_at_or_before(now - self.duration, now - since)
+        if began is None or not since < began + self.duration <= now:
+            return None
+        return began + self.duration
+
     def _window(self, start: datetime, end: datetime) -> FreezeWindow:
         return FreezeWindow(self.id, self.title, start, end)
 
@@ -162,7 +172,7 @@ def edges(freezes: Sequence[Freeze], since: datetime, now: datetime) -> list[tup
         began = freeze.covering(now)
         if began is not None and since < began.start <= now:
             found.append((freeze.id, began.start))
-        was = freeze.covering(since)
-        if was is not None and since < was.end <= now:
-            found.append((freeze.id, was.end))
+        ended = freeze.ended_between(since, now)
+        if ended is not None:
+            found.append((freeze.id, ended))
     return sorted(found, key=lambda edge: edge[1])

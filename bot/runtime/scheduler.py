@@ -101,10 +101,20 @@ class Scheduler:
                 log.info("scheduled %s ran here", name)
 
     async def tick(self) -> None:
+        """Each step of the tick on its own: one that fails is logged, and the next runs
+        (a failing monitor must not keep waivers from expiring)."""
+        services = self.services
+        steps = (
+            services.jobs.resume,
+            services.checks.resume,  # post-deploy runs: the monitor's tick
+            services.monitor.tick,
+            services.waivers.expire,
+            services.freezes.redraw_at_edges,
+            services.reminders.window_soon,
+        )
         with self._job():
-            await self.services.jobs.resume()
-            await self.services.checks.resume()  # post-deploy runs: the monitor's tick
-            await self.services.monitor.tick()
-            await self.services.waivers.expire()
-            await self.services.freezes.redraw_at_edges()
-        await self.services.reminders.window_soon()
+            for step in steps:
+                try:
+                    await step()
+                except Exception:
+                    log.exception("the tick's %s failed", step.__qualname__)

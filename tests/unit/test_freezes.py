@@ -13,6 +13,7 @@ from bot.domain.freezes import (
     Freeze,
     FreezeException,
     current,
+    edges,
     holds,
     overlapping,
     upcoming,
@@ -135,3 +136,27 @@ def test_cron_reads_as_crontab_does() -> None:
     assert Cron.parse("0 0 1 JAN *").last_at_or_before(at("2026-12-01T00:00")) == at(
         "2026-01-01T00:00"
     )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"id": "short", "title": "Short", "from": "2026-12-01T12:00Z", "to": "2026-12-01T12:30Z"},
+        {"id": "short", "title": "Short", "cron": "0 12 * * *", "duration": "30m"},
+    ],
+)
+def test_a_freeze_shorter_than_the_look_back_has_both_its_edges_seen_on_time(
+    raw: dict[str, str],
+) -> None:
+    """Stepping a 15 s tick over the day: the start is seen within a tick of 12:00, the end
+    within a tick of 12:30 (it was once seen only at 13:00, an hour after the start)."""
+    freeze = Freeze.model_validate(raw)
+    noon = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    seen: dict[datetime, datetime] = {}
+    now = noon - timedelta(minutes=5)
+    while now < noon + timedelta(hours=2):
+        for _, edge in edges([freeze], now - timedelta(hours=1), now):
+            seen.setdefault(edge, now)
+        now += timedelta(seconds=15)
+    assert sorted(seen) == [noon, noon + timedelta(minutes=30)]
+    assert all(timedelta(0) <= found - edge < timedelta(seconds=15) for edge, found in seen.items())
