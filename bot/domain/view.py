@@ -107,7 +107,10 @@ def view_of(app: AppConfig, facts: Facts, readiness: Readiness | None = None) ->
     shipped = release.deployed_at if release.state in SHIPPED else None
     waived = in_force(facts.waivers, shipped or now, release.ref)
     readiness = readiness or assess(app, facts.results, facts.ticks, waived)
-    fresh, stale = split_stale(app, release, facts.signatures, waived)
+    # A signature goes stale over a waiver that changes what counts: one of an item that
+    # would not pass without it (as its evidence records them).
+    counted = {v.item.id: v.waiver for v in readiness.items if v.waiver is not None}
+    fresh, stale = split_stale(app, release, facts.signatures, counted)
     frozen = holds(app.freezes, facts.exceptions, now) if now is not None else []
     failing = {v.item.id: v.item.title for v in readiness.blocking_not_passing}
     unwaived = ended_on(facts.waivers, failing, now, release.ref) if facts.waivers else []

@@ -17,6 +17,11 @@ from bot.domain.waivers import Waiver, WaiverState
 from checks.durations import format_duration, parse_duration
 
 DURATION_FORMAT = Code("for=2d")
+SHORTEST = timedelta(seconds=1)  # stored in whole seconds
+
+
+class BadDuration(InvalidInput):
+    """What `for=` (the form's duration) says can't be used: said on that field."""
 
 
 @dataclass(frozen=True)
@@ -32,15 +37,15 @@ def parse_for(raw: str | None, app: AppConfig) -> timedelta:
     """`for=DURATION` (e.g. 2d, 12h), above 0 and at most `waivers.max`; InvalidInput."""
     longest = app.waivers.max
     if not raw:
-        raise InvalidInput(
+        raise BadDuration(
             "Say how long the waiver lasts, e.g. ",
             DURATION_FORMAT,
             f" (at most {format_duration(longest)}).",
         )
     try:
         duration = parse_duration(raw)
-    except ValueError:
-        raise InvalidInput(
+    except (ValueError, OverflowError):  # 9999999999d overflows timedelta
+        raise BadDuration(
             "I couldn't read ",
             Code(raw),
             " as a duration; write a number and a unit, e.g. ",
@@ -50,10 +55,12 @@ def parse_for(raw: str | None, app: AppConfig) -> timedelta:
             ".",
         ) from None
     if duration > longest:
-        raise InvalidInput(
+        raise BadDuration(
             f"A waiver lasts at most {format_duration(longest)} here "
             f"({format_duration(duration)} asked for)."
         )
+    if duration < SHORTEST:
+        raise BadDuration(f"A waiver lasts at least a second ({raw} asked for).")
     return duration
 
 
@@ -89,6 +96,9 @@ def check_can_request(
     shown = next(v for v in view.readiness.items if v.item.id == item_id)
     if shown.status is ItemStatus.PASS:
         raise InvalidState(title, " is passing; it needs no waiver.")
+    if shown.status is ItemStatus.PENDING:  # a waiver is for a failing item, not a skipped one
+        why = "not checked yet" if item.automated else "not ticked yet"
+        raise InvalidState(title, f" is {why}: a waiver is for an item that fails.")
     open_ = [w for w in view.waivers if w.item_id == item_id and w.state.open]
     for waiver in open_:
         if waiver.in_force(view.facts.now if view.facts else None, view.release.ref):

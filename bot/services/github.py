@@ -22,6 +22,7 @@ from bot.domain.github import FROZEN, Decision, Gate, Verdict, comment, decide, 
 from bot.domain.model import Release, ReleaseState
 from bot.domain.text import stamp
 from bot.domain.view import ReleaseView
+from bot.domain.waivers import WaiverState
 from bot.github.api import GitHubApp, GitHubRefused, GitHubUnavailable
 from bot.services.deploy import DeployService
 from bot.services.deps import Deps, Service
@@ -154,10 +155,13 @@ class GitHubService(Service):
         async with self.deps.db.read() as uow:
             waiting = await uow.github.waiting()
             held = await self._held(uow, waiting, now)
+            lapsed = await self._lapsed(uow, waiting, now)
         for gate, product, state in waiting:
             app = self.catalog.get(product)
             if app is None or app.github is None:
                 continue  # its product was taken out of the config: it waits
+            if gate.release_id in lapsed:  # the tick is about to record it suspended
+                state = ReleaseState.SUSPENDED
             frozen = gate.release_id in held
             decision = decide(state, gate, now, app.github.timeout, frozen)
             if decision is not None:
@@ -180,6 +184,21 @@ class GitHubService(Service):
                 if holds(app.freezes, exceptions, now):
                     held.add(gate.release_id)
         return held
+
+    async def _lapsed(
+        self, uow: UnitOfWork, waiting: list[tuple[Gate, str, ReleaseState]], now: datetime
+    ) -> set[int]:
+        """The approved releases jobs wait on with a waiver whose expiry has come but is not
+        yet recorded: between the two, the gate says no, and so must GitHub's answer."""
+        approved = {g.release_id for g, _, state in waiting if state is ReleaseState.APPROVED}
+        return {
+            release_id
+            for release_id in approved
+            if any(
+                w.state is WaiverState.GRANTED and w.expires_at is not None and w.expires_at <= now
+                for w in await uow.waivers.of(release_id)
+            )
+        }
 
     async def _record(self, gate: Gate, decision: Decision, now: datetime) -> None:
         async with self.deps.db.write() as uow:

@@ -22,7 +22,7 @@ from bot.services.deps import Deps, Service
 from bot.services.finding import resolve
 from bot.services.membership import memberships
 from bot.services.records import load_release, load_view, settle, show, signers, view_pages
-from bot.services.waivers import end_waivers, moved_off
+from bot.services.waivers import end_waivers, lapse, moved_off
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +187,7 @@ class ReleaseService(Service):
         before = await load_view(uow, app, release)
         await uow.releases.set_ref(release.id, ref, now)
         await uow.audit.append("release.ref", now, release.id, user, old=release.ref, new=ref)
+        before, _ = await lapse(uow, app, before, now)  # an expiry before the move stays one
         off = moved_off(before, ref)  # asked for or granted on the old ref: they end
         if off:
             before, _ = await end_waivers(uow, app, before, WaiverState.REF_CHANGED, now, off)

@@ -97,6 +97,20 @@ def moved_off(view: ReleaseView, ref: str | None) -> list[Waiver]:
     return [w for w in view.waivers if w.state.open and w.ref != ref]
 
 
+async def lapse(
+    uow: UnitOfWork, app: AppConfig, view: ReleaseView, now: datetime
+) -> tuple[ReleaseView, int]:
+    """Record the waivers of VIEW whose expiry has come (as expired, at their expiry)."""
+    due = [
+        w
+        for w in view.waivers
+        if w.state is WaiverState.GRANTED and w.ending(now, view.release.ref) is WaiverState.EXPIRED
+    ]
+    if not due:
+        return view, 0
+    return await end_waivers(uow, app, view, WaiverState.EXPIRED, now, due)
+
+
 class WaiverService(Service):
     async def check_request(self, release_id: int, item_id: str, user: str) -> ReleaseView:
         """May this person ask to waive the item? (Asked before the form opens.)"""
@@ -123,7 +137,7 @@ class WaiverService(Service):
         try:
             async with self.deps.db.write() as uow:
                 view = await load_view(uow, app, await load_release(uow, release_id))
-                view, _ = await self._lapse(uow, app, view, now)
+                view, _ = await lapse(uow, app, view, now)
                 ask = check_can_request(app, view, item_id, held, lasts, reason)
                 release = view.release
                 waiver = await uow.waivers.request(
@@ -241,21 +255,7 @@ class WaiverService(Service):
         app = await self.deps.config_of(release_id)
         async with self.deps.db.write() as uow:
             view = await load_view(uow, app, await load_release(uow, release_id))
-            after, ended = await self._lapse(uow, app, view, now)
+            after, ended = await lapse(uow, app, view, now)
             if ended:  # else another replica recorded them
                 await settle(uow, self.deps, after, now, None)
             return ended
-
-    async def _lapse(
-        self, uow: UnitOfWork, app: AppConfig, view: ReleaseView, now: datetime
-    ) -> tuple[ReleaseView, int]:
-        """Record the waivers of VIEW whose expiry has come."""
-        due = [
-            w
-            for w in view.waivers
-            if w.state is WaiverState.GRANTED
-            and w.ending(now, view.release.ref) is WaiverState.EXPIRED
-        ]
-        if not due:
-            return view, 0
-        return await end_waivers(uow, app, view, WaiverState.EXPIRED, now, due)

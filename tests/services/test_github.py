@@ -24,6 +24,7 @@ from bot.services.freezes import FreezeService
 from bot.services.github import GitHubService
 from bot.services.records import load_release, load_view
 from bot.services.signoff import SignoffService
+from bot.services.waivers import WaiverService
 from bot.web.schemas import gate_json
 from tests.services.conftest import FixedClock, make_ready, sign_all_but_final
 
@@ -216,3 +217,36 @@ async def test_a_job_held_by_a_freeze_is_approved_once_it_ends(
     clock.advance(hours=1)  # 09:00: the maintenance is over
     await one.answer()
     assert github.reviews == [(14, None), (14, "approved")]
+
+
+async def test_a_job_is_not_approved_once_the_waiver_it_relied_on_expired(
+    replicas: tuple[GitHubService, GitHubService, Recorder], clock: FixedClock
+) -> None:
+    """Between a waiver's expiry and the tick that records it, the release is still stored
+    approved; GitHub's answer must already be what the gate says."""
+    one, _, github = replicas
+    deps = one.deps
+    await one.receive("d15", "deployment_protection_rule", payload(15))
+    await one.handle()
+    await deps.tasks.drain()
+    async with deps.db.read() as uow:
+        release = await uow.releases.by_ref("lumines_wis2l", SHA)
+    assert release is not None
+    await make_ready(deps, release.id)
+    async with deps.db.write() as uow:
+        await uow.checks.add_result(
+            release.id, None, "health_db", "fail", "HTTP 503", {}, 1.0, clock.now()
+        )
+    waivers = WaiverService(deps)
+    asked = await waivers.request(release.id, "health_db", "UENG", "1h", "Known outage")
+    await waivers.answer(release.id, asked.waiver.id, "USEC", grant=True)
+    await sign_all_but_final(deps, release.id)
+    now = clock.now()
+    plan = DeploymentPlan(now, now + timedelta(hours=3), ("UOPS",), "helm rollback lumines")
+    attestations = deps.settings.app.roles["cto"].attestations
+    await SignoffService(deps).sign(release.id, "cto", "UCTO", attestations, None, plan)
+    clock.advance(hours=2)  # the waiver expired; no tick has recorded it yet
+    await one.answer()
+    assert (15, "approved") not in github.reviews
+    assert github.reviews == [(15, None)]  # a progress report: suspended
+    assert (await gate_of(one, release.id)).waiting

@@ -275,3 +275,17 @@ async def test_a_waiver_expiring_after_the_deploy_changes_no_record(
     assert status == 200
     assert [w.state for w in after.waivers] == [WaiverState.EXPIRED]
     assert not any("expired" in m for m in await thread(deps, release_id))
+    await deps.tasks.drain()  # the monitoring the deploy started, before the database closes
+
+
+async def test_a_waiver_that_expired_before_the_ref_moved_is_recorded_expired(
+    deps: Deps, clock: FixedClock
+) -> None:
+    release_id, _ = await waived(deps)
+    clock.advance(days=3)  # expired; no tick yet
+    await ReleaseService(deps).open("LUMINES 1.0.0", "def456", "UREL", CHANNEL)
+    after = await view(deps, release_id)
+    assert [w.state for w in after.waivers] == [WaiverState.EXPIRED]
+    assert after.waivers[0].ended_at == T0 + timedelta(days=2)
+    assert "waiver.expired" in await audit_kinds(deps, release_id)
+    assert "waiver.ref_changed" not in await audit_kinds(deps, release_id)

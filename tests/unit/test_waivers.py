@@ -12,7 +12,13 @@ from bot.config import ConfigError, parse_app_config
 from bot.domain.errors import InvalidInput, InvalidState, NotAuthorized
 from bot.domain.model import ItemStatus, LatestResult, Release, ReleaseState, Tick
 from bot.domain.view import Facts, view_of
-from bot.domain.waiver_rules import check_can_answer, check_can_request, parse_for, request_notice
+from bot.domain.waiver_rules import (
+    BadDuration,
+    check_can_answer,
+    check_can_request,
+    parse_for,
+    request_notice,
+)
 from bot.domain.waivers import Waiver, WaiverState
 from bot.fake_slack.blockkit import message_problems, view_problems
 from bot.fake_slack.limits import check_message
@@ -255,3 +261,57 @@ def test_once_deployed_what_was_waived_at_the_deploy_still_counts() -> None:
         APP, Facts(shipped, (), (), base.results, base.ticks, waivers=(gone,), now=later)
     )
     assert not view.readiness.blocking_pass
+
+
+def test_a_waived_item_that_passes_again_stales_nobody_and_can_still_be_withdrawn() -> None:
+    """The fix landed while the waiver lasts: it counts for nothing, so no signature, given
+    before or after it, is stale over it; the card still offers its grantor Withdraw."""
+    before = signed_by(1, "eng", "UENG")
+    after = signed_by(2, "cto", "UCTO")
+    base = facts(waiver(), signed=(before, after))
+    passing = {"health": LatestResult("health", ItemStatus.PASS, "ok", T0)}
+    view = view_of(APP, Facts(base.release, base.signatures, (), passing, base.ticks,
+                              waivers=base.waivers, now=T0))  # fmt: skip
+    assert view.stale == () and view.readiness.blocking_pass
+    blocks = card(view)
+    shown = json.dumps(blocks)
+    assert "not counted: it passes again" in shown and message_problems(blocks) == []
+    (withdraw,) = [b["accessory"] for b in blocks if "accessory" in b]
+    assert withdraw["action_id"] == ids.WAIVER_WITHDRAW
+
+
+@pytest.mark.parametrize(
+    ("raw", "said"),
+    [
+        ("9999999999d", "as a duration"),  # overflows a timedelta
+        ("500ms", "at least a second"),  # stored in seconds: it would be 0
+        ("31d", "at most 30d"),
+    ],
+)
+def test_a_duration_that_cant_be_used_is_said_on_its_field(raw: str, said: str) -> None:
+    with pytest.raises(BadDuration, match=said):
+        parse_for(raw, APP)
+
+
+def test_a_pending_item_is_not_waived_only_a_failing_one() -> None:
+    view = view_of(APP, facts())
+    pending = next(v for v in view.readiness.items if v.item.id == "m0")
+    assert pending.status is ItemStatus.PASS  # ticked in these facts
+    unticked = facts()
+    ticks = {k: t for k, t in unticked.ticks.items() if k != "m0"}
+    view = view_of(APP, Facts(unticked.release, (), (), unticked.results, ticks, now=T0))
+    with pytest.raises(InvalidState, match="not ticked yet: a waiver is for an item that fails"):
+        check_can_request(APP, view, "m0", frozenset({"eng"}), DAY, "x")
+
+
+def test_the_reason_after_for_is_kept_word_for_word() -> None:
+    parsed = parse(
+        {
+            "text": "waive health_db for=2d DB down, see product=billing and for=ever",
+            "user_id": "U",
+            "channel_id": "C",
+        }
+    )
+    check_options(parsed)
+    assert parsed.options == {"for": "2d"}
+    assert " ".join(parsed.words[1:]) == "DB down, see product=billing and for=ever"

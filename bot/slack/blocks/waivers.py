@@ -10,7 +10,7 @@ from bot.domain.notices import WaiverRequested
 from bot.domain.readiness import ItemView
 from bot.domain.signoff import MAX_REASON
 from bot.domain.view import ReleaseView
-from bot.domain.waivers import Waiver, WaiverState
+from bot.domain.waivers import Waiver, WaiverState, in_force
 from bot.slack import ids
 from bot.slack.blocks.common import Block, button, context, plain, section
 from bot.slack.blocks.modals import _modal, _text_input
@@ -35,21 +35,41 @@ def waived_line(view: ItemView, bold: bool = False) -> str:
     )
 
 
+def _moot_line(waiver: Waiver, item: ItemView | None) -> str:
+    """A waiver in force that counts for nothing now: its item passes (or is gone)."""
+    title = escape(item.item.title if item is not None else waiver.item_title or waiver.item_id)
+    until = when(waiver.expires_at) if waiver.expires_at else ""
+    now = "it passes again" if item is not None else "it is no longer on the checklist"
+    return (
+        f"{WAIVED_ICON} {title}: waiver by <@{waiver.decided_by}> until {until}, not counted: {now}"
+    )
+
+
 def card_blocks(view: ReleaseView) -> list[Block]:
     """The card's waived items (each with Withdraw waiver, for its grantor, while the
     release is before deployment), and the requests waiting for an answer."""
-    waived = [v for v in view.readiness.items if v.waived]
     active = view.release.state.active
-    blocks: list[Block] = [section("*Waived:*")] if waived else []
-    for item in waived[:MAX_WAIVED_SHOWN]:
-        if active and item.waiver is not None:
-            value = ids.Ref(r=view.release.id, w=item.waiver.id).encode()
+    items = {v.item.id: v for v in view.readiness.items}
+    shown: list[tuple[str, Waiver]] = [
+        (waived_line(v), v.waiver) for v in view.readiness.items if v.waiver is not None
+    ]
+    if active:  # in force on an item that passes again: its grantor may withdraw it
+        now = view.facts.now if view.facts is not None else None
+        shown += [
+            (_moot_line(w, items.get(w.item_id)), w)
+            for w in in_force(view.waivers, now, view.release.ref).values()
+            if w.item_id not in items or not items[w.item_id].waived
+        ]
+    blocks: list[Block] = [section("*Waived:*")] if shown else []
+    for line, waiver in shown[:MAX_WAIVED_SHOWN]:
+        if active:
+            value = ids.Ref(r=view.release.id, w=waiver.id).encode()
             withdraw = button("Withdraw waiver", ids.WAIVER_WITHDRAW, value)
-            blocks.append(section(waived_line(item), accessory=withdraw))
+            blocks.append(section(line, accessory=withdraw))
         else:
-            blocks.append(section(waived_line(item)))
-    if len(waived) > MAX_WAIVED_SHOWN:
-        blocks.append(context(f"…and {len(waived) - MAX_WAIVED_SHOWN} more (see Checklist)"))
+            blocks.append(section(line))
+    if len(shown) > MAX_WAIVED_SHOWN:
+        blocks.append(context(f"…and {len(shown) - MAX_WAIVED_SHOWN} more (see Checklist)"))
     asked = [w for w in view.waivers if w.state is WaiverState.REQUESTED]
     if asked and active:
         said = [

@@ -68,6 +68,8 @@ def parse(body: dict[str, Any]) -> Command:
     free = verb in FREE_TEXT
     for token in tokens[1:]:
         match = _OPTION.match(token)
+        if free and "for" in options:  # the reason follows `for=`, word for word
+            match = None
         if match and (not free or match.group(1) in OPTIONS[verb]):
             options[match.group(1)] = match.group(2)
         else:

@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.domain.authorization import DeploymentPlan
 from bot.domain.errors import InvalidInput
-from bot.domain.waiver_rules import parse_for
+from bot.domain.waiver_rules import BadDuration
 from bot.services.container import Services
 from bot.services.signoff import SignProblems, TickRefused
 from bot.slack import ids
@@ -190,12 +190,11 @@ def register(app: AsyncApp, services: Services) -> None:
         ref = ids.Ref.decode(view.get("private_metadata"))
         fields = _values(view)
         duration = fields.get(ids.DURATION, {}).get("value") or ""
-        try:
-            parse_for(duration, await services.deps.config_of(ref.r))
-        except InvalidInput as exc:
-            raise FieldErrors({ids.DURATION: describe(exc, plain=True)}) from None
         reason = fields.get(ids.REASON, {}).get("value") or ""
-        await services.waivers.request(ref.r, ref.i or "", user, duration, reason)
+        try:
+            await services.waivers.request(ref.r, ref.i or "", user, duration, reason)
+        except BadDuration as exc:
+            raise FieldErrors({ids.DURATION: describe(exc, plain=True)}) from None
 
     @on_submit(ids.WAIVER_DENY_VIEW, field=ids.REASON)
     async def waiver_deny(user: str, view: dict[str, Any]) -> None:
