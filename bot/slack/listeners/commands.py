@@ -249,10 +249,13 @@ async def waive(services: Services, command: Command, reply: Replier) -> None:
     name from the reason."""
     catalog = services.deps.catalog
     home = catalog.get(command.product or catalog.of_channel(command.channel) or "")
-    apps = [home] if home is not None else list(catalog.products.values())
-    item_ids = {item.id for app in apps for item in app.items}
     words = command.words
-    at = next((n for n, word in enumerate(words) if word in item_ids), None)
+    at = None
+    for apps in ([home] if home is not None else [], list(catalog.products.values())):
+        item_ids = {item.id for app in apps for item in app.items}
+        at = next((n for n, word in enumerate(words) if word in item_ids), None)
+        if at is not None:  # the channel's product's items first, then any product's
+            break
     if at is None:
         raise InvalidInput(
             "Name the checklist item to waive by its id: ",
