@@ -6,84 +6,30 @@ never changes under it.
 
 from __future__ import annotations
 
-import copy
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from types import EllipsisType
 from typing import Any, TypeVar
 
 from bot.fake_github.model import JSON, Call, Token
 from bot.fake_github.payloads import run_url
 from bot.fake_github.server import FakeGitHub
-from bot.fake_slack.loop import LoopThread
+from bot.fake_slack.loop import FakeThread
 
 T = TypeVar("T")
 
 
-class FakeGitHubThread:
+class FakeGitHubThread(FakeThread[FakeGitHub]):
     """Runs a FakeGitHub on a daemon thread; `with FakeGitHubThread() as github: ...`."""
 
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, *, clock: Callable[[], float] = time.time
     ) -> None:
-        self._options: dict[str, Any] = {"host": host, "port": port, "clock": clock}
-        self._loop = LoopThread("fake-github", "FakeGitHubThread")
-        self._fake: FakeGitHub | None = None
-
-    def start(self) -> FakeGitHubThread:
-        self._loop.start()
-
-        async def up() -> FakeGitHub:
-            return await FakeGitHub(**self._options).start()
-
-        self._fake = self._run(up())
-        return self
-
-    def stop(self) -> None:
-        if not self._loop.running:
-            return
-        if self._fake is not None:
-            self._run(self._fake.stop())
-        self._loop.stop()
-        self._fake = None
-
-    def __enter__(self) -> FakeGitHubThread:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    @property
-    def fake(self) -> FakeGitHub:
-        """The FakeGitHub itself: touch it only from its loop (see `on_loop`)."""
-        if self._fake is None:
-            raise RuntimeError("FakeGitHubThread is not started")
-        return self._fake
-
-    @property
-    def api_url(self) -> str:
-        return self.fake.api_url
-
-    def on_loop(self, fn: Callable[[FakeGitHub], T], timeout: float = 10.0) -> T:
-        """Run `fn(fake)` on the fake's loop; return a deep copy of its result."""
-        fake = self.fake
-
-        async def run() -> T:
-            return copy.deepcopy(fn(fake))
-
-        return self._run(run(), timeout)
-
-    def wait_for(self, predicate: Callable[[FakeGitHub], T], timeout: float = 10.0) -> T:
-        """Block until `predicate(fake)` is truthy (checked on the loop after each call)."""
-        fake = self.fake
-
-        async def run() -> T:
-            return copy.deepcopy(await fake.wait_for(predicate, timeout))
-
-        return self._run(run(), timeout + 5)
-
-    def _run(self, coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
-        return self._loop.run(coro, timeout)
+        super().__init__(
+            "fake-github",
+            "FakeGitHubThread",
+            lambda: FakeGitHub(host=host, port=port, clock=clock),
+        )
 
     # --- the FakeGitHub API, thread-safe ------------------------------------------------
 

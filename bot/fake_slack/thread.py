@@ -6,58 +6,21 @@ holds never changes under it.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from bot.fake_slack.loop import LoopThread
+from bot.fake_slack.loop import FakeThread
 from bot.fake_slack.model import JSON, Call, Ephemeral, Message, Response, UploadedFile, User, View
 from bot.fake_slack.server import FakeSlack
 
 T = TypeVar("T")
 
 
-class FakeSlackThread:
+class FakeSlackThread(FakeThread[FakeSlack]):
     """Runs a FakeSlack on a daemon thread; `with FakeSlackThread() as fake: ...`."""
 
     def __init__(self, **options: Any) -> None:
-        self._options = options
-        self._loop = LoopThread("fake-slack", "FakeSlackThread")
-        self._fake: FakeSlack | None = None
-
-    def start(self) -> FakeSlackThread:
-        self._loop.start()
-
-        async def up() -> FakeSlack:
-            return await FakeSlack(**self._options).start()
-
-        self._fake = self._run(up())
-        return self
-
-    def stop(self) -> None:
-        if not self._loop.running:
-            return
-        if self._fake is not None:
-            self._run(self._fake.stop())
-        self._loop.stop()
-        self._fake = None
-
-    def __enter__(self) -> FakeSlackThread:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    @property
-    def fake(self) -> FakeSlack:
-        """The FakeSlack itself: touch it only from its loop (see `on_loop`)."""
-        if self._fake is None:
-            raise RuntimeError("FakeSlackThread is not started")
-        return self._fake
-
-    @property
-    def api_url(self) -> str:
-        return self.fake.api_url
+        super().__init__("fake-slack", "FakeSlackThread", lambda: FakeSlack(**options))
 
     @property
     def base_url(self) -> str:
@@ -66,27 +29,6 @@ class FakeSlackThread:
     @property
     def bot_token(self) -> str:
         return self.fake.bot_token
-
-    def on_loop(self, fn: Callable[[FakeSlack], T], timeout: float = 10.0) -> T:
-        """Run `fn(fake)` on the fake's loop; return a deep copy of its result."""
-        fake = self.fake
-
-        async def run() -> T:
-            return copy.deepcopy(fn(fake))
-
-        return self._run(run(), timeout)
-
-    def wait_for(self, predicate: Callable[[FakeSlack], T], timeout: float = 10.0) -> T:
-        """Block until `predicate(fake)` is truthy (checked on the loop after each call)."""
-        fake = self.fake
-
-        async def run() -> T:
-            return copy.deepcopy(await fake.wait_for(predicate, timeout))
-
-        return self._run(run(), timeout + 5)
-
-    def _run(self, coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
-        return self._loop.run(coro, timeout)
 
     # --- the FakeSlack API, thread-safe -------------------------------------------------
 
