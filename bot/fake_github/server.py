@@ -24,6 +24,7 @@ from bot.fake_github.faults import Delay, Fault, fault_reply, take_delay, take_f
 from bot.fake_github.model import JSON, Call, GitHubError, Review, Token, not_found
 from bot.fake_github.rules import Rules
 from bot.fake_github.scene import Scene
+from bot.fake_slack.served import Served
 
 T = TypeVar("T")
 Outcome = tuple[int, Any]  # (status, JSON body or None)
@@ -36,16 +37,16 @@ class Unparsed:
         self.text = text
 
 
-class FakeGitHub:
+class FakeGitHub(Served):
     """GitHub's REST API on 127.0.0.1, port 0 unless told otherwise."""
 
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, *, clock: Callable[[], float] = time.time
     ) -> None:
-        self.host, self.port, self.clock = host, port, clock
+        super().__init__(web.Application(), host, port)
+        self.clock = clock
         self.apps = Apps(clock)
         self.rules = Rules(clock)
-        self.app = web.Application()
         self.app.add_routes(
             [
                 web.post("/app/installations/{installation}/access_tokens", self._on_token),
@@ -56,32 +57,12 @@ class FakeGitHub:
                 web.route("*", "/{tail:.*}", self._on_other),
             ]
         )
-        self._runner: web.AppRunner | None = None
         self._calls: list[Call] = []
         self._faults: list[Fault] = []
         self._delays: list[Delay] = []
-        self._changed = asyncio.Event()
         self.scene = Scene(self.apps, self.rules, lambda: self.api_url)
 
     # --- lifecycle ----------------------------------------------------------------------
-
-    async def start(self) -> FakeGitHub:
-        self._runner = web.AppRunner(self.app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
-        self.port = int(self._runner.addresses[0][1])
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeGitHub:
-        return await self.start()
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.stop()
 
     @property
     def api_url(self) -> str:
@@ -145,11 +126,6 @@ class FakeGitHub:
             call = Call(**{**call.__dict__, "delayed": delayed})
         self._calls.append(call)
         self.touch()
-
-    def touch(self) -> None:
-        """Wake every `wait_for` to look again."""
-        self._changed.set()
-        self._changed = asyncio.Event()
 
     # --- setting the scene --------------------------------------------------------------
 
@@ -267,23 +243,6 @@ class FakeGitHub:
             for r in self.rules.reviews
             if (repo is None or r.repo.lower() == repo.lower()) and run_id in (None, r.run_id)
         ]
-
-    async def wait_for(self, predicate: Callable[[FakeGitHub], T], timeout: float = 10.0) -> T:
-        """Wait until `predicate(self)` is truthy and return it; re-checked after each call."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            changed = self._changed
-            result = predicate(self)
-            if result:
-                return result
-            left = deadline - loop.time()
-            if left <= 0:
-                raise TimeoutError(f"condition not met within {timeout}s; {self.summary()}")
-            try:
-                await asyncio.wait_for(changed.wait(), left)
-            except TimeoutError:
-                pass
 
     def summary(self, last: int = 30) -> str:
         lines = [f"{len(self._calls)} call(s) recorded"]

@@ -31,6 +31,7 @@ from bot.fake_slack.model import (
     User,
     View,
 )
+from bot.fake_slack.served import Served
 from bot.fake_slack.surfaces import Surfaces
 from bot.fake_slack.web_api import WebApi
 from bot.fake_slack.workspace import Counter, Workspace
@@ -41,7 +42,7 @@ UPLOAD = "upload"
 JSON_FIELDS = ("blocks", "view", "metadata", "attachments", "files")
 
 
-class FakeSlack:
+class FakeSlack(Served):
     """Slack's Web API on 127.0.0.1, with the state a workspace would have."""
 
     def __init__(
@@ -53,13 +54,13 @@ class FakeSlack:
         team: Team | None = None,
         strict: bool = True,
     ) -> None:
-        self.bot_token, self.host, self.port = bot_token, host, port
+        super().__init__(web.Application(client_max_size=1024**3), host, port)
+        self.bot_token = bot_token
         self.team = team or Team()
         ids = Counter()
         self.workspace = Workspace(self.team, ids)
         self.surfaces = Surfaces(self.team, ids)
         self.api = WebApi(self.workspace, self.surfaces, bot_token, lambda: self.base_url, strict)
-        self.app = web.Application(client_max_size=1024**3)
         self.app.add_routes(
             [
                 web.route("*", "/api/{method}", self._on_api),
@@ -67,32 +68,12 @@ class FakeSlack:
                 web.post("/upload/v1/{file_id}", self._on_upload),
             ]
         )
-        self._runner: web.AppRunner | None = None
         self._calls: list[Call] = []
         self._faults: dict[str, list[Fault]] = {}
         self._delays: dict[str, Delay] = {}
-        self._changed = asyncio.Event()
         self._listeners: list[Callable[[], None]] = []
 
     # --- lifecycle ----------------------------------------------------------------------
-
-    async def start(self) -> FakeSlack:
-        self._runner = web.AppRunner(self.app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
-        self.port = int(self._runner.addresses[0][1])
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeSlack:
-        return await self.start()
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.stop()
 
     @property
     def base_url(self) -> str:
@@ -186,8 +167,7 @@ class FakeSlack:
 
     def touch(self) -> None:
         """Wake every `wait_for` to look again, and tell every `on_change` listener."""
-        self._changed.set()
-        self._changed = asyncio.Event()
+        super().touch()
         for listener in self._listeners:
             listener()
 
@@ -226,27 +206,6 @@ class FakeSlack:
     def clear(self) -> None:
         """Forget recorded calls (the workspace's state stays)."""
         self._calls.clear()
-
-    async def wait_for(
-        self,
-        predicate: Callable[[FakeSlack], T],
-        timeout: float = 10.0,
-    ) -> T:
-        """Wait until `predicate(self)` is truthy and return it; re-checked after each call."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            changed = self._changed
-            result = predicate(self)
-            if result:
-                return result
-            left = deadline - loop.time()
-            if left <= 0:
-                raise TimeoutError(f"condition not met within {timeout}s; {self.summary()}")
-            try:
-                await asyncio.wait_for(changed.wait(), left)
-            except TimeoutError:
-                pass
 
     def summary(self, last: int = 30) -> str:
         """The recorded calls, one a line, for failure messages."""
