@@ -249,3 +249,14 @@ def approve_all_but_final(slack: Slack, name: str) -> None:
     ):
         response = slack.sign(user, name, role)
         assert response.status_code == 200 and not response.text, response.text
+
+
+@pytest.fixture
+def api(bot: Bot) -> Iterator[httpx.Client]:
+    """An HTTP client of the bot's API, with its READINESS_API_TOKEN (a module's `bot`
+    fixture gives one)."""
+    token = bot.env["READINESS_API_TOKEN"]
+    with httpx.Client(
+        base_url=bot.url, headers={"Authorization": f"Bearer {token}"}, timeout=15
+    ) as client:
+        yield client

@@ -40,14 +40,6 @@ def bot(
     running.stop()
 
 
-@pytest.fixture
-def api(bot: Bot) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=bot.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=15
-    ) as client:
-        yield client
-
-
 def path(name: str, tail: str = "") -> str:
     return f"/api/releases/{quote(name, safe='')}{tail}"
 

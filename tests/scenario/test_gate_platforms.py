@@ -46,14 +46,6 @@ def bot(
     running.stop()
 
 
-@pytest.fixture
-def api(bot: Bot) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=bot.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=15
-    ) as client:
-        yield client
-
-
 def gate(name: str) -> str:
     return f"/api/releases/{quote(name, safe='')}/gate"
 
