@@ -14,7 +14,7 @@ from bot.domain.model import PRE_DEPLOY
 from bot.domain.view import ReleaseView
 from bot.services.deps import Deps, Service
 from bot.services.membership import memberships
-from bot.services.records import load_release, load_view, pages, settle, show
+from bot.services.records import load_release, load_view, pages, seen_by, settle, show
 
 LOOKBACK = timedelta(hours=1)  # freeze edges looked for behind now (a restart's gap)
 
@@ -37,10 +37,7 @@ class FreezeService(Service):
 
     async def check_except(self, release_id: int, user: str) -> ReleaseView:
         """May this person grant an exception now? (Asked before the reason modal opens.)"""
-        app = await self.deps.config_of(release_id)
-        held = await memberships(app, user, self.deps.directory)
-        async with self.deps.db.read() as uow:
-            view = await load_view(uow, app, await load_release(uow, release_id))
+        app, held, view = await seen_by(self.deps, release_id, user)
         check_can_except(app, view, held, None, self.deps.clock.now())
         return view
 

@@ -25,6 +25,7 @@ from bot.domain.notices import (
 from bot.domain.signoff import StaleSignature, derive_state
 from bot.domain.view import ReleaseView, view_of
 from bot.services.deps import Deps
+from bot.services.membership import memberships
 
 PAGE = 50  # releases read at a time when walking them all
 
@@ -77,6 +78,18 @@ def signers(app: AppConfig, stale: Sequence[StaleSignature]) -> tuple[Signer, ..
         for s in stale
         if s.signature.role_id in app.roles
     )
+
+
+async def seen_by(
+    deps: Deps, release_id: int, user: str
+) -> tuple[AppConfig, frozenset[str], ReleaseView]:
+    """The release's config, the roles USER holds in it, and its view, read once: what a
+    use-case looks at before a form opens (may this person do it now?)."""
+    app = await deps.config_of(release_id)
+    held = await memberships(app, user, deps.directory)
+    async with deps.db.read() as uow:
+        view = await load_view(uow, app, await load_release(uow, release_id))
+    return app, held, view
 
 
 async def show(uow: UnitOfWork, deps: Deps, view: ReleaseView) -> None:

@@ -33,7 +33,7 @@ from bot.domain.signoff import (
 from bot.domain.view import ReleaseView
 from bot.services.deps import Service
 from bot.services.membership import memberships
-from bot.services.records import load_release, load_view, settle
+from bot.services.records import load_release, load_view, seen_by, settle
 
 
 @dataclass(frozen=True)
@@ -222,18 +222,12 @@ class SignoffService(Service):
     async def checklist(self, release_id: int, user: str) -> tuple[ReleaseView, frozenset[str]]:
         """What the Checklist shows this person: the release, and the roles they hold
         (which manual items are theirs to tick)."""
-        app = await self.deps.config_of(release_id)
-        held = await memberships(app, user, self.deps.directory)
-        async with self.deps.db.read() as uow:
-            view = await load_view(uow, app, await load_release(uow, release_id))
+        _, held, view = await seen_by(self.deps, release_id, user)
         return view, held
 
     async def check_reject(self, release_id: int, user: str) -> ReleaseView:
         """May this person reject now? (Asked before the reason modal opens.)"""
-        app = await self.deps.config_of(release_id)
-        held = await memberships(app, user, self.deps.directory)
-        async with self.deps.db.read() as uow:
-            view = await load_view(uow, app, await load_release(uow, release_id))
+        app, held, view = await seen_by(self.deps, release_id, user)
         check_can_reject(app, view.release, user, held, view.rejections, "-")
         return view
 

@@ -29,7 +29,7 @@ from bot.domain.waiver_rules import (
 from bot.domain.waivers import Waiver, WaiverState
 from bot.services.deps import Service
 from bot.services.membership import memberships
-from bot.services.records import load_release, load_view, settle, signers
+from bot.services.records import load_release, load_view, seen_by, settle, signers
 from checks.durations import format_duration
 
 log = logging.getLogger(__name__)
@@ -114,10 +114,7 @@ async def lapse(
 class WaiverService(Service):
     async def check_request(self, release_id: int, item_id: str, user: str) -> ReleaseView:
         """May this person ask to waive the item? (Asked before the form opens.)"""
-        app = await self.deps.config_of(release_id)
-        held = await memberships(app, user, self.deps.directory)
-        async with self.deps.db.read() as uow:
-            view = await load_view(uow, app, await load_release(uow, release_id))
+        app, held, view = await seen_by(self.deps, release_id, user)
         check_can_request(app, view, item_id, held, app.waivers.max, None)
         return view
 
@@ -162,10 +159,7 @@ class WaiverService(Service):
 
     async def check_answer(self, release_id: int, waiver_id: int, user: str) -> Answered:
         """May this person answer the request? (Asked before the denial's form opens.)"""
-        app = await self.deps.config_of(release_id)
-        held = await memberships(app, user, self.deps.directory)
-        async with self.deps.db.read() as uow:
-            view = await load_view(uow, app, await load_release(uow, release_id))
+        app, held, view = await seen_by(self.deps, release_id, user)
         waiver = find_waiver(view, waiver_id)
         check_can_answer(app, view, waiver, user, held, grant=False, reason=None)
         return Answered(view, waiver)
