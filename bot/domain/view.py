@@ -67,6 +67,7 @@ class ReleaseView:
     monitoring: MonitoringStatus | None = None  # once deployed
     stale: tuple[StaleSignature, ...] = ()  # given on evidence that changed: they count no more
     gates: tuple[Gate, ...] = ()  # GitHub Actions jobs waiting on it
+    in_force: tuple[Waiver, ...] = ()  # the waivers counting now (or when it shipped)
     facts: Facts | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -135,6 +136,7 @@ def view_of(app: AppConfig, facts: Facts, readiness: Readiness | None = None) ->
         monitoring=monitoring,
         stale=tuple(stale),
         gates=facts.gates,
+        in_force=tuple(waived.values()),
         facts=facts,
     )
 

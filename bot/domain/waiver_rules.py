@@ -101,7 +101,7 @@ def check_can_request(
         raise InvalidState(title, f" is {why}: a waiver is for an item that fails.")
     open_ = [w for w in view.waivers if w.item_id == item_id and w.state.open]
     for waiver in open_:
-        if waiver.in_force(view.facts.now if view.facts else None, view.release.ref):
+        if waiver in view.in_force:
             assert waiver.expires_at is not None
             raise InvalidState(
                 title,
@@ -167,8 +167,7 @@ def _answered(waiver: Waiver) -> str:
 
 def check_can_withdraw(view: ReleaseView, waiver: Waiver, user: str) -> None:
     """Only its grantor withdraws a waiver still in force."""
-    now = view.facts.now if view.facts else None
-    if not waiver.in_force(now, view.release.ref):
+    if waiver not in view.in_force:
         raise InvalidState("That waiver is no longer in force.")
     if user != waiver.decided_by:
         raise NotAuthorized(

@@ -10,7 +10,7 @@ from bot.domain.notices import WaiverRequested
 from bot.domain.readiness import ItemView
 from bot.domain.signoff import MAX_REASON
 from bot.domain.view import ReleaseView
-from bot.domain.waivers import Waiver, WaiverState, in_force
+from bot.domain.waivers import Waiver, WaiverState
 from bot.slack import ids
 from bot.slack.blocks.common import Block, button, context, plain, section
 from bot.slack.blocks.modals import _modal, _text_input
@@ -54,10 +54,9 @@ def card_blocks(view: ReleaseView) -> list[Block]:
         (waived_line(v), v.waiver) for v in view.readiness.items if v.waiver is not None
     ]
     if active:  # in force on an item that passes again: its grantor may withdraw it
-        now = view.facts.now if view.facts is not None else None
         shown += [
             (_moot_line(w, items.get(w.item_id)), w)
-            for w in in_force(view.waivers, now, view.release.ref).values()
+            for w in view.in_force
             if w.item_id not in items or not items[w.item_id].waived
         ]
     blocks: list[Block] = [section("*Waived:*")] if shown else []
