@@ -191,7 +191,7 @@ def run_the_release(page: Any, demo: Demo, expect: Any) -> None:
     expect(confirm).to_contain_text("Mark deployed?")
     confirm.get_by_role("button", name="Mark deployed").click()
     expect(card).to_contain_text("Deployed")
-    a_breach_is_one_alert(page, thread, expect)
+    a_breach_is_one_alert(page, say, thread, expect)
     digest = page.locator("#messages .message", has_text="Immediate (First Hour) digest")
     expect(digest).to_be_visible(timeout=30_000)
     expect(digest).to_contain_text("runs passed")
@@ -248,10 +248,20 @@ def the_checklist_shows_any_section(page: Any, card: Any, modal: Any, expect: An
     expect(modal).to_be_hidden()
 
 
-def a_breach_is_one_alert(page: Any, thread: Any, expect: Any) -> None:
+def a_breach_is_one_alert(page: Any, say: Any, thread: Any, expect: Any) -> None:
     """The service breaks after the deploy: one alert in the card's thread names every
     failing item and is edited as they change; mended, one recovery is said."""
+    # The switch stays flipped while its request is on the way, though a snapshot from
+    # before it (here, a message said meanwhile) reaches the page first.
+    held: list[Any] = []
+    page.route("**/demo/break", lambda route: held.append(route))
     page.locator("#switch-app input").check()
+    say("Breaking the application on purpose")
+    expect(page.locator("#messages .message", has_text="on purpose")).to_be_visible()
+    expect(page.locator("#switch-app input")).to_be_checked()
+    assert len(held) == 1
+    held[0].continue_()
+    page.unroute("**/demo/break")
     failing = thread.locator(".message", has_text="are failing on")
     expect(failing).to_have_count(1, timeout=30_000)
     alert = thread.locator(f'.message[data-ts="{failing.get_attribute("data-ts")}"]')

@@ -127,6 +127,10 @@
       : `${me.real_name} holds no role in ${channel.title}: signing in #${channel.name} is refused.`;
   }
 
+  // A switch flipped here shows as flipped until a snapshot agrees (or the server
+  // refuses): a snapshot sent before the flip must not flip it back.
+  const flipped = new Map();
+
   function renderSwitches() {
     const box = $("switches");
     if (!box.childElementCount) {
@@ -137,7 +141,12 @@
         input.type = "checkbox";
         input.dataset.part = part.id;
         input.addEventListener("change", async () => {
-          await post("/demo/break", { part: part.id, broken: input.checked });
+          flipped.set(part.id, input.checked);
+          const answer = await post("/demo/break", { part: part.id, broken: input.checked });
+          if (answer.ok === false) {
+            flipped.delete(part.id);
+            renderSwitches();
+          }
         });
         const text = el("span", "switch-text");
         text.append(el("strong", "", "Break " + (PART_NAMES[part.id] || part.id)));
@@ -149,8 +158,10 @@
     for (const part of state.snap.target) {
       const label = $("switch-" + part.id);
       if (!label) continue;
-      label.querySelector("input").checked = part.broken;
-      label.classList.toggle("broken", part.broken);
+      if (flipped.get(part.id) === part.broken) flipped.delete(part.id);
+      const broken = flipped.has(part.id) ? flipped.get(part.id) : part.broken;
+      label.querySelector("input").checked = broken;
+      label.classList.toggle("broken", broken);
     }
   }
 
