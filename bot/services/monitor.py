@@ -102,7 +102,8 @@ class MonitorService(Service):
         async with self.deps.db.read() as uow:
             done = key in await uow.marks.keys(release_id, key)
         if not done:
-            task = asyncio.create_task(self._run(release, window, key))
+            # Tracked with the rest of the background work: drained before the database closes.
+            task = self.deps.tasks.spawn(self._run(release, window, key), bounded=False)
             self._runs[release_id] = task
             task.add_done_callback(lambda _: self._runs.pop(release_id, None))
 
@@ -156,7 +157,7 @@ class MonitorService(Service):
                 self.deps.replica, leases.lease_of(self.deps), monitoring=True
             )
         for run in taken:
-            task = asyncio.create_task(self._resume(run))
+            task = self.deps.tasks.spawn(self._resume(run), bounded=False)
             self._taken[task] = run.release_id
             task.add_done_callback(lambda done: self._taken.pop(done, None))
 

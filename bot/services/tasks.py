@@ -102,11 +102,15 @@ class TaskRunner:
         return len(self._tasks)
 
     async def drain(self, timeout: float = 10.0) -> None:
-        """Wait for running work (at shutdown), then cancel what is left."""
-        if self._tasks:
-            _, still = await asyncio.wait(set(self._tasks), timeout=timeout)
-            for task in still:
-                task.cancel()
-            await asyncio.gather(*still, return_exceptions=True)
+        """Wait for running work (at shutdown), and for the work it starts meanwhile, up
+        to TIMEOUT seconds; then cancel what is left."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._tasks and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(set(self._tasks), timeout=left)
+        still = set(self._tasks)
+        for task in still:
+            task.cancel()
+        await asyncio.gather(*still, return_exceptions=True)
         if self._settler is not None:
             self._settler.cancel()

@@ -82,7 +82,7 @@ async def deps(tmp_path: Path, clock: FixedClock, databases: Databases) -> Async
     database = Database(settings.env.database_url)
     await upgrade(database)
     async with httpx.AsyncClient() as http:
-        yield Deps(
+        deps = Deps(
             settings=settings,
             db=database,
             clock=clock,
@@ -90,6 +90,8 @@ async def deps(tmp_path: Path, clock: FixedClock, databases: Databases) -> Async
             http=http,
             tasks=TaskRunner(),
         )
+        yield deps
+        await deps.tasks.drain()  # what a test started (a check run, a monitoring run)
     await database.close()
 
 

@@ -80,3 +80,28 @@ async def test_work_still_yields_after_the_settler_was_cancelled() -> None:
         log.append("ack")
     await tasks.drain()
     assert log == ["ack", "reply"]
+
+
+async def test_drain_waits_for_work_started_by_work_it_is_waiting_for() -> None:
+    """A tick that starts a monitoring run: the run is drained too, not left running into
+    a closed database."""
+    tasks, log = TaskRunner(), []
+
+    async def run() -> None:
+        await asyncio.sleep(0.05)
+        log.append("run")
+
+    async def tick() -> None:
+        tasks.spawn(run(), bounded=False)
+        log.append("tick")
+
+    tasks.spawn(tick(), bounded=False)
+    await tasks.drain()
+    assert log == ["tick", "run"] and tasks.pending == 0
+
+
+async def test_drain_cancels_what_outlasts_it() -> None:
+    tasks = TaskRunner()
+    forever = tasks.spawn(asyncio.sleep(3600), bounded=False)
+    await tasks.drain(timeout=0.05)
+    assert forever.cancelled() and tasks.pending == 0
