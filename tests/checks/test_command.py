@@ -32,7 +32,7 @@ def dead(pid: int) -> bool:
         return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
 
 
-async def until(condition: Callable[[int], bool], pid: int, seconds: float = 2.0) -> bool:
+async def until(condition: Callable[[int], bool], pid: int, seconds: float = 15.0) -> bool:
     deadline = time.monotonic() + seconds
     while not condition(pid):
         if time.monotonic() > deadline:
@@ -51,9 +51,9 @@ def spawner(tmp_path: Path) -> str:
 async def pids(tmp_path: Path) -> tuple[int, int]:
     """Both pids, once the shell has written them (a file exists before its text is in it)."""
     files = [tmp_path / "shell", tmp_path / "child"]
-    for _ in range(500):
-        if all(f.exists() and f.read_text().endswith("\n") for f in files):
-            break
+    deadline = time.monotonic() + 30  # a loaded machine may be slow to start a shell
+    while not all(f.exists() and f.read_text().endswith("\n") for f in files):
+        assert time.monotonic() < deadline, "the shell never wrote both pids"
         await asyncio.sleep(0.01)
     shell, child = (int(f.read_text()) for f in files)
     return shell, child
