@@ -4,27 +4,16 @@ place and answered once by a responder (`AlertMessage`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 
 from bot.db import rows
+from bot.db.outbox import ALERT, PendingEdit
 from bot.db.repository import Repository, columns
 from bot.db.tables import AlertMessageRow, AlertRow, ReleaseRow
 from bot.domain.monitoring import AlertMessage, Breach, Decision
-
-
-@dataclass(frozen=True)
-class PendingAlert:
-    """An alert message posted in its thread whose newest version is not in Slack yet."""
-
-    message_id: int
-    release_id: int
-    channel: str
-    ts: str
-    version: int
 
 
 def _decision(user: str | None, at: datetime | None) -> Decision | None:
@@ -175,7 +164,7 @@ class MonitoringRepository(Repository):
             sent_version=self._greatest(AlertMessageRow.sent_version, version),
         )
 
-    async def pending_messages(self) -> list[PendingAlert]:
+    async def pending_messages(self) -> list[PendingEdit]:
         found = await self.session.execute(
             select(
                 AlertMessageRow.id,
@@ -191,7 +180,9 @@ class MonitoringRepository(Repository):
             )
             .order_by(AlertMessageRow.id)
         )
-        return [PendingAlert(r.id, r.release_id, r.channel, str(r.ts), r.version) for r in found]
+        return [
+            PendingEdit(ALERT, r.id, r.release_id, r.channel, str(r.ts), r.version) for r in found
+        ]
 
     async def rollback(self, release_id: int) -> Decision | None:
         """The release's decision to roll back, if one was taken (the newest)."""

@@ -28,6 +28,22 @@ class PendingMessage:
     created_at: datetime | None = None
 
 
+ALERT, WAIVER = "alert", "waiver"  # the kinds of message edited in place
+
+
+@dataclass(frozen=True)
+class PendingEdit:
+    """A message posted in a card's thread and edited as what it shows changes (a breach's
+    alert, a waiver's request), whose newest version is not in Slack yet."""
+
+    kind: str  # ALERT (ID is an alert message's) or WAIVER (ID is a waiver's)
+    id: int
+    release_id: int
+    channel: str
+    ts: str
+    version: int
+
+
 class OutboxRepository(Repository):
     async def enqueue(self, release_id: int, notice: Notice, now: datetime) -> None:
         """A notice for the release's card thread (a digest: the channel); sent once the

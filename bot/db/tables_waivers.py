@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.tables import Base, partial
@@ -14,7 +14,9 @@ OPEN = "state IN ('requested', 'granted')"  # one open waiver per release and it
 
 class WaiverRow(Base):
     """Asked for with a reason and a duration; granted (until `expires_at`) or denied by
-    another approver; ended when it expires, its grantor withdraws it, or the ref changes."""
+    another approver; ended when it expires, its grantor withdraws it, or the ref changes.
+    Its request in the card's thread (at `ts`) is edited to show each change: `version`
+    counts them, `sent_version` is the one Slack shows (as an alert message's)."""
 
     __tablename__ = "waivers"
     __table_args__ = (
@@ -37,3 +39,6 @@ class WaiverRow(Base):
     expires_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     ended_by: Mapped[str | None] = mapped_column(String(40))
+    ts: Mapped[str | None] = mapped_column(String(40))  # its request, once posted
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    sent_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))

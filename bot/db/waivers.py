@@ -8,7 +8,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
+from bot.db.outbox import WAIVER, PendingEdit
 from bot.db.repository import Repository, columns, table
+from bot.db.tables import ReleaseRow
 from bot.db.tables_waivers import WaiverRow
 from bot.domain.waivers import Waiver, WaiverState
 
@@ -72,13 +74,26 @@ class WaiverRepository(Repository):
         )
         return _waiver(row)
 
+    async def get(self, waiver_id: int) -> tuple[int, Waiver, int] | None:
+        """(release id, the waiver, the version of its request message), if it exists."""
+        row = (
+            await self.session.execute(select(*columns(WaiverRow)).where(WaiverRow.id == waiver_id))
+        ).first()
+        return None if row is None else (row.release_id, _waiver(row), row.version)
+
     async def _move(self, waiver_id: int, was: WaiverState, **values: Any) -> bool:
-        """Set VALUES if the waiver is still in state WAS; True when this call did."""
+        """Set VALUES if the waiver is still in state WAS; True when this call did. Its
+        request message then has a new version to show."""
         core = table(WaiverRow)
         done = await self.session.execute(
-            update(core).where(core.c.id == waiver_id, core.c.state == was.value).values(**values)
+            update(core)
+            .where(core.c.id == waiver_id, core.c.state == was.value)
+            .values(version=core.c.version + 1, **values)
         )
-        return bool(done.rowcount)  # type: ignore[attr-defined]
+        moved = bool(done.rowcount)  # type: ignore[attr-defined]
+        if moved:
+            self.uow.outbox_changed()
+        return moved
 
     async def grant(self, waiver_id: int, user: str, now: datetime, expires: datetime) -> bool:
         return await self._move(
@@ -130,3 +145,29 @@ class WaiverRepository(Repository):
             .limit(1)
         )
         return found.scalar()
+
+    async def message_posted(self, waiver_id: int, ts: str, version: int) -> None:
+        await self._update(WaiverRow, waiver_id, ts=ts, sent_version=version)
+
+    async def message_sent(self, waiver_id: int, version: int) -> None:
+        await self._update(
+            WaiverRow, waiver_id, sent_version=self._greatest(WaiverRow.sent_version, version)
+        )
+
+    async def pending_messages(self) -> list[PendingEdit]:
+        """Posted requests whose newest version is not in Slack yet."""
+        found = await self.session.execute(
+            select(
+                WaiverRow.id,
+                WaiverRow.release_id,
+                ReleaseRow.channel,
+                WaiverRow.ts,
+                WaiverRow.version,
+            )
+            .join(ReleaseRow, ReleaseRow.id == WaiverRow.release_id)
+            .where(WaiverRow.ts.is_not(None), WaiverRow.version > WaiverRow.sent_version)
+            .order_by(WaiverRow.id)
+        )
+        return [
+            PendingEdit(WAIVER, r.id, r.release_id, r.channel, str(r.ts), r.version) for r in found
+        ]

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import time
 
-from bot.db.monitoring import PendingAlert
-from bot.db.outbox import PendingMessage
+from bot.db.monitoring import MonitoringRepository
+from bot.db.outbox import ALERT, PendingEdit, PendingMessage
 from bot.db.releases import PendingCard
+from bot.db.uow import UnitOfWork
+from bot.db.waivers import WaiverRepository
 from bot.domain.errors import NotFound
 from bot.domain.monitoring import breach_alert
-from bot.domain.notices import BreachAlert
+from bot.domain.notices import BreachAlert, WaiverRequestNow
 from bot.domain.view import ReleaseView
+from bot.domain.waiver_rules import request_notice
 from bot.services.deps import Deps, Service
 from bot.services.records import load_release, load_view
 
@@ -85,11 +88,36 @@ class OutboxService(Service):
             return None
         return breach_alert(app, release, breach), version
 
-    async def alerts(self) -> list[PendingAlert]:
-        """Alert messages in their threads whose newest version is not in Slack yet."""
+    async def waiver_request(self, waiver_id: int) -> tuple[WaiverRequestNow, int] | None:
+        """A waiver's request message as it stands, and its version (None: it is gone)."""
         async with self.deps.db.read() as uow:
-            found = await uow.monitoring.pending_messages()
-        return [alert for alert in found if await self._configured(alert.release_id)]
+            found = await uow.waivers.get(waiver_id)
+        if found is None:
+            return None
+        release_id, waiver, version = found
+        try:
+            app = await self.deps.config_of(release_id)
+        except NotFound:  # a product no longer configured: as it was queued
+            return None
+        return WaiverRequestNow(request_notice(app, release_id, waiver), waiver), version
+
+    async def live(
+        self, kind: str, message_id: int
+    ) -> tuple[BreachAlert | WaiverRequestNow, int] | None:
+        """What a message edited in place shows now, and its version (None: nothing)."""
+        if kind == ALERT:
+            return await self.alert(message_id)
+        return await self.waiver_request(message_id)
+
+    async def edits(self) -> list[PendingEdit]:
+        """Messages in the cards' threads edited in place (breach alerts, waiver requests)
+        whose newest version is not in Slack yet."""
+        async with self.deps.db.read() as uow:
+            found = [
+                *await uow.monitoring.pending_messages(),
+                *await uow.waivers.pending_messages(),
+            ]
+        return [edit for edit in found if await self._configured(edit.release_id)]
 
     async def _configured(self, release_id: int) -> bool:
         try:
@@ -98,13 +126,14 @@ class OutboxService(Service):
             return False
         return True
 
-    async def alert_posted(self, message_id: int, ts: str, version: int) -> None:
+    async def edit_posted(self, kind: str, message_id: int, ts: str, version: int) -> None:
+        """An edited message is in Slack at TS, showing VERSION: edited there from now on."""
         async with self.deps.db.write() as uow:
-            await uow.monitoring.message_posted(message_id, ts, version)
+            await _edited(uow, kind).message_posted(message_id, ts, version)
 
-    async def alert_sent(self, message_id: int, version: int) -> None:
+    async def edit_sent(self, kind: str, message_id: int, version: int) -> None:
         async with self.deps.db.write() as uow:
-            await uow.monitoring.message_sent(message_id, version)
+            await _edited(uow, kind).message_sent(message_id, version)
 
     async def messages(self) -> list[PendingMessage]:
         async with self.deps.db.read() as uow:
@@ -137,3 +166,8 @@ class OutboxService(Service):
                 "message": await uow.outbox.pending_count(),
                 "card": await uow.releases.pending_card_count(),
             }
+
+
+def _edited(uow: UnitOfWork, kind: str) -> MonitoringRepository | WaiverRepository:
+    """Where an edited message of KIND keeps its ts and versions."""
+    return uow.monitoring if kind == ALERT else uow.waivers

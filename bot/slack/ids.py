@@ -71,8 +71,6 @@ class Ref(BaseModel):
     p: str | None = Field(default=None, max_length=40)  # a list's product ("*": every one)
     w: int | None = Field(default=None, ge=0, le=SQLITE_MAX)  # a waiver
     i: str | None = Field(default=None, max_length=60)  # an item id
-    c: str | None = Field(default=None, max_length=24)  # a message's channel …
-    ts: str | None = Field(default=None, max_length=24)  # … and ts (to update it)
 
     def encode(self) -> str:
         return self.model_dump_json(exclude_none=True)

@@ -22,10 +22,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.db.monitoring import PendingAlert
-from bot.db.outbox import PendingMessage
+from bot.db.outbox import ALERT, WAIVER, PendingEdit, PendingMessage
 from bot.db.releases import PendingCard
-from bot.domain.notices import BreachAlert
+from bot.domain.notices import BreachAlert, WaiverRequested
 from bot.services.outbox import OutboxService
 from bot.slack.blocks.card import card, card_text
 from bot.slack.blocks.notices import render
@@ -73,7 +72,7 @@ class Outbound:
         self.on_card = on_card  # told after each card is sent: what it shows changed
         self._paused: dict[str, float] = {}  # method -> monotonic time it may be used again
         self._card_sent_at: dict[int, float] = {}
-        self._alert_sent_at: dict[int, float] = {}
+        self._edited_at: dict[tuple[str, int], float] = {}  # an alert's or a request's
         self._posted_at: dict[str, float] = defaultdict(float)
         self._failures: dict[str, int] = {}  # method -> consecutive 5xx/network failures
         self._backoff = 1.0  # after a pass that raised (the database, not Slack)
@@ -105,18 +104,18 @@ class Outbound:
     async def deliver(self) -> float | None:
         """One pass. Returns the seconds until something held back falls due, if anything."""
         waits: list[float] = []
-        cards, alerts = await self.outbox.cards(), await self.outbox.alerts()
+        cards, edits = await self.outbox.cards(), await self.outbox.edits()
         # With replicas, each channel is sent by one of them at a time, in order.
-        mine = await self.outbox.hold({p.channel for p in cards} | {a.channel for a in alerts})
+        mine = await self.outbox.hold({p.channel for p in cards} | {e.channel for e in edits})
         for pending in cards:
             if pending.channel not in mine or not await self._mine(pending.channel):
                 continue
             if wait := await self._card(pending):
                 waits.append(wait)
-        for alert in alerts:
-            if alert.channel not in mine or not await self._mine(alert.channel):
+        for edit in edits:
+            if edit.channel not in mine or not await self._mine(edit.channel):
                 continue
-            if wait := await self._alert(alert):
+            if wait := await self._edit(edit):
                 waits.append(wait)
         messages = await self.outbox.messages()  # after the cards: their threads exist now
         mine |= await self.outbox.hold({m.channel for m in messages} - mine)
@@ -164,35 +163,47 @@ class Outbound:
             await self.outbox.message_sent(message.id)
         return min(waits) if waits else None
 
-    async def _rendered(self, message: PendingMessage) -> tuple[str, list[Any] | None, int]:
-        """What goes to Slack, and the version of the alert it shows: an alert as it stands
-        now; any other notice as queued; a row an older version queued as it was stored
-        (its text was mrkdwn then)."""
+    @staticmethod
+    def _edited(message: PendingMessage) -> tuple[str, int] | None:
+        """The kind and id of the message edited in place that MESSAGE posts, if it is one
+        (a breach's alert, a waiver's request)."""
         notice = message.notice
         if isinstance(notice, BreachAlert):
-            live = await self.outbox.alert(notice.message)
+            return ALERT, notice.message
+        if isinstance(notice, WaiverRequested):
+            return WAIVER, notice.waiver
+        return None
+
+    async def _rendered(self, message: PendingMessage) -> tuple[str, list[Any] | None, int]:
+        """What goes to Slack, and the version it shows of a message edited in place: that
+        message as it stands now; any other notice as queued; a row an older version
+        queued as it was stored (its text was mrkdwn then)."""
+        edited = self._edited(message)
+        if edited is not None:
+            live = await self.outbox.live(*edited)
             if live is not None:
                 return (*render(live[0]), live[1])
-        if notice is not None:
-            return (*render(notice), 0)
+        if message.notice is not None:
+            return (*render(message.notice), 0)
         return message.text, message.blocks, 0
 
     async def _landed(self, message: PendingMessage, ts: str, version: int) -> None:
-        """A posted alert is edited from now on: remember where it is."""
-        if isinstance(message.notice, BreachAlert):
-            await self.outbox.alert_posted(message.notice.message, ts, version)
+        """A posted alert or waiver request is edited from now on: remember where it is."""
+        edited = self._edited(message)
+        if edited is not None:
+            await self.outbox.edit_posted(*edited, ts, version)
 
-    async def _alert(self, pending: PendingAlert) -> float:
-        """Bring a posted alert up to date (chat.update, paced like a card's updates)."""
-        sent = self._alert_sent_at.get(pending.message_id, 0.0)
-        wait = self._wait("chat.update", sent, self.card_interval)
+    async def _edit(self, pending: PendingEdit) -> float:
+        """Bring a posted alert or request up to date (chat.update, paced like a card's)."""
+        key = (pending.kind, pending.id)
+        wait = self._wait("chat.update", self._edited_at.get(key, 0.0), self.card_interval)
         if wait:
             return wait
-        live = await self.outbox.alert(pending.message_id)
+        live = await self.outbox.live(pending.kind, pending.id)
         if live is None:
             return 0.0
-        alert, version = live
-        text, blocks = render(alert)
+        shown, version = live
+        text, blocks = render(shown)
         try:
             await self.client.chat_update(
                 channel=pending.channel, ts=pending.ts, text=text, blocks=blocks
@@ -200,11 +211,11 @@ class Outbound:
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             wait = await self._failed("chat.update", exc, None)
             if wait == 0.0:  # permanent: stop trying this version
-                await self.outbox.alert_sent(pending.message_id, version)
+                await self.outbox.edit_sent(pending.kind, pending.id, version)
             return wait
         self._failures.pop("chat.update", None)
-        self._alert_sent_at[pending.message_id] = time.monotonic()
-        await self.outbox.alert_sent(pending.message_id, version)
+        self._edited_at[key] = time.monotonic()
+        await self.outbox.edit_sent(pending.kind, pending.id, version)
         return 0.0
 
     def _wait(self, method: str, last: float, interval: float) -> float:

@@ -40,6 +40,9 @@ def upgrade() -> None:
         sa.Column("expires_at", bot.db.tables.UTCDateTime(), nullable=True),
         sa.Column("ended_at", bot.db.tables.UTCDateTime(), nullable=True),
         sa.Column("ended_by", sa.String(length=40), nullable=True),
+        sa.Column("ts", sa.String(length=40), nullable=True),
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.Column("sent_version", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.ForeignKeyConstraint(
             ["release_id"], ["releases.id"], name=op.f("fk_waivers_release_id_releases")
         ),

@@ -252,6 +252,8 @@ def test_a_waiver_asked_by_one_approver_and_granted_by_another_opens_the_gate(
     assert any(f"the waiver of {DB} was withdrawn" in r for r in held.json()["reasons"])
     assert audited(bot, name)[-1] == "waiver.withdrawn"
     slack.wait_thread(name, "withdrew the waiver of")
+    redrawn(slack, name, "Granted by <@USEC>, until")
+    redrawn(slack, name, "; withdrawn by <@USEC>")
 
 
 def test_a_waiver_that_expires_suspends_the_approved_release(
@@ -298,7 +300,8 @@ def test_a_waiver_that_expires_suspends_the_approved_release(
     card = slack.wait_card(name, "Suspended", f"the waiver of {DB} expired")
     assert "waived* by" not in card and "Approved for production deployment" not in card
     assert ids.WAIVER_WITHDRAW not in slack.card(name).action_ids()  # nothing left to withdraw
-    assert request_message(slack, name).action_ids() == []
+    redrawn(slack, name, "Granted by <@UCTO>, until")
+    redrawn(slack, name, "; expired")  # the request says so too
 
 
 def test_a_denial_needs_a_reason_and_the_item_still_blocks(
@@ -319,12 +322,15 @@ def test_a_denial_needs_a_reason_and_the_item_still_blocks(
     assert [w[2] for w in waivers(bot, name)] == ["requested"]
 
     view = slack.open_modal("USEC", name, ids.WAIVER_DENY, message=request)
+    refusals = len([c for c in slack.fake.calls("chat.update") if c.status == 429])
+    slack.fake.fail("chat.update", status=429, count=1, retry_after=1)  # the redraw waits
     denied = slack.driver.submit(
         "USEC", view, {ids.REASON: "Fix the probe first"}, enforce_required=False
     )
     assert denied.status_code == 200 and not denied.text, denied.text
     message = redrawn(slack, name, "Denied by <@USEC>")
     assert "Fix the probe first" in message.all_text()
+    assert len([c for c in slack.fake.calls("chat.update") if c.status == 429]) == refusals + 1
     assert ids.WAIVER_WITHDRAW not in message.action_ids()
     slack.wait_thread(name, "denied the waiver of")
     ((_, _, state, _, decider, reason, denial, _),) = waivers(bot, name)
@@ -398,3 +404,18 @@ def test_the_checklist_asks_for_a_waiver_in_a_form_on_top(
     )
     again = slack.open_modal("UOPS", name, ids.CHECKLIST)
     assert ids.WAIVER_ASK not in again.action_ids()  # asked for already
+
+
+def test_a_request_left_unanswered_when_the_ref_moves_is_ended_in_place(
+    slack: Slack, bot: Bot, name: str
+) -> None:
+    """No Approve waiver is left to click on a request the ref change ended."""
+    failing_release(slack, name)
+    said = slack.command("UENG", f"waive {name} health_db for=1d {REASON}")
+    assert f"on *{name}* for 1d" in said, said
+    request = request_message(slack, name)
+    assert ids.WAIVER_APPROVE in request.action_ids()
+    assert "Moved" in slack.command("UREL", f"new {name} ref=def456")
+    redrawn(slack, name, "Ended unanswered: the release's ref changed")
+    assert [w[2] for w in waivers(bot, name)] == ["ref_changed"]
+    assert audited(bot, name) == ["waiver.requested", "waiver.ref_changed"]

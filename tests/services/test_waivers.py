@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from bot.db import Database
+from bot.db.outbox import WAIVER
 from bot.documents.json_export import render_json
 from bot.documents.markdown import render_markdown
 from bot.domain.authorization import DeploymentPlan
@@ -23,6 +24,7 @@ from bot.services.deploy import DeployService
 from bot.services.deps import Deps
 from bot.services.export import ExportService
 from bot.services.monitor import MonitorService
+from bot.services.outbox import OutboxService
 from bot.services.records import load_release, load_view
 from bot.services.releases import ReleaseService
 from bot.services.signoff import SignoffService
@@ -289,3 +291,39 @@ async def test_a_waiver_that_expired_before_the_ref_moved_is_recorded_expired(
     assert after.waivers[0].ended_at == T0 + timedelta(days=2)
     assert "waiver.expired" in await audit_kinds(deps, release_id)
     assert "waiver.ref_changed" not in await audit_kinds(deps, release_id)
+
+
+async def test_the_request_message_is_edited_at_each_change_once_posted(
+    deps: Deps, clock: FixedClock
+) -> None:
+    """The request in the thread is edited in place, as an alert is: each answer or end is
+    a new version for the sender, and one it has sent is not pending again."""
+    outbox = OutboxService(deps)
+    release_id = await failing_db(deps)
+    waivers = WaiverService(deps)
+    asked = await waivers.request(release_id, "health_db", "UENG", "2d", REASON)
+    waiver_id = asked.waiver.id
+    live = await outbox.live(WAIVER, waiver_id)
+    assert live is not None
+    shown, version = live
+    assert shown.waiver.state is WaiverState.REQUESTED and shown.request.user == "UENG"
+    await outbox.edit_posted(WAIVER, waiver_id, "1.5", version)
+    assert await outbox.edits() == []  # as posted: nothing to edit yet
+
+    await waivers.answer(release_id, waiver_id, "USEC", grant=True)
+    (edit,) = await outbox.edits()
+    assert (edit.kind, edit.id, edit.ts, edit.channel) == (WAIVER, waiver_id, "1.5", CHANNEL)
+    assert edit.version == version + 1
+    live = await outbox.live(WAIVER, waiver_id)
+    assert live is not None and live[0].waiver.state is WaiverState.GRANTED
+    await outbox.edit_sent(WAIVER, waiver_id, edit.version)
+    assert await outbox.edits() == []
+
+    clock.advance(days=3)
+    assert await waivers.expire() == 1
+    (edit,) = await outbox.edits()
+    assert edit.version == version + 2
+    live = await outbox.live(WAIVER, waiver_id)
+    assert live is not None and live[0].waiver.state is WaiverState.EXPIRED
+    await outbox.edit_sent(WAIVER, waiver_id, version + 1)  # an older version lands late
+    assert [e.version for e in await outbox.edits()] == [version + 2]

@@ -208,9 +208,9 @@ def test_the_request_in_the_thread_and_its_forms() -> None:
         assert "<outage>" not in json.dumps(blocks)
     view = view_of(APP, facts(asked))
     item = APP.items[0]
-    for modal in (request_modal(APP, view, item), deny_modal(view, asked, "C1", "1.2")):
+    for modal in (request_modal(APP, view, item), deny_modal(view, asked)):
         assert view_problems(modal) == []
-    assert ids.Ref.decode(deny_modal(view, asked, "C1", "1.2")["private_metadata"]).ts == "1.2"
+    assert ids.Ref.decode(deny_modal(view, asked)["private_metadata"]) == ids.Ref(r=7, w=asked.id)
 
 
 def test_the_waive_command_keeps_a_reason_with_equals_signs() -> None:

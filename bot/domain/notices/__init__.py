@@ -49,7 +49,12 @@ from bot.domain.notices.signoff import (
     SignerItems,
     Ticked,
 )
-from bot.domain.notices.waivers import WaiverAnswered, WaiverEndedNotice, WaiverRequested
+from bot.domain.notices.waivers import (
+    WaiverAnswered,
+    WaiverEndedNotice,
+    WaiverRequested,
+    WaiverRequestNow,
+)
 
 Notice = (
     Signed
@@ -134,6 +139,7 @@ __all__ = [
     "WaitingFor",
     "WaiverAnswered",
     "WaiverEndedNotice",
+    "WaiverRequestNow",
     "WaiverRequested",
     "decode",
     "encode",

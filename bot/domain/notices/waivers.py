@@ -8,6 +8,7 @@ from typing import Literal
 
 from bot.domain.notices.signoff import Signer, _signers
 from bot.domain.text import Moment, Person, Phrase, Quote, Strong, joined, phrase
+from bot.domain.waivers import Waiver
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,15 @@ class WaiverRequested:
             who,
             " to answer.",
         )
+
+
+@dataclass(frozen=True)
+class WaiverRequestNow:
+    """A waiver's request as its message shows it now: Approve / Deny while unanswered,
+    then its answer and how it ended. Read afresh for each edit, never queued."""
+
+    request: WaiverRequested
+    waiver: Waiver
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from bot.domain.notices import (
     Reminder,
     Waiting,
     WaiverRequested,
+    WaiverRequestNow,
 )
 from bot.domain.text import Strong, listed, phrase
 from bot.slack.blocks.common import Block, chunk_lines, section
@@ -102,8 +103,11 @@ def daily_blocks(notice: DailyReminder) -> tuple[str, list[Block]]:
     return text, [section(f"*{text}*"), *[section(t) for t in chunk_lines(shown)]]
 
 
-def render(notice: Notice) -> tuple[str, list[Block] | None]:
+def render(notice: Notice | WaiverRequestNow) -> tuple[str, list[Block] | None]:
     """The message's text and blocks (None: the text alone)."""
+    if isinstance(notice, WaiverRequestNow):
+        said = mrkdwn(notice.request.phrase())
+        return f":large_blue_diamond: {said}", request_blocks(notice.request, notice.waiver)
     if isinstance(notice, DailyReminder):
         return daily_blocks(notice)
     text = mrkdwn(notice.phrase())

@@ -141,8 +141,8 @@ def request_modal(app: AppConfig, view: ReleaseView, item: Item) -> dict[str, An
     return _modal(ids.WAIVER_VIEW, "Request waiver", blocks, ref, "Ask")
 
 
-def deny_modal(view: ReleaseView, waiver: Waiver, channel: str, ts: str) -> dict[str, Any]:
-    """Deny a waiver request: the reason is required (the request message is updated)."""
+def deny_modal(view: ReleaseView, waiver: Waiver) -> dict[str, Any]:
+    """Deny a waiver request: the reason is required (the request message is redrawn)."""
     blocks = [
         section(
             f"Deny the waiver of *{escape(waiver.item_title or waiver.item_id)}* asked for by "
@@ -150,7 +150,7 @@ def deny_modal(view: ReleaseView, waiver: Waiver, channel: str, ts: str) -> dict
         ),
         _text_input(ids.REASON, "Reason", MAX_REASON, False, "Why it must pass first"),
     ]
-    ref = ids.Ref(r=view.release.id, w=waiver.id, c=channel or None, ts=ts or None)
+    ref = ids.Ref(r=view.release.id, w=waiver.id)
     return _modal(ids.WAIVER_DENY_VIEW, "Deny waiver", blocks, ref, "Deny")
 
 

@@ -12,7 +12,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.model import PRE_DEPLOY, ReleaseState
 from bot.services.container import Services
-from bot.services.waivers import Answered
 from bot.slack import ids
 from bot.slack.blocks.checklist import MINE, checklist_modal
 from bot.slack.blocks.messages import STATES, list_blocks, list_text, question_blocks
@@ -20,7 +19,6 @@ from bot.slack.blocks.modals import freeze_exception_modal, reject_modal, sign_m
 from bot.slack.blocks.text import escape
 from bot.slack.blocks.waivers import deny_modal, notice_modal, request_modal
 from bot.slack.replies import Replier, describe
-from bot.slack.waivers import update_request
 
 Click = Callable[["Clicked"], Coroutine[Any, Any, None]]
 
@@ -53,14 +51,6 @@ class Clicked:
     async def push(self, view: dict[str, Any]) -> None:
         """On top of the modal clicked in."""
         await self.client.views_push(trigger_id=self.body["trigger_id"], view=view)
-
-    @property
-    def message(self) -> tuple[str, str]:
-        """The channel and ts of the message clicked in."""
-        container = self.body.get("container") or {}
-        channel = (self.body.get("channel") or {}).get("id") or container.get("channel_id")
-        ts = container.get("message_ts") or (self.body.get("message") or {}).get("ts")
-        return str(channel or ""), str(ts or "")
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -196,22 +186,16 @@ def register(app: AsyncApp, services: Services) -> None:
             raise InvalidInput("That item is no longer on the checklist.")
         await clicked.push(request_modal(app, view, item))
 
-    async def show_answer(clicked: Clicked, answered: Answered) -> None:
-        channel, ts = clicked.message
-        await update_request(services, clicked.client, channel, ts, answered)
-
     @on_click(ids.WAIVER_APPROVE)
     async def waiver_approve(clicked: Clicked) -> None:
         ref = clicked.ref
-        answered = await services.waivers.answer(ref.r, ref.w or 0, clicked.user, grant=True)
-        await show_answer(clicked, answered)
+        await services.waivers.answer(ref.r, ref.w or 0, clicked.user, grant=True)
 
     @on_click(ids.WAIVER_DENY)
     async def waiver_deny(clicked: Clicked) -> None:
         ref = clicked.ref
         asked = await services.waivers.check_answer(ref.r, ref.w or 0, clicked.user)
-        channel, ts = clicked.message
-        await clicked.open(deny_modal(asked.view, asked.waiver, channel, ts))
+        await clicked.open(deny_modal(asked.view, asked.waiver))
 
     @on_click(ids.WAIVER_WITHDRAW)
     async def waiver_withdraw(clicked: Clicked) -> None:

@@ -17,7 +17,6 @@ from bot.services.signoff import SignProblems, TickRefused
 from bot.slack import ids
 from bot.slack.blocks.checklist import MINE, checklist_modal
 from bot.slack.replies import describe
-from bot.slack.waivers import update_request
 
 
 def _values(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -119,8 +118,6 @@ Submit = Callable[[str, dict[str, Any]], Coroutine[Any, Any, None]]
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    client = app.client
-
     def on_submit(
         callback_id: str,
         field: str | None = None,
@@ -200,9 +197,7 @@ def register(app: AsyncApp, services: Services) -> None:
     async def waiver_deny(user: str, view: dict[str, Any]) -> None:
         ref = ids.Ref.decode(view.get("private_metadata"))
         reason = _values(view).get(ids.REASON, {}).get("value") or ""
-        answered = await services.waivers.answer(ref.r, ref.w or 0, user, False, reason)
-        redraw = update_request(services, client, ref.c or "", ref.ts or "", answered)
-        services.deps.tasks.spawn(redraw)
+        await services.waivers.answer(ref.r, ref.w or 0, user, False, reason)
 
     @on_submit(ids.CHECKLIST_VIEW)
     async def checklist(user: str, view: dict[str, Any]) -> None:
