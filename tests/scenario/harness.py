@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import copy
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -103,12 +104,16 @@ def target_env(target: ThreadedTarget, tmp: Path) -> dict[str, str]:
 
 
 def scenario_config(tmp: Path) -> Path:
-    """The shipped app.yaml, with Slack pacing shortened so scenarios run quickly."""
+    """The shipped app.yaml with cards and posts sent without pause and no clock-time
+    schedules, written to TMP: a recheck at :00 or :30 would rerun every open release's
+    checks under a test waiting for its card, a reminder at 09:00 post in every thread.
+    Its text is kept otherwise (some tests edit it as text)."""
+    text = (ROOT / "app.yaml").read_text()
+    for schedule in ("recheck", "reminder"):
+        text, found = re.subn(rf"(?m)^  {schedule}: .*$", f"  {schedule}: null", text)
+        assert found == 1, f"app.yaml changed: schedules.{schedule}"
     path = tmp / "app.yaml"
-    path.write_text(
-        (ROOT / "app.yaml").read_text() + "\nslack:\n  card_update_interval: 200ms\n"
-        "  post_interval: 20ms\n"
-    )
+    path.write_text(text + "\nslack:\n  card_update_interval: 200ms\n  post_interval: 20ms\n")
     return path
 
 
@@ -234,10 +239,8 @@ def text_of(blocks: list[dict[str, Any]]) -> str:
 
 
 def edited_app(tmp: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
-    """The shipped app.yaml with cards and posts sent without pause and EDIT applied,
-    written to TMP (several replicas share it)."""
-    app = yaml.safe_load((ROOT / "app.yaml").read_text())
-    app["slack"] = {"card_update_interval": "200ms", "post_interval": "20ms"}
+    """`scenario_config` with EDIT applied, written to TMP (several replicas share it)."""
+    app = yaml.safe_load(scenario_config(tmp).read_text())
     edit(app)
     path = tmp / "app.yaml"
     path.write_text(yaml.safe_dump(app, sort_keys=False))
