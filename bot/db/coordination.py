@@ -128,6 +128,20 @@ class CoordinationRepository(Repository):
         )
         return bool(renewed.rowcount)  # type: ignore[attr-defined]
 
+    async def let_go_run(self, run_id: int, holder: str) -> bool:
+        """HOLDER is stopping mid-run: the run's lease ends now, for another replica's next
+        tick to take it over. False: it was no longer HOLDER's."""
+        released = await self.session.execute(
+            update(CheckRunRow)
+            .where(
+                CheckRunRow.id == run_id,
+                CheckRunRow.holder == holder,
+                CheckRunRow.finished_at.is_(None),
+            )
+            .values(lease_until=self._now())
+        )
+        return bool(released.rowcount)  # type: ignore[attr-defined]
+
     async def take_over_runs(
         self, holder: str, lease: float, monitoring: bool, limit: int = 4
     ) -> list[TakenRun]:

@@ -223,6 +223,7 @@ class CheckService(Service):
         """Run JOBS as run RUN_ID of the release, held under its lease, and finish it.
         RECORDED: the statuses of its results so far (a run taken over)."""
         counts: Counter[str] = Counter(recorded or {})
+        stopping = False
         try:
             product = self.deps.products[release_id]  # read by _begin
             async with (
@@ -247,23 +248,32 @@ class CheckService(Service):
                     counts[result.status.value] += 1
                     if on_result is not None:
                         on_result(result)
+        except asyncio.CancelledError:  # this replica is stopping: another carries it on
+            stopping = True
+            raise
         finally:
             self._running.discard(release_id)
-            now = self.deps.clock.now()
-            async with self.deps.db.write() as uow:
-                finished = await leases.finish(uow, self.deps, run_id)
-                if finished:
-                    taken = {"taken_over": True} if recorded is not None else {}
-                    await uow.audit.append(
-                        "checks.run", now, release_id, actor, run_id=run_id, **counts, **taken
-                    )
-                    release = await load_release(uow, release_id)
-                    view = await load_view(uow, self.deps.config(release), release)
-                    await settle(uow, self.deps, view, now, actor)
+            if stopping:
+                await leases.hand_over(self.deps, run_id)
+            else:
+                await self._finish(release_id, run_id, actor, counts, taken=recorded is not None)
+
+    async def _finish(
+        self, release_id: int, run_id: int, actor: str | None, counts: Counter[str], taken: bool
+    ) -> None:
+        now = self.deps.clock.now()
+        async with self.deps.db.write() as uow:
+            finished = await leases.finish(uow, self.deps, run_id)
             if finished:
-                log.info(
-                    "check run %s of release %s finished: %s", run_id, release_id, dict(counts)
+                over = {"taken_over": True} if taken else {}
+                await uow.audit.append(
+                    "checks.run", now, release_id, actor, run_id=run_id, **counts, **over
                 )
+                release = await load_release(uow, release_id)
+                view = await load_view(uow, self.deps.config(release), release)
+                await settle(uow, self.deps, view, now, actor)
+        if finished:
+            log.info("check run %s of release %s finished: %s", run_id, release_id, dict(counts))
 
     # --- runs whose replica died ------------------------------------------------------------
 

@@ -7,6 +7,10 @@ over, runs the items it has no result for yet, and finishes it.
 Each result is recorded in the transaction that renews the lease, and a run is finished
 only by its holder: a replica that lost its run (it stalled past the lease, and another
 took the run over) records nothing more of it, so every item of a run is recorded once.
+
+A replica stopping mid-run (its runs outlasting the drain at shutdown) hands them over
+rather than finishing them: each lease ends at once, and another replica's next tick
+carries the run on (on SQLite, one process, its next start closes it).
 """
 
 from __future__ import annotations
@@ -40,6 +44,17 @@ async def finish(uow: UnitOfWork, deps: Deps, run_id: int) -> bool:
         return False
     await uow.checks.finish_run(run_id, deps.clock.now())
     return True
+
+
+async def hand_over(deps: Deps, run_id: int) -> None:
+    """This replica is stopping mid-run: the run is left for another to take over now
+    rather than once its lease runs out. Best effort: the lease runs out anyway."""
+    try:
+        async with deps.db.write() as uow:
+            if await uow.coordination.let_go_run(run_id, deps.replica):
+                log.info("check run %s cut short by this replica's stop: handed over", run_id)
+    except Exception as exc:
+        log.warning("could not hand check run %s over (its lease runs out): %s", run_id, exc)
 
 
 async def close(deps: Deps, run_id: int) -> None:

@@ -132,6 +132,7 @@ class MonitorService(Service):
     ) -> None:
         """Run JOBS as run RUN_ID of WINDOW's phase, held under its lease, and finish it."""
         by_id = {item.id: item for item in self.deps.config(release).post_deploy.items}
+        stopping = False
         try:
             async with (
                 leases.renewing(self.deps, run_id),
@@ -143,9 +144,15 @@ class MonitorService(Service):
                             break  # taken over: the replica that has it records the rest
                         item = by_id[result.key]
                         await self._record(uow, release, window, run_id, item, result)
+        except asyncio.CancelledError:  # this replica is stopping: another carries it on
+            stopping = True
+            raise
         finally:
-            async with self.deps.db.write() as uow:
-                await leases.finish(uow, self.deps, run_id)
+            if stopping:
+                await leases.hand_over(self.deps, run_id)
+            else:
+                async with self.deps.db.write() as uow:
+                    await leases.finish(uow, self.deps, run_id)
 
     async def _take_over(self) -> None:
         """Post-deploy runs whose replica stopped renewing them (it died mid-run): taken

@@ -103,3 +103,69 @@ def test_a_run_cut_short_by_a_kill_is_finished_by_the_other_replica(
     finally:
         for person in people:
             person.driver.close()
+
+
+def test_a_run_cut_short_by_a_graceful_stop_is_handed_over_at_once(
+    fake: FakeSlackThread,
+    target: ThreadedTarget,
+    module_databases: Databases,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """SIGTERM (a rolling update) while a check outlasts the drain: the stopping replica
+    hands the run over rather than finishing it short, and the other replica carries it on
+    at once, well before the 30 s lease would have run out."""
+    tmp = tmp_path_factory.mktemp("handover")
+    marker = tmp / "slow-once"
+    slow_once = {
+        "id": "slow_once",
+        "title": "Slow the first time",
+        "check": {
+            "type": "command",
+            "run": f"if [ -e {marker} ]; then echo quick; else touch {marker}; sleep 60; fi",
+            "timeout": "90s",
+        },
+    }
+
+    def edit(app: dict[str, Any]) -> None:
+        app["sections"][0]["items"].append(slow_once)
+        app["checks"]["lease"] = "30s"
+        app["schedules"]["tick"] = "200ms"
+
+    app = str(edited_app(tmp, edit))
+    url = module_databases.new_postgresql()
+    with replicas_running(
+        fake, target, url, tmp_path_factory.mktemp, 2, READINESS_CONFIG=app
+    ) as bots:
+        first, second = bots
+        people = [Slack(fake, bot) for bot in bots]
+        try:
+            people[0].command("UREL", f"new {NAME} ref=abc123")
+            cut = wait_for(
+                "every check but the slow one recorded",
+                lambda: (run := the_run(first)).done == run.total - 1 and run,
+                20,
+                bots,
+            )
+            assert first.process is not None and cut.holder.endswith(f":{first.process.pid}")
+            first.stop()  # its drain waits 10 s for the run, then hands it over
+            assert first.process.returncode == 0, first.log()[-3000:]
+            assert f"check run {cut.id} cut short by this replica's stop: handed over" in (
+                first.log()
+            )
+            stopped = time.monotonic()
+            finished = wait_for(
+                "the run finished", lambda: (run := the_run(second)).finished_at and run, 15, bots
+            )
+            assert time.monotonic() - stopped < 15  # the lease (30 s) had not run out
+            assert second.process is not None
+            assert finished.holder.endswith(f":{second.process.pid}")
+            assert finished.done == finished.total
+            (quick,) = second.sql(
+                "SELECT reason FROM check_results WHERE run_id = :run AND item_id = 'slow_once'",
+                run=cut.id,
+            )
+            assert "quick" in quick.reason
+            people[1].wait_card(NAME, "Readiness", timeout=40)  # without "Running checks"
+        finally:
+            for person in people:
+                person.driver.close()

@@ -21,6 +21,7 @@ from bot.db import Database
 from bot.db.tables import AuditRow, CheckResultRow, CheckRunRow, ReleaseRow
 from bot.domain.model import ReleaseState
 from bot.runtime.scheduler import Scheduler
+from bot.services import leases
 from bot.services.checking import check_jobs
 from bot.services.container import Services
 from bot.services.deps import Deps
@@ -228,3 +229,23 @@ async def test_on_sqlite_a_start_closes_every_run_left_unfinished(
         assert (await run_of(one.deps, run_id))[0].finished_at == T0
     assert await card_version(one.deps, release_id) > before  # drawn without "Running checks"
     assert await two.checks.close_leftovers() == 0
+
+
+async def test_a_run_handed_over_at_stop_is_taken_over_at_once(
+    replicas: tuple[Services, Services],
+) -> None:
+    """A replica stopping mid-run ends its lease now: another takes the run over on its
+    next tick rather than once the lease would have run out; a run it no longer holds
+    is not its to hand over."""
+    first, second = replicas
+    release_id = await opened(first)
+    run_id = await run_left(first, release_id, recorded=2, lease=600)
+    assert await second.checks.resume() == 0  # held for ten minutes yet
+    await leases.hand_over(second.deps, run_id)  # not second's: nothing changes
+    assert await second.checks.resume() == 0
+    await leases.hand_over(first.deps, run_id)
+    assert await second.checks.resume() == 1
+    await second.deps.tasks.drain()
+    async with second.deps.db.read() as uow:
+        run = await uow.session.get(CheckRunRow, run_id)
+        assert run is not None and run.finished_at is not None and run.holder == "second"
