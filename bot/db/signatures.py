@@ -67,6 +67,17 @@ class SignatureRepository(Repository):
         found = await self.session.execute(_REJECTIONS, {"release": release_id})
         return [Rejection(r.id, r.user_id, r.reason, r.created_at) for r in found.all()]
 
+    async def withdrawn_rejections(self, release_id: int) -> list[Rejection]:
+        """Rejections their authors withdrew, oldest first (the export's history)."""
+        found = await self.session.execute(
+            select(*columns(RejectionRow))
+            .where(RejectionRow.release_id == release_id, RejectionRow.withdrawn_at.is_not(None))
+            .order_by(RejectionRow.id)
+        )
+        return [
+            Rejection(r.id, r.user_id, r.reason, r.created_at, r.withdrawn_at) for r in found.all()
+        ]
+
     async def reject(self, release_id: int, user_id: str, reason: str, now: datetime) -> Rejection:
         row = RejectionRow(release_id=release_id, user_id=user_id, reason=reason, created_at=now)
         return Rejection((await self._insert(row)).id, user_id, reason, now)

@@ -211,6 +211,15 @@ def render_json(doc: SignoffDocument) -> dict[str, Any]:
                 }
                 for r in view.rejections
             ],
+            "withdrawn_rejections": [
+                {
+                    **(_person(r.user_id, names) or {}),
+                    "reason": r.reason,
+                    "created_at": iso(r.created_at),
+                    "withdrawn_at": iso(r.withdrawn_at),
+                }
+                for r in doc.withdrawn_rejections
+            ],
         },
         "authorization": {
             "approved": auth.approved,

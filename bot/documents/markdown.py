@@ -205,7 +205,13 @@ def _signoff(number: int, doc: SignoffDocument) -> list[str]:
     for rejection in view.rejections:
         out += [f"- {who(rejection.user_id, names)}, {stamp(rejection.created_at)}:"]
         out += quoted(rejection.reason, "  ")
-    if not view.rejections:
+    for rejection in doc.withdrawn_rejections:
+        out += [
+            f"- {who(rejection.user_id, names)}, {stamp(rejection.created_at)}; "
+            f"withdrawn {stamp(rejection.withdrawn_at)}:"
+        ]
+        out += quoted(rejection.reason, "  ")
+    if not view.rejections and not doc.withdrawn_rejections:
         out.append("None.")
     return [*out, "", "---", ""]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain.checklist import Item, Phase
-from bot.domain.model import LatestResult
+from bot.domain.model import LatestResult, Rejection
 from bot.domain.monitoring import Breach, PhaseWindow, timeline
 from bot.domain.notices import Digest, DigestBreachLine, DigestLine
 from bot.domain.view import ReleaseView
@@ -70,6 +70,7 @@ class SignoffDocument:
     post_results: Mapping[str, LatestResult] = field(default_factory=dict)
     digests: tuple[DigestRecord, ...] = ()
     alerts: tuple[Breach, ...] = ()
+    withdrawn_rejections: tuple[Rejection, ...] = ()
     names: Mapping[str, str] = field(default_factory=dict)  # user id -> display name
 
     @property
@@ -79,7 +80,7 @@ class SignoffDocument:
         found = [release.created_by, *release.deploy_team, release.deployed_by]
         found += [s.user_id for s in view.signatures]
         found += [s.signature.user_id for s in view.stale]
-        found += [r.user_id for r in view.rejections]
+        found += [r.user_id for r in (*view.rejections, *self.withdrawn_rejections)]
         found += [e.granted_by for e in view.exceptions]
         found += [u for w in view.waivers for u in (w.requested_by, w.decided_by, w.ended_by)]
         found += [i.by for i in view.readiness.items]

@@ -76,6 +76,7 @@ class Rejection:
     user_id: str
     reason: str
     created_at: datetime
+    withdrawn_at: datetime | None = None  # by its own author (a withdrawn one no longer counts)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ class ExportService(Service):
             view = await load_view(uow, app, release)
             results = await uow.checks.latest_results(release_id)
             alerts = await uow.monitoring.breaches(release_id)
+            withdrawn = await uow.signatures.withdrawn_rejections(release_id)
             digests = [
                 digest_record(notice, at)
                 for notice, at in await uow.outbox.notices(release_id, "digest")
@@ -42,6 +43,7 @@ class ExportService(Service):
             post_results={k: v for k, v in results.items() if k in post_ids},
             digests=tuple(digests),
             alerts=tuple(alerts),
+            withdrawn_rejections=tuple(withdrawn),
         )
 
     async def document_named(self, name: str, product: str | None = None) -> SignoffDocument:

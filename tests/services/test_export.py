@@ -3,13 +3,19 @@ breach, its answer, the digest), read back as the sign-off document."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.documents.json_export import render_json
 from bot.documents.markdown import render_markdown
 from bot.domain.errors import NotFound
 from bot.services.audit import verify_chain
+from bot.services.deps import Deps
 from bot.services.export import ExportService
+from bot.services.releases import ReleaseService
+from bot.services.signoff import SignoffService
+from tests.services.conftest import CHANNEL, T0, FixedClock
 from tests.services.test_monitor import World, approved_release, target, world
 
 __all__ = ["target", "world"]  # the fixtures, shared with test_monitor
@@ -60,3 +66,31 @@ async def test_the_document_carries_digests_alerts_and_the_audit_head(world: Wor
     assert same.view.release.id == release_id
     with pytest.raises(NotFound, match="There is no release named “LUMINES 9”"):
         await ExportService(world.deps).document_named("LUMINES 9")
+
+
+async def test_a_withdrawn_rejection_stays_in_the_record(deps: Deps, clock: FixedClock) -> None:
+    """The export's history keeps a rejection its author withdrew, with when, beside the
+    one still standing."""
+    opened = await ReleaseService(deps).open("LUMINES 1.0.0", "abc123", "UREL", CHANNEL)
+    release_id = opened.release.id
+    signoff = SignoffService(deps)
+    await signoff.reject(release_id, "UENG", "Load test missing")
+    clock.advance(minutes=5)
+    await signoff.withdraw_rejection(release_id, "UENG")
+    await signoff.reject(release_id, "USEC", "Pen test pending")
+
+    document = await ExportService(deps).document(release_id)
+    assert [r.user_id for r in document.view.rejections] == ["USEC"]
+    (withdrawn,) = document.withdrawn_rejections
+    assert (withdrawn.user_id, withdrawn.reason) == ("UENG", "Load test missing")
+    assert withdrawn.withdrawn_at == T0 + timedelta(minutes=5)
+    markdown = render_markdown(document)
+    rejections = markdown.split("Rejections\n", 1)[1].split("---", 1)[0]
+    assert "`USEC`" in rejections and "Pen test pending" in rejections
+    assert "`UENG`" in rejections and "withdrawn 2026-12-01 08:05 UTC:" in rejections
+    assert "Load test missing" in rejections and "None." not in rejections
+    data = render_json(document)["signoff"]
+    assert [r["reason"] for r in data["rejections"]] == ["Pen test pending"]
+    (shown,) = data["withdrawn_rejections"]
+    assert shown["reason"] == "Load test missing"
+    assert shown["withdrawn_at"].startswith("2026-12-01T08:05")
