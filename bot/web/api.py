@@ -34,7 +34,14 @@ from bot.domain.model import ItemStatus
 from bot.domain.text import clean, truncate
 from bot.domain.view import ReleaseView
 from bot.services.container import Services
-from bot.web.schemas import DeployedIn, ResultIn, gate_json, release_json, validation_problems
+from bot.web.schemas import (
+    DeployedIn,
+    ResultIn,
+    gate_json,
+    item_json,
+    release_json,
+    validation_problems,
+)
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +224,7 @@ def add_api(app: web.Application, services: Services, token: str | None) -> None
                 "release": view.release.name,
                 "state": view.release.state.value,
                 "readiness": view.readiness.percent,
-                "item": {"id": item.item.id, "status": item.status.value, "reason": item.reason},
+                "item": item_json(item),  # as GET shows it: `waived` while waived
                 "approved": view.authorization.approved,
             },
             status=201,

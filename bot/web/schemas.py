@@ -27,6 +27,7 @@ from bot.documents.json_export import (
     waiver_record,
 )
 from bot.domain.model import Release
+from bot.domain.readiness import ItemView
 from bot.domain.text import clean
 from bot.domain.view import ReleaseView
 
@@ -127,6 +128,23 @@ def _deployment(release: Release) -> dict[str, Any]:
     }
 
 
+def item_json(item: ItemView) -> dict[str, Any]:
+    """One checklist item of a release as the API shows it."""
+    return {
+        "section": item.section_id,
+        "id": item.item.id,
+        "title": item.item.title,
+        "automated": item.item.automated,
+        "blocking": item.item.blocking,
+        "status": item_status(item),  # `waived` while a waiver counts it
+        "latest": item.status.value,  # the latest result, waived or not
+        "reason": item.reason,
+        "at": _at(item.at),
+        "by": item.by,
+        "waiver": item_waiver(item.waiver if item.waived else None),
+    }
+
+
 def release_json(view: ReleaseView) -> dict[str, Any]:
     """The release as the card shows it, for machines."""
     release = view.release
@@ -153,22 +171,7 @@ def release_json(view: ReleaseView) -> dict[str, Any]:
             }
             for progress in view.readiness.sections
         ],
-        "items": [
-            {
-                "section": item.section_id,
-                "id": item.item.id,
-                "title": item.item.title,
-                "automated": item.item.automated,
-                "blocking": item.item.blocking,
-                "status": item_status(item),  # `waived` while a waiver counts it
-                "latest": item.status.value,  # the latest result, waived or not
-                "reason": item.reason,
-                "at": _at(item.at),
-                "by": item.by,
-                "waiver": item_waiver(item.waiver if item.waived else None),
-            }
-            for item in view.readiness.items
-        ],
+        "items": [item_json(item) for item in view.readiness.items],
         "roles": [
             {
                 "id": progress.role_id,

@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
+import httpx
 import pytest
 import yaml
 
@@ -203,6 +205,15 @@ def test_a_waiver_asked_by_one_approver_and_granted_by_another_opens_the_gate(
     assert audited(bot, name) == ["waiver.requested", "waiver.granted"]
     card = slack.wait_card(name, "waived* by <@USEC> until", REASON)
     assert "(latest: fail" in card  # never shown as passing
+    pushed = httpx.post(  # a result pushed for the item: still waived, never passing
+        f"{bot.url}/api/releases/{quote(name, safe='')}/results",
+        json={"item": "health_db", "status": "fail", "reason": "still 503"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=15,
+    )
+    assert pushed.status_code == 201, pushed.text
+    item = pushed.json()["item"]
+    assert (item["status"], item["latest"], item["waiver"]["reason"]) == ("waived", "fail", REASON)
     checklist = slack.open_modal("UOPS", name, ids.CHECKLIST)
     assert "*waived* by <@USEC> until" in checklist.all_text() and REASON in checklist.all_text()
     assert ids.WAIVER_ASK not in checklist.action_ids()
