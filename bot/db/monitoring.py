@@ -155,7 +155,12 @@ class MonitoringRepository(Repository):
         await self.touch_message(message_id)
 
     async def message_posted(self, message_id: int, ts: str, version: int) -> None:
-        await self._update(AlertMessageRow, message_id, ts=ts, sent_version=version)
+        await self._update(
+            AlertMessageRow,
+            message_id,
+            ts=ts,
+            sent_version=self._greatest(AlertMessageRow.sent_version, version),
+        )
 
     async def message_sent(self, message_id: int, version: int) -> None:
         await self._update(

@@ -147,7 +147,12 @@ class WaiverRepository(Repository):
         return found.scalar()
 
     async def message_posted(self, waiver_id: int, ts: str, version: int) -> None:
-        await self._update(WaiverRow, waiver_id, ts=ts, sent_version=version)
+        await self._update(
+            WaiverRow,
+            waiver_id,
+            ts=ts,
+            sent_version=self._greatest(WaiverRow.sent_version, version),
+        )
 
     async def message_sent(self, waiver_id: int, version: int) -> None:
         await self._update(

@@ -17,6 +17,7 @@ class Fault:
     retry_after: int
     error: str
     remaining: int
+    ts: str | None = None  # only calls about this message (its `ts` argument)
 
 
 @dataclass
@@ -25,14 +26,14 @@ class Delay:
     remaining: int | None
 
 
-def take_fault(faults: dict[str, list[Fault]], method: str) -> Fault | None:
-    queued = faults.get(method)
-    if not queued:
+def take_fault(faults: dict[str, list[Fault]], method: str, args: JSON) -> Fault | None:
+    queued = faults.get(method) or []
+    fault = next((f for f in queued if f.ts is None or f.ts == args.get("ts")), None)
+    if fault is None:
         return None
-    fault = queued[0]
     fault.remaining -= 1
     if fault.remaining <= 0:
-        queued.pop(0)
+        queued.remove(fault)
     return fault
 
 

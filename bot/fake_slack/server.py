@@ -143,7 +143,7 @@ class FakeSlack(Served):
         seconds = take_delay(self._delays, method)
         if seconds:
             await asyncio.sleep(seconds)
-        fault = take_fault(self._faults, method)
+        fault = take_fault(self._faults, method, args)
         if fault is not None:
             reply, body = fault_reply(fault)
             self._record(Call(method, args, headers, at, fault.status, body, True, seconds))
@@ -185,13 +185,16 @@ class FakeSlack(Served):
         count: int = 1,
         retry_after: int = 1,
         error: str = "ratelimited",
+        ts: str | None = None,
     ) -> None:
-        """The next `count` calls of `method` answer HTTP `status` and change nothing.
+        """The next `count` calls of `method` (about message `ts`, if given) answer HTTP
+        `status` and change nothing.
 
         429 carries Retry-After; 5xx an empty body; any other status `{"ok": false, "error"}`.
         `method` may also be "response_url" or "upload".
         """
-        self._faults.setdefault(method, []).append(Fault(status, retry_after, error, count))
+        fault = Fault(status, retry_after, error, count, ts)
+        self._faults.setdefault(method, []).append(fault)
 
     def delay(self, method: str, seconds: float, count: int | None = None) -> None:
         """Answer `method` `seconds` late (the next `count` calls, or all until delay 0)."""

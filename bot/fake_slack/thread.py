@@ -52,8 +52,9 @@ class FakeSlackThread(FakeThread[FakeSlack]):
         count: int = 1,
         retry_after: int = 1,
         error: str = "ratelimited",
+        ts: str | None = None,
     ) -> None:
-        self.on_loop(lambda f: f.fail(method, status, count, retry_after, error))
+        self.on_loop(lambda f: f.fail(method, status, count, retry_after, error, ts))
 
     def delay(self, method: str, seconds: float, count: int | None = None) -> None:
         self.on_loop(lambda f: f.delay(method, seconds, count))

@@ -248,8 +248,8 @@ class CheckService(Service):
                     counts[result.status.value] += 1
                     if on_result is not None:
                         on_result(result)
-        except asyncio.CancelledError:  # this replica is stopping: another carries it on
-            stopping = True
+        except asyncio.CancelledError:
+            stopping = leases.handing_over(self.deps)  # another replica carries it on
             raise
         finally:
             self._running.discard(release_id)

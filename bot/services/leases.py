@@ -8,9 +8,9 @@ Each result is recorded in the transaction that renews the lease, and a run is f
 only by its holder: a replica that lost its run (it stalled past the lease, and another
 took the run over) records nothing more of it, so every item of a run is recorded once.
 
-A replica stopping mid-run (its runs outlasting the drain at shutdown) hands them over
-rather than finishing them: each lease ends at once, and another replica's next tick
-carries the run on (on SQLite, one process, its next start closes it).
+A replica stopping mid-run on PostgreSQL (its runs outlasting the drain at shutdown) hands
+them over rather than finishing them: each lease ends at once, and another replica's next
+tick carries the run on. On SQLite (one process), a stopping bot finishes its runs short.
 """
 
 from __future__ import annotations
@@ -46,6 +46,14 @@ async def finish(uow: UnitOfWork, deps: Deps, run_id: int) -> bool:
     return True
 
 
+def handing_over(deps: Deps) -> bool:
+    """A run cancelled now is handed over rather than finished short: this replica is
+    stopping (its background work is being drained) and, on PostgreSQL, another replica
+    can carry the run on. A run cancelled otherwise (Ctrl-C on `readiness check`), or on
+    SQLite, is finished as it is."""
+    return deps.tasks.stopping and deps.db.dialect == "postgresql"
+
+
 async def hand_over(deps: Deps, run_id: int) -> None:
     """This replica is stopping mid-run: the run is left for another to take over now
     rather than once its lease runs out. Best effort: the lease runs out anyway."""
@@ -72,8 +80,12 @@ async def renewing(deps: Deps, run_id: int) -> AsyncIterator[None]:
         yield
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # the run itself is being cancelled, not only its renewals
 
 
 async def _keep(deps: Deps, run_id: int) -> None:

@@ -144,8 +144,8 @@ class MonitorService(Service):
                             break  # taken over: the replica that has it records the rest
                         item = by_id[result.key]
                         await self._record(uow, release, window, run_id, item, result)
-        except asyncio.CancelledError:  # this replica is stopping: another carries it on
-            stopping = True
+        except asyncio.CancelledError:
+            stopping = leases.handing_over(self.deps)  # another replica carries it on
             raise
         finally:
             if stopping:

@@ -32,6 +32,7 @@ class TaskRunner:
         self._quiet = asyncio.Event()
         self._quiet.set()
         self._settler: asyncio.Task[None] | None = None
+        self.stopping = False  # True while drained (at shutdown): what it cancels is cut short
 
     @contextlib.contextmanager
     def answering(self) -> Iterator[None]:
@@ -106,11 +107,15 @@ class TaskRunner:
         to TIMEOUT seconds; then cancel what is left."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self._tasks and (left := deadline - loop.time()) > 0:
-            await asyncio.wait(set(self._tasks), timeout=left)
-        still = set(self._tasks)
-        for task in still:
-            task.cancel()
-        await asyncio.gather(*still, return_exceptions=True)
+        self.stopping = True
+        try:
+            while self._tasks and (left := deadline - loop.time()) > 0:
+                await asyncio.wait(set(self._tasks), timeout=left)
+            still = set(self._tasks)
+            for task in still:
+                task.cancel()
+            await asyncio.gather(*still, return_exceptions=True)
+        finally:
+            self.stopping = False
         if self._settler is not None:
             self._settler.cancel()

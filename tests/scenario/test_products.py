@@ -37,6 +37,7 @@ def write_products(root: Path) -> Path:
     for key in ("product", "channel", "checks"):
         base.pop(key, None)
     base["schedules"].pop("tick", None)
+    base["schedules"].update(recheck=None, reminder=None)  # as scenario_config
     (root / "_base.yaml").write_text(yaml.safe_dump(base, sort_keys=False))
     (root / "_settings.yaml").write_text(
         "slack: {card_update_interval: 200ms, post_interval: 20ms}\n"

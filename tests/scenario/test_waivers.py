@@ -333,15 +333,16 @@ def test_a_denial_needs_a_reason_and_the_item_still_blocks(
     assert [w[2] for w in waivers(bot, name)] == ["requested"]
 
     view = slack.open_modal("USEC", name, ids.WAIVER_DENY, message=request)
-    refusals = len([c for c in slack.fake.calls("chat.update") if c.status == 429])
-    slack.fake.fail("chat.update", status=429, count=1, retry_after=1)  # the redraw waits
+    slack.fake.fail("chat.update", status=429, retry_after=1, ts=request.ts)  # it waits
     denied = slack.driver.submit(
         "USEC", view, {ids.REASON: "Fix the probe first"}, enforce_required=False
     )
     assert denied.status_code == 200 and not denied.text, denied.text
     message = redrawn(slack, name, "Denied by <@USEC>")
     assert "Fix the probe first" in message.all_text()
-    assert len([c for c in slack.fake.calls("chat.update") if c.status == 429]) == refusals + 1
+    edits = [c for c in slack.fake.calls("chat.update") if c.args.get("ts") == request.ts]
+    assert [c.status for c in edits] == [429, 200], edits  # refused once, then waited out
+    assert edits[1].at - edits[0].at >= 0.9  # its Retry-After (1 s)
     assert ids.WAIVER_WITHDRAW not in message.action_ids()
     slack.wait_thread(name, "denied the waiver of")
     ((_, _, state, _, decider, reason, denial, _),) = waivers(bot, name)

@@ -105,3 +105,25 @@ async def test_drain_cancels_what_outlasts_it() -> None:
     forever = tasks.spawn(asyncio.sleep(3600), bounded=False)
     await tasks.drain(timeout=0.05)
     assert forever.cancelled() and tasks.pending == 0
+
+
+async def test_what_drain_cancels_sees_that_it_is_stopping() -> None:
+    """A check run cancelled by the drain at shutdown hands itself over; cancelled
+    otherwise (Ctrl-C on `readiness check`), it is finished short."""
+    tasks, seen = TaskRunner(), []
+
+    async def run() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            seen.append(tasks.stopping)
+            raise
+
+    first = tasks.spawn(run(), bounded=False)
+    await asyncio.sleep(0.01)
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)
+    tasks.spawn(run(), bounded=False)
+    await asyncio.sleep(0.01)
+    await tasks.drain(timeout=0.05)
+    assert seen == [False, True] and not tasks.stopping
