@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot.db import rows
-from bot.db.outbox import ALERT, PendingEdit
-from bot.db.repository import Repository, columns
-from bot.db.tables import AlertMessageRow, AlertRow, ReleaseRow
+from bot.db.outbox import ALERT, EditedMessages
+from bot.db.repository import columns
+from bot.db.tables import AlertMessageRow, AlertRow
 from bot.domain.monitoring import AlertMessage, Breach, Decision
 
 
@@ -20,7 +20,9 @@ def _decision(user: str | None, at: datetime | None) -> Decision | None:
     return Decision(user, at) if user and at else None
 
 
-class MonitoringRepository(Repository):
+class MonitoringRepository(EditedMessages):
+    MESSAGES, KIND = AlertMessageRow, ALERT
+
     async def open_alert(self, release_id: int, item_id: str) -> Breach | None:
         found = await self.session.execute(
             select(*columns(AlertRow)).where(
@@ -153,41 +155,6 @@ class MonitoringRepository(Repository):
             update(AlertRow).where(AlertRow.message_id == message_id).values(**values)
         )
         await self.touch_message(message_id)
-
-    async def message_posted(self, message_id: int, ts: str, version: int) -> None:
-        await self._update(
-            AlertMessageRow,
-            message_id,
-            ts=ts,
-            sent_version=self._greatest(AlertMessageRow.sent_version, version),
-        )
-
-    async def message_sent(self, message_id: int, version: int) -> None:
-        await self._update(
-            AlertMessageRow,
-            message_id,
-            sent_version=self._greatest(AlertMessageRow.sent_version, version),
-        )
-
-    async def pending_messages(self) -> list[PendingEdit]:
-        found = await self.session.execute(
-            select(
-                AlertMessageRow.id,
-                AlertMessageRow.release_id,
-                ReleaseRow.channel,
-                AlertMessageRow.ts,
-                AlertMessageRow.version,
-            )
-            .join(ReleaseRow, ReleaseRow.id == AlertMessageRow.release_id)
-            .where(
-                AlertMessageRow.ts.is_not(None),
-                AlertMessageRow.version > AlertMessageRow.sent_version,
-            )
-            .order_by(AlertMessageRow.id)
-        )
-        return [
-            PendingEdit(ALERT, r.id, r.release_id, r.channel, str(r.ts), r.version) for r in found
-        ]
 
     async def rollback(self, release_id: int) -> Decision | None:
         """The release's decision to roll back, if one was taken (the newest)."""

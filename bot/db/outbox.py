@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import func, select
 
@@ -42,6 +42,36 @@ class PendingEdit:
     channel: str
     ts: str
     version: int
+
+
+class EditedMessages(Repository):
+    """A repository whose table holds messages edited in place (columns `ts`, `version`,
+    `sent_version`): where each is, and which version Slack shows."""
+
+    MESSAGES: ClassVar[Any]  # that table's row class (with a release_id)
+    KIND: ClassVar[str]  # ALERT or WAIVER
+
+    async def message_sent(self, row_id: int, version: int, ts: str | None = None) -> None:
+        """Slack shows VERSION of the message (just posted at TS, if given). Never back:
+        a landing recorded late is of an older version."""
+        row = self.MESSAGES
+        at = {"ts": ts} if ts else {}
+        sent = self._greatest(row.sent_version, version)
+        await self._update(row, row_id, sent_version=sent, **at)
+
+    async def pending_messages(self) -> list[PendingEdit]:
+        """Posted messages whose newest version is not in Slack yet."""
+        row = self.MESSAGES
+        found = await self.session.execute(
+            select(row.id, row.release_id, ReleaseRow.channel, row.ts, row.version)
+            .join(ReleaseRow, ReleaseRow.id == row.release_id)
+            .where(row.ts.is_not(None), row.version > row.sent_version)
+            .order_by(row.id)
+        )
+        return [
+            PendingEdit(self.KIND, r.id, r.release_id, r.channel, str(r.ts), r.version)
+            for r in found
+        ]
 
 
 class OutboxRepository(Repository):

@@ -8,9 +8,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from bot.db.outbox import WAIVER, PendingEdit
-from bot.db.repository import Repository, columns, table
-from bot.db.tables import ReleaseRow
+from bot.db.outbox import WAIVER, EditedMessages
+from bot.db.repository import columns, table
 from bot.db.tables_waivers import WaiverRow
 from bot.domain.waivers import Waiver, WaiverState
 
@@ -42,7 +41,9 @@ def _waiver(r: Any) -> Waiver:
     )
 
 
-class WaiverRepository(Repository):
+class WaiverRepository(EditedMessages):
+    MESSAGES, KIND = WaiverRow, WAIVER  # each waiver's request in the thread
+
     async def of(self, release_id: int) -> tuple[Waiver, ...]:
         found = await self.session.execute(_OF, {"release": release_id})
         return tuple(_waiver(r) for r in found.all())
@@ -145,34 +146,3 @@ class WaiverRepository(Repository):
             .limit(1)
         )
         return found.scalar()
-
-    async def message_posted(self, waiver_id: int, ts: str, version: int) -> None:
-        await self._update(
-            WaiverRow,
-            waiver_id,
-            ts=ts,
-            sent_version=self._greatest(WaiverRow.sent_version, version),
-        )
-
-    async def message_sent(self, waiver_id: int, version: int) -> None:
-        await self._update(
-            WaiverRow, waiver_id, sent_version=self._greatest(WaiverRow.sent_version, version)
-        )
-
-    async def pending_messages(self) -> list[PendingEdit]:
-        """Posted requests whose newest version is not in Slack yet."""
-        found = await self.session.execute(
-            select(
-                WaiverRow.id,
-                WaiverRow.release_id,
-                ReleaseRow.channel,
-                WaiverRow.ts,
-                WaiverRow.version,
-            )
-            .join(ReleaseRow, ReleaseRow.id == WaiverRow.release_id)
-            .where(WaiverRow.ts.is_not(None), WaiverRow.version > WaiverRow.sent_version)
-            .order_by(WaiverRow.id)
-        )
-        return [
-            PendingEdit(WAIVER, r.id, r.release_id, r.channel, str(r.ts), r.version) for r in found
-        ]

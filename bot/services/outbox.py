@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import time
 
-from bot.db.monitoring import MonitoringRepository
-from bot.db.outbox import ALERT, PendingEdit, PendingMessage
+from bot.db.outbox import ALERT, EditedMessages, PendingEdit, PendingMessage
 from bot.db.releases import PendingCard
 from bot.db.uow import UnitOfWork
-from bot.db.waivers import WaiverRepository
 from bot.domain.errors import NotFound
 from bot.domain.monitoring import breach_alert
 from bot.domain.notices import BreachAlert, WaiverRequestNow
@@ -129,7 +127,7 @@ class OutboxService(Service):
     async def edit_posted(self, kind: str, message_id: int, ts: str, version: int) -> None:
         """An edited message is in Slack at TS, showing VERSION: edited there from now on."""
         async with self.deps.db.write() as uow:
-            await _edited(uow, kind).message_posted(message_id, ts, version)
+            await _edited(uow, kind).message_sent(message_id, version, ts)
 
     async def edit_sent(self, kind: str, message_id: int, version: int) -> None:
         async with self.deps.db.write() as uow:
@@ -168,6 +166,6 @@ class OutboxService(Service):
             }
 
 
-def _edited(uow: UnitOfWork, kind: str) -> MonitoringRepository | WaiverRepository:
+def _edited(uow: UnitOfWork, kind: str) -> EditedMessages:
     """Where an edited message of KIND keeps its ts and versions."""
     return uow.monitoring if kind == ALERT else uow.waivers
