@@ -96,6 +96,18 @@ class WaiverRepository(EditedMessages):
             self.uow.outbox_changed()
         return moved
 
+    async def touch_unanswered(self, release_id: int) -> None:
+        """The release left review (deployed, cancelled): its unanswered requests are
+        redrawn, saying they can no longer be answered."""
+        core = table(WaiverRow)
+        done = await self.session.execute(
+            update(core)
+            .where(core.c.release_id == release_id, core.c.state == WaiverState.REQUESTED.value)
+            .values(version=core.c.version + 1)
+        )
+        if done.rowcount:  # type: ignore[attr-defined]
+            self.uow.outbox_changed()
+
     async def grant(self, waiver_id: int, user: str, now: datetime, expires: datetime) -> bool:
         return await self._move(
             waiver_id,

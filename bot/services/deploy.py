@@ -56,6 +56,7 @@ class DeployService:
             await uow.outbox.enqueue(release.id, notice, now)
             deployed = replace(release, state=state, deployed_at=now, deployed_by=user)
             view = before.changed(app, release=deployed)
+            await uow.waivers.touch_unanswered(release.id)
             await show(uow, self.deps, view)
         self.deps.tasks.spawn(self.monitor.tick(), bounded=False)  # the first run, now
         return view

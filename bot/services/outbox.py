@@ -90,14 +90,15 @@ class OutboxService(Service):
         """A waiver's request message as it stands, and its version (None: it is gone)."""
         async with self.deps.db.read() as uow:
             found = await uow.waivers.get(waiver_id)
-        if found is None:
+            if found is None:
+                return None
+            release_id, waiver, version = found
+            release = await load_release(uow, release_id)
+        app = self.catalog.get(release.product)
+        if app is None:  # a product no longer configured: as it was queued
             return None
-        release_id, waiver, version = found
-        try:
-            app = await self.deps.config_of(release_id)
-        except NotFound:  # a product no longer configured: as it was queued
-            return None
-        return WaiverRequestNow(request_notice(app, release_id, waiver), waiver), version
+        request = request_notice(app, release_id, waiver)
+        return WaiverRequestNow(request, waiver, release.state), version
 
     async def live(
         self, kind: str, message_id: int

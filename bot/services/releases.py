@@ -347,5 +347,6 @@ class ReleaseService(Service):
             await uow.outbox.enqueue(release.id, ReleaseCancelled(user, release.name), now)
             cancelled = replace(release, state=ReleaseState.CANCELLED, closed_by=user)
             view = before.changed(app, release=cancelled)
+            await uow.waivers.touch_unanswered(release.id)
             await show(uow, self.deps, view)
         return view

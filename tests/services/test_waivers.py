@@ -327,3 +327,20 @@ async def test_the_request_message_is_edited_at_each_change_once_posted(
     assert live is not None and live[0].waiver.state is WaiverState.EXPIRED
     await outbox.edit_sent(WAIVER, waiver_id, version + 1)  # an older version lands late
     assert [e.version for e in await outbox.edits()] == [version + 2]
+
+
+async def test_a_request_left_unanswered_when_the_release_is_cancelled_loses_its_buttons(
+    deps: Deps,
+) -> None:
+    outbox = OutboxService(deps)
+    release_id = await failing_db(deps)
+    asked = await WaiverService(deps).request(release_id, "health_db", "UENG", "2d", REASON)
+    live = await outbox.live(WAIVER, asked.waiver.id)
+    assert live is not None and live[0].unanswerable is None
+    await outbox.edit_posted(WAIVER, asked.waiver.id, "1.5", live[1])
+    await ReleaseService(deps).cancel(release_id, "UREL")
+    (edit,) = await outbox.edits()
+    assert (edit.id, edit.version) == (asked.waiver.id, live[1] + 1)
+    now = await outbox.live(WAIVER, asked.waiver.id)
+    assert now is not None and now[0].unanswerable == "the release was cancelled"
+    assert now[0].waiver.state is WaiverState.REQUESTED  # nothing recorded of it

@@ -11,6 +11,7 @@ import pytest
 from bot.config import ConfigError, parse_app_config
 from bot.domain.errors import InvalidInput, InvalidState, NotAuthorized
 from bot.domain.model import ItemStatus, LatestResult, Release, ReleaseState, Tick
+from bot.domain.notices import WaiverRequestNow
 from bot.domain.view import Facts, view_of
 from bot.domain.waiver_rules import (
     BadDuration,
@@ -206,6 +207,9 @@ def test_the_request_in_the_thread_and_its_forms() -> None:
         assert found == buttons, state
         assert message_problems(blocks) == []
         assert "<outage>" not in json.dumps(blocks)
+    gone = request_blocks(notice, asked, "the release was <deployed>")
+    assert "actions" not in [b["type"] for b in gone] and message_problems(gone) == []
+    assert ":x: Unanswered: the release was &lt;deployed&gt;" in json.dumps(gone)
     view = view_of(APP, facts(asked))
     item = APP.items[0]
     for modal in (request_modal(APP, view, item), deny_modal(view, asked)):
@@ -315,3 +319,18 @@ def test_the_reason_after_for_is_kept_word_for_word() -> None:
     check_options(parsed)
     assert parsed.options == {"for": "2d"}
     assert " ".join(parsed.words[1:]) == "DB down, see product=billing and for=ever"
+
+
+def test_an_unanswered_request_says_why_it_can_no_longer_be_answered() -> None:
+    asked = waiver(WaiverState.REQUESTED)
+    notice = request_notice(APP, 7, asked)
+    for state, why in (
+        (ReleaseState.OPEN, None),
+        (ReleaseState.SUSPENDED, None),
+        (ReleaseState.DEPLOYED, "the release was deployed"),
+        (ReleaseState.DONE, "the release was deployed"),
+        (ReleaseState.CANCELLED, "the release was cancelled"),
+    ):
+        assert WaiverRequestNow(notice, asked, state).unanswerable == why, state
+    granted = waiver(WaiverState.GRANTED)
+    assert WaiverRequestNow(notice, granted, ReleaseState.DEPLOYED).unanswerable is None

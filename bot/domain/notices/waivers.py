@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from bot.domain.model import PRE_DEPLOY, ReleaseState
 from bot.domain.notices.signoff import Signer, _signers
 from bot.domain.text import Moment, Person, Phrase, Quote, Strong, joined, phrase
-from bot.domain.waivers import Waiver
+from bot.domain.waivers import Waiver, WaiverState
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,21 @@ class WaiverRequested:
 
 @dataclass(frozen=True)
 class WaiverRequestNow:
-    """A waiver's request as its message shows it now: Approve / Deny while unanswered,
-    then its answer and how it ended. Read afresh for each edit, never queued."""
+    """A waiver's request as its message shows it now: Approve / Deny while it can be
+    answered, then its answer and how it ended. Read afresh for each edit, never queued."""
 
     request: WaiverRequested
     waiver: Waiver
+    release_state: ReleaseState = ReleaseState.OPEN
+
+    @property
+    def unanswerable(self) -> str | None:
+        """Why an unanswered request can no longer be answered (its release left review)."""
+        if self.waiver.state is not WaiverState.REQUESTED or self.release_state in PRE_DEPLOY:
+            return None
+        if self.release_state is ReleaseState.CANCELLED:
+            return "the release was cancelled"
+        return "the release was deployed"
 
 
 @dataclass(frozen=True)

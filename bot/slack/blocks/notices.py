@@ -107,7 +107,8 @@ def render(notice: Notice | WaiverRequestNow) -> tuple[str, list[Block] | None]:
     """The message's text and blocks (None: the text alone)."""
     if isinstance(notice, WaiverRequestNow):
         said = mrkdwn(notice.request.phrase())
-        return f":large_blue_diamond: {said}", request_blocks(notice.request, notice.waiver)
+        blocks = request_blocks(notice.request, notice.waiver, notice.unanswerable)
+        return f":large_blue_diamond: {said}", blocks
     if isinstance(notice, DailyReminder):
         return daily_blocks(notice)
     text = mrkdwn(notice.phrase())

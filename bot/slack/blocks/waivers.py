@@ -98,10 +98,15 @@ def _outcome(waiver: Waiver) -> str:
     return granted
 
 
-def request_blocks(notice: WaiverRequested, waiver: Waiver | None = None) -> list[Block]:
-    """The request in the thread: Approve and Deny until answered; then the answer (the
-    card shows a waiver in force, and offers its grantor Withdraw waiver)."""
+def request_blocks(
+    notice: WaiverRequested, waiver: Waiver | None = None, unanswerable: str | None = None
+) -> list[Block]:
+    """The request in the thread: Approve and Deny until answered (or UNANSWERABLE, why
+    not); then the answer (the card shows a waiver in force, and offers its grantor
+    Withdraw waiver)."""
     blocks: list[Block] = [section(f":large_blue_diamond: {mrkdwn(notice.phrase())}")]
+    if unanswerable:
+        return [*blocks, context(f":x: Unanswered: {escape(unanswerable)}")]
     if waiver is None or waiver.state is WaiverState.REQUESTED:
         value = ids.Ref(r=notice.release, w=notice.waiver).encode()
         deny = button("Deny waiver", ids.WAIVER_DENY, value, style="danger")
