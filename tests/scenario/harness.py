@@ -238,11 +238,12 @@ def text_of(blocks: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def edited_app(tmp: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
-    """`scenario_config` with EDIT applied, written to TMP (several replicas share it)."""
+def edited_app(tmp: Path, edit: Callable[[dict[str, Any]], None], name: str = "app.yaml") -> Path:
+    """`scenario_config` with EDIT applied, written to TMP/NAME (several replicas share it;
+    a `Bot` of TMP writes TMP/app.yaml afresh, so give it another NAME)."""
     app = yaml.safe_load(scenario_config(tmp).read_text())
     edit(app)
-    path = tmp / "app.yaml"
+    path = tmp / name
     path.write_text(yaml.safe_dump(app, sort_keys=False))
     return path
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +14,7 @@ from bot.fake_slack import FakeSlackThread
 from bot.slack import ids
 from tests.databases import Databases
 from tests.scenario.conftest import Slack, approve_all_but_final
-from tests.scenario.harness import Bot, ThreadedTarget, scenario_config
+from tests.scenario.harness import Bot, ThreadedTarget, edited_app
 
 TOKEN = "freeze-api-token"
 
@@ -30,20 +29,16 @@ def bot(
     """The scenario bot with a freeze from an hour ago to three hours from now."""
     tmp = tmp_path_factory.mktemp("freezes")
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    config = tmp / "frozen.yaml"  # Bot writes its app.yaml afresh
     start, end = (now - timedelta(hours=1)).isoformat(), (now + timedelta(hours=3)).isoformat()
-    config.write_text(
-        scenario_config(tmp).read_text()
-        + "\nfreezes:\n  - {id: incident, title: Incident freeze, "
-        + f"from: '{start}', to: '{end}'}}\n"
-    )
+    freeze = {"id": "incident", "title": "Incident freeze", "from": start, "to": end}
+    config = edited_app(tmp, lambda app: app.update(freezes=[freeze]), "frozen.yaml")
     running = Bot(
         fake,
         target,
         tmp,
         module_databases.url(tmp),
         READINESS_API_TOKEN=TOKEN,
-        READINESS_CONFIG=str(Path(config)),
+        READINESS_CONFIG=str(config),
     ).start()
     yield running
     running.stop()

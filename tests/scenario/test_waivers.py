@@ -14,19 +14,17 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 import pytest
-import yaml
 
 from bot.fake_slack import FakeSlackThread
 from bot.slack import ids
 from tests.databases import Databases
 from tests.scenario.conftest import Slack, approve_all_but_final
-from tests.scenario.harness import CHANNEL, ROLES, Bot, ThreadedTarget, scenario_config
+from tests.scenario.harness import CHANNEL, ROLES, Bot, ThreadedTarget, edited_app
 
 TOKEN = "waiver-api-token"
 REASON = "Known outage, fix in 1.0.1"
@@ -45,12 +43,15 @@ def bot(
     and its target's database endpoint down for the whole module: `health_db` fails (and
     only it: `postgres_healthy`, which probes the same endpoint, probes /api/health)."""
     tmp = tmp_path_factory.mktemp("waivers")
-    app = yaml.safe_load(scenario_config(tmp).read_text())
-    app["schedules"]["tick"] = "1s"
-    (postgres,) = [i for s in app["sections"] for i in s["items"] if i["id"] == "postgres_healthy"]
-    postgres["check"]["url"] = postgres["check"]["url"].replace("/api/health/db", "/api/health")
-    config = tmp / "waivers.yaml"  # Bot writes its app.yaml afresh
-    config.write_text(yaml.safe_dump(app, sort_keys=False))
+
+    def edit(app: dict[str, Any]) -> None:
+        app["schedules"]["tick"] = "1s"
+        items = [i for s in app["sections"] for i in s["items"]]
+        (postgres,) = [i for i in items if i["id"] == "postgres_healthy"]
+        check = postgres["check"]
+        check["url"] = check["url"].replace("/api/health/db", "/api/health")
+
+    config = edited_app(tmp, edit, "waivers.yaml")
     target.state.broken.add("db")
     running = Bot(
         fake,
@@ -58,7 +59,7 @@ def bot(
         tmp,
         module_databases.url(tmp),
         READINESS_API_TOKEN=TOKEN,
-        READINESS_CONFIG=str(Path(config)),
+        READINESS_CONFIG=str(config),
     ).start()
     yield running
     running.stop()
